@@ -1,0 +1,91 @@
+# passgate: the module, the test board, userspace and the tests.
+#
+#   make          build everything (runs scripts/setup.sh first when needed)
+#   make check    host tests, checkpatch, then the kselftests in a QEMU guest
+#   make demo     boot the test gate in QEMU and show its lanes
+#   make clean    remove build output
+#
+# Build output goes to $(BUILD), except what kbuild writes beside the module
+# sources (git-ignored).
+
+BUILD ?= build
+STAMP := $(BUILD)/.setup-done
+# Read when a recipe runs, so that setup in the same make run is seen.
+ABI = $(shell cat $(STAMP) 2>/dev/null)
+KDIR = /usr/src/linux-headers-$(ABI)-amd64
+GUEST_KERNEL = $(BUILD)/kernel/$(ABI)
+
+KSRC := $(BUILD)/ksrc
+KSRC_TARBALL := /usr/src/linux-source-6.1.tar.xz
+KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
+	tools/testing/selftests/kselftest.h scripts/checkpatch.pl \
+	scripts/spelling.txt scripts/const_structs.checkpatch
+HARNESS := $(KSRC)/tools/testing/selftests/kselftest_harness.h
+
+CC := gcc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+CPPFLAGS := -Iuapi
+TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests -Iselftests
+# 6.1's kselftest_harness.h itself is not -Wextra clean: its macros leave
+# parameters unused and compare with mixed signedness.
+TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
+
+GUEST_TESTS := lane_test
+HOST_TESTS := uapi_layout_test
+
+USERSPACE_BIN := $(BUILD)/bin/passgatectl
+GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
+HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
+AML := $(BUILD)/selftests/testgate.aml
+
+.PHONY: all setup module testboard userspace tests check demo clean
+
+all: module testboard userspace tests $(AML)
+
+setup: $(STAMP)
+$(STAMP): scripts/setup.sh scripts/kernel-abi.sh
+	scripts/setup.sh $(BUILD)
+
+module: $(STAMP)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+testboard: $(STAMP)
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/testboard W=1 modules
+
+$(KSRC)/%: | $(STAMP)
+	mkdir -p $(KSRC)
+	tar -xJf $(KSRC_TARBALL) -C $(KSRC) --strip-components=1 \
+		$(addprefix linux-source-6.1/,$(KSRC_FILES))
+	touch $(addprefix $(KSRC)/,$(KSRC_FILES))
+
+userspace: $(USERSPACE_BIN)
+$(BUILD)/bin/passgatectl: userspace/passgatectl.c uapi/linux/passgate.h | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $<
+
+tests: $(GUEST_BIN) $(HOST_BIN)
+$(BUILD)/selftests/%: selftests/%.c selftests/gate_fixture.c \
+		selftests/gate_fixture.h uapi/linux/passgate.h $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) $(CFLAGS) $(TEST_WARN) -pthread -o $@ \
+		$< selftests/gate_fixture.c
+$(BUILD)/host/%: selftests/host/%.c uapi/linux/passgate.h $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) $(CFLAGS) $(TEST_WARN) -o $@ $<
+
+$(AML): selftests/testgate.asl | $(STAMP)
+	@mkdir -p $(@D)
+	iasl -p $(basename $@) $< >/dev/null
+
+check: all
+	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/check.sh \
+		$(HOST_BIN) -- $(GUEST_BIN)
+
+demo: all
+	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/demo.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/testboard clean
+	rm -rf $(filter-out $(BUILD)/kernel $(BUILD)/.setup-done,$(wildcard $(BUILD)/*))

@@ -1,0 +1,57 @@
+#!/bin/sh
+# Install everything passgate needs on a fresh Debian bookworm machine and
+# fetch the guest kernel into the build folder.  Idempotent: a second run
+# that finds everything in place does nothing and touches no network.
+#
+# usage: scripts/setup.sh [BUILD_DIR]
+set -eu
+
+build=${1:-build}
+stamp=$build/.setup-done
+here=$(cd "$(dirname "$0")" && pwd)
+
+packages="
+	make gcc libc6-dev cpio xz-utils kmod busybox-static
+	qemu-system-x86 acpica-tools
+	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+	libnl-3-dev libnl-genl-3-dev libevdev-dev libsodium-dev libsqlite3-dev
+	libcap-dev pkg-config
+	device-tree-compiler dt-schema
+	linux-source-6.1 linux-headers-amd64
+"
+
+missing() {
+	for p in $packages; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed$' || echo "$p"
+	done
+}
+
+need=$(missing)
+if [ -n "$need" ]; then
+	[ "$(id -u)" = 0 ] || { echo "setup: run as root to install:" $need >&2; exit 1; }
+	echo "setup: installing" $need
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -q -y --no-install-recommends $need
+fi
+
+# The guest kernel ABI follows the headers meta package, so image and
+# headers always match.
+abi=$("$here/kernel-abi.sh")
+kdir=$build/kernel/$abi
+if [ ! -f "$kdir/boot/vmlinuz-$abi-amd64" ]; then
+	echo "setup: fetching linux-image-$abi-amd64 into $kdir"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -q "linux-image-$abi-amd64" ||
+		{ apt-get update -q && apt-get download -q "linux-image-$abi-amd64"; })
+	mkdir -p "$kdir"
+	dpkg -x "$tmp"/linux-image-*.deb "$kdir"
+	rm -rf "$tmp"
+fi
+test -d "/usr/src/linux-headers-$abi-amd64" || {
+	echo "setup: /usr/src/linux-headers-$abi-amd64 missing" >&2; exit 1; }
+
+mkdir -p "$build"
+echo "$abi" > "$stamp"

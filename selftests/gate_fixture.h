@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the kselftests know of the test gate (selftests/testgate.asl) and
+ * how they drive it: the test board's lines, the lanes' device nodes and
+ * their platform devices in sysfs.
+ */
+#ifndef PASSGATE_GATE_FIXTURE_H
+#define PASSGATE_GATE_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/passgate.h>
+
+/* Test-board lines of a lane, as wired in testgate.asl. */
+enum tb_lane_line {
+	TB_UNLOCK_EXIT,
+	TB_UNLOCK_ENTRY,
+	TB_BEAM_INNER,
+	TB_BEAM_OUTER,
+	TB_ALARM,
+	TB_GREEN,
+	TB_RED,
+};
+
+#define TB_LANE_LINE(lane, what) ((lane) * 8 + (what))
+#define TB_FIRE_ALARM 16
+#define TB_FIRE_FAULT 17
+
+/* Safety net for waits that should end at once: never a synchronisation. */
+#define GATE_WAIT_MS 5000
+
+/* Drive an input line of the test board; returns 0 or -errno. */
+int tb_drive(unsigned int line, int value);
+/* Read a line of the test board: 0, 1 or -errno. */
+int tb_read(unsigned int line);
+
+/* Open /dev/passgate/gateG/laneL/<node>; returns fd or -1 with errno. */
+int lane_open(unsigned int gate, unsigned int lane, const char *node,
+	      int flags);
+/* The lane's platform device name, as its driver's bind/unbind take it. */
+int lane_device_name(unsigned int gate, unsigned int lane, char *buf,
+		     size_t len);
+/* Unbind (bind = false) or bind a device from a passgate driver. */
+int driver_bind(const char *driver, const char *device, bool bind);
+
+/*
+ * Read turnstile state records until one has all of @beams_mask's bits as
+ * in @beams; returns 0, or -errno (-ETIMEDOUT when GATE_WAIT_MS passed).
+ */
+int lane_wait_beams(int fd, unsigned int beams_mask, unsigned int beams,
+		    struct passgate_state *out);
+
+#endif

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Lanes bound from the test gate's firmware: device nodes, GET_INFO, the
+ * ioctl size/flags/reserved contract, sensing, and unbind with open files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "gate_fixture.h"
+
+#define LANE_DRIVER "passgate-turnstile"
+
+TEST(nodes_exist)
+{
+	static const char * const nodes[] = { "turnstile", "scanboard" };
+	unsigned int lane, i;
+	struct stat st;
+	char path[64];
+
+	for (lane = 0; lane < 2; lane++) {
+		for (i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path),
+				 "/dev/passgate/gate0/lane%u/%s", lane, nodes[i]);
+			ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s", path);
+			EXPECT_TRUE(S_ISCHR(st.st_mode));
+			EXPECT_EQ(0600, st.st_mode & 0777);
+		}
+	}
+}
+
+static int get_info(int fd, struct passgate_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return ioctl(fd, PASSGATE_IOC_GET_INFO, info);
+}
+
+TEST(info_lane0_from_firmware)
+{
+	struct passgate_info info;
+	int fd;
+
+	fd = lane_open(0, 0, "turnstile", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, get_info(fd, &info));
+	EXPECT_EQ(sizeof(info), info.size);
+	EXPECT_EQ(PASSGATE_ABI_VERSION, info.abi_version);
+	EXPECT_EQ(0, info.gate);
+	EXPECT_EQ(0, info.lane);
+	EXPECT_EQ(PASSGATE_CAP_UNLOCK_EXIT | PASSGATE_CAP_UNLOCK_ENTRY |
+		  PASSGATE_CAP_BEAMS | PASSGATE_CAP_ALARM |
+		  PASSGATE_CAP_INDICATOR | PASSGATE_CAP_FAIL_SAFE,
+		  info.capabilities);
+	EXPECT_EQ(1 << PASSGATE_DIR_EXIT | 1 << PASSGATE_DIR_ENTRY,
+		  info.directions);
+	EXPECT_EQ(3000, info.passage_timeout_ms);
+	EXPECT_EQ(200, info.alarm_ms);
+	close(fd);
+}
+
+TEST(info_lane1_fail_secure_exit_only)
+{
+	struct passgate_info info;
+	int fd;
+
+	/* The scanner-board node answers for its lane too. */
+	fd = lane_open(0, 1, "scanboard", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, get_info(fd, &info));
+	EXPECT_EQ(1, info.lane);
+	EXPECT_EQ(0, info.capabilities & PASSGATE_CAP_FAIL_SAFE);
+	EXPECT_EQ(1 << PASSGATE_DIR_EXIT, info.directions);
+	close(fd);
+}
+
+/* Every ioctl struct, with the offset of its flags and reserved fields. */
+struct ioctl_case {
+	const char *name;
+	unsigned long cmd;
+	size_t size;
+	size_t reserved_off;
+};
+
+static const struct ioctl_case ioctl_cases[] = {
+	{ "GET_INFO", PASSGATE_IOC_GET_INFO, sizeof(struct passgate_info),
+	  offsetof(struct passgate_info, __reserved) },
+	{ "GET_STATE", PASSGATE_IOC_GET_STATE, sizeof(struct passgate_state),
+	  offsetof(struct passgate_state, __reserved) },
+};
+
+FIXTURE(contract) {
+	int fd;
+	uint8_t buf[512];
+};
+
+FIXTURE_SETUP(contract)
+{
+	self->fd = lane_open(0, 0, "turnstile", O_RDONLY);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(contract)
+{
+	close(self->fd);
+}
+
+static int call(int fd, const struct ioctl_case *c, uint8_t *buf, size_t size)
+{
+	uint32_t sz = size;
+
+	memcpy(buf, &sz, sizeof(sz));
+	return ioctl(fd, c->cmd, buf) ? errno : 0;
+}
+
+TEST_F(contract, exact_size_ok)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ioctl_cases); i++) {
+		memset(self->buf, 0, sizeof(self->buf));
+		EXPECT_EQ(0, call(self->fd, &ioctl_cases[i], self->buf,
+				  ioctl_cases[i].size))
+			TH_LOG("%s", ioctl_cases[i].name);
+	}
+}
+
+TEST_F(contract, size_minus_one_einval)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ioctl_cases); i++) {
+		memset(self->buf, 0, sizeof(self->buf));
+		EXPECT_EQ(EINVAL, call(self->fd, &ioctl_cases[i], self->buf,
+				       ioctl_cases[i].size - 1))
+			TH_LOG("%s", ioctl_cases[i].name);
+	}
+}
+
+TEST_F(contract, longer_zero_tail_ok_nonzero_e2big)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ioctl_cases); i++) {
+		const struct ioctl_case *c = &ioctl_cases[i];
+
+		memset(self->buf, 0, sizeof(self->buf));
+		EXPECT_EQ(0, call(self->fd, c, self->buf, c->size + 8))
+			TH_LOG("%s zero tail", c->name);
+		/* The kernel copies back only what it knows. */
+		EXPECT_EQ(0, self->buf[c->size]);
+
+		memset(self->buf, 0, sizeof(self->buf));
+		self->buf[c->size] = 1;
+		EXPECT_EQ(E2BIG, call(self->fd, c, self->buf, c->size + 1))
+			TH_LOG("%s", c->name);
+	}
+}
+
+TEST_F(contract, unknown_flag_einval)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ioctl_cases); i++) {
+		uint32_t flags = 1u << 31;
+
+		memset(self->buf, 0, sizeof(self->buf));
+		memcpy(self->buf + 4, &flags, sizeof(flags));
+		EXPECT_EQ(EINVAL, call(self->fd, &ioctl_cases[i], self->buf,
+				       ioctl_cases[i].size))
+			TH_LOG("%s", ioctl_cases[i].name);
+	}
+}
+
+TEST_F(contract, reserved_nonzero_einval)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ioctl_cases); i++) {
+		memset(self->buf, 0, sizeof(self->buf));
+		self->buf[ioctl_cases[i].reserved_off] = 1;
+		EXPECT_EQ(EINVAL, call(self->fd, &ioctl_cases[i], self->buf,
+				       ioctl_cases[i].size))
+			TH_LOG("%s", ioctl_cases[i].name);
+	}
+}
+
+TEST_F(contract, unknown_ioctl_enotty)
+{
+	memset(self->buf, 0, sizeof(self->buf));
+	EXPECT_EQ(-1, ioctl(self->fd, _IO(PASSGATE_IOC_TYPE, 0x7f), self->buf));
+	EXPECT_EQ(ENOTTY, errno);
+	/* Our number with a size encoded is not our command either. */
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(PASSGATE_IOC_TYPE, 0,
+					    struct passgate_info), self->buf));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(contract, bad_pointer_efault)
+{
+	EXPECT_EQ(-1, ioctl(self->fd, PASSGATE_IOC_GET_INFO, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(contract, short_read_einval)
+{
+	EXPECT_EQ(-1, read(self->fd, self->buf,
+			   sizeof(struct passgate_state) - 1));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST(beams_reach_lane)
+{
+	struct passgate_state state;
+	int fd;
+
+	fd = lane_open(0, 0, "turnstile", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+
+	/* The first read is the current state; the next waits for a change. */
+	ASSERT_EQ(sizeof(state), read(fd, &state, sizeof(state)));
+	EXPECT_EQ(0, state.beams);
+	EXPECT_EQ(-1, read(fd, &state, sizeof(state)));
+	EXPECT_EQ(EAGAIN, errno);
+
+	ASSERT_EQ(0, tb_drive(TB_LANE_LINE(0, TB_BEAM_INNER), 1));
+	ASSERT_EQ(0, lane_wait_beams(fd, PASSGATE_BEAM_INNER,
+				     PASSGATE_BEAM_INNER, &state));
+	ASSERT_EQ(0, tb_drive(TB_LANE_LINE(0, TB_BEAM_OUTER), 1));
+	ASSERT_EQ(0, lane_wait_beams(fd, PASSGATE_BEAM_OUTER,
+				     PASSGATE_BEAM_OUTER, &state));
+	EXPECT_EQ(PASSGATE_BEAM_INNER | PASSGATE_BEAM_OUTER, state.beams);
+
+	ASSERT_EQ(0, tb_drive(TB_LANE_LINE(0, TB_BEAM_INNER), 0));
+	ASSERT_EQ(0, tb_drive(TB_LANE_LINE(0, TB_BEAM_OUTER), 0));
+	ASSERT_EQ(0, lane_wait_beams(fd, 3, 0, &state));
+
+	/* The other lane saw none of it. */
+	close(fd);
+	fd = lane_open(0, 1, "turnstile", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(state), read(fd, &state, sizeof(state)));
+	EXPECT_EQ(0, state.beams);
+	close(fd);
+}
+
+FIXTURE(unbound) {
+	char device[64];
+	int turnstile;
+	int scanboard;
+};
+
+FIXTURE_SETUP(unbound)
+{
+	ASSERT_EQ(0, lane_device_name(0, 1, self->device,
+				      sizeof(self->device)));
+	self->turnstile = lane_open(0, 1, "turnstile", O_RDONLY);
+	ASSERT_LE(0, self->turnstile);
+	self->scanboard = lane_open(0, 1, "scanboard", O_RDWR);
+	ASSERT_LE(0, self->scanboard);
+}
+
+FIXTURE_TEARDOWN(unbound)
+{
+	close(self->turnstile);
+	close(self->scanboard);
+	/* Leave the gate as the next test expects it. */
+	driver_bind(LANE_DRIVER, self->device, true);
+}
+
+static void *read_scanboard(void *arg)
+{
+	int *fd = arg;
+	char buf[64];
+
+	return (void *)(intptr_t)(read(*fd, buf, sizeof(buf)) < 0 ? errno : 0);
+}
+
+TEST_F(unbound, open_files_get_enodev)
+{
+	struct passgate_info info;
+	struct pollfd pfd = { .fd = self->turnstile, .events = POLLIN };
+	struct passgate_state state;
+	pthread_t reader;
+	void *reader_errno;
+
+	ASSERT_EQ(0, get_info(self->turnstile, &info));
+	/* A reader blocked on the lane is woken by the unbind. */
+	ASSERT_EQ(0, pthread_create(&reader, NULL, read_scanboard,
+				    &self->scanboard));
+
+	ASSERT_EQ(0, driver_bind(LANE_DRIVER, self->device, false));
+
+	ASSERT_EQ(0, pthread_join(reader, &reader_errno));
+	EXPECT_EQ(ENODEV, (intptr_t)reader_errno);
+	EXPECT_EQ(-1, get_info(self->turnstile, &info));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, read(self->turnstile, &state, sizeof(state)));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_TRUE(pfd.revents & POLLHUP);
+	EXPECT_EQ(-1, lane_open(0, 1, "turnstile", O_RDONLY));
+	EXPECT_EQ(ENOENT, errno);
+
+	/* Bound again, the lane is back under the same name. */
+	ASSERT_EQ(0, driver_bind(LANE_DRIVER, self->device, true));
+	close(self->turnstile);
+	self->turnstile = lane_open(0, 1, "turnstile", O_RDONLY);
+	ASSERT_LE(0, self->turnstile);
+	ASSERT_EQ(0, get_info(self->turnstile, &info));
+	EXPECT_EQ(1, info.lane);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,147 @@
+/*
+ * The test gate, described to the x86 guest exactly as an x86 gate PC's
+ * firmware describes a real one: PRP0001 devices whose _DSD carries the
+ * device-tree compatible and properties of dts/ (same names, same values).
+ *
+ * GPO0 is the test board (selftests/testboard): its lines, by offset,
+ *
+ *   lane 0:  0 unlock-exit   1 unlock-entry  2 beam-inner  3 beam-outer
+ *            4 alarm         5 indicator-green            6 indicator-red
+ *   lane 1:  8 unlock-exit   9 unlock-entry 10 beam-inner 11 beam-outer
+ *           12 alarm        13 indicator-green           14 indicator-red
+ *   gate:   16 fire-alarm   17 fire-fault
+ *
+ * Lane 0's scanner board hangs off COM2, which QEMU wires to COM3 like a
+ * null-modem cable, so a test plays the board on /dev/ttyS2.
+ */
+DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
+{
+    External (\_SB.PCI0.S08.COM2, DeviceObj)
+
+    Scope (\_SB)
+    {
+        Device (GPO0)
+        {
+            Name (_HID, "PRP0001")
+            Name (_UID, 0x50470000)
+            Name (_DSD, Package () {
+                ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+                Package () {
+                    Package () { "compatible", "passgate,testboard-gpio" },
+                    Package () { "ngpios", 32 },
+                }
+            })
+        }
+
+        Device (GAT0)
+        {
+            Name (_HID, "PRP0001")
+            Name (_UID, 0x50470001)
+            Name (_CRS, ResourceTemplate () {
+                GpioInt (Edge, ActiveBoth, Exclusive, PullNone, 0, "\\_SB.GPO0") { 16 }
+                GpioInt (Edge, ActiveBoth, Exclusive, PullNone, 0, "\\_SB.GPO0") { 17 }
+            })
+            Name (_DSD, Package () {
+                ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+                Package () {
+                    Package () { "compatible", "passgate,gate" },
+                    Package () { "passgate,id", 0 },
+                    Package () { "fire-alarm-gpios", Package () { ^GAT0, 0, 0, 0 } },
+                    Package () { "fire-fault-gpios", Package () { ^GAT0, 1, 0, 0 } },
+                    Package () { "passgate,event-ring-size", 256 },
+                }
+            })
+        }
+
+        Device (LAN0)
+        {
+            Name (_HID, "PRP0001")
+            Name (_UID, 0x50470010)
+            Name (_CRS, ResourceTemplate () {
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 0 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 1 }
+                GpioInt (Edge, ActiveBoth, Exclusive, PullNone, 0, "\\_SB.GPO0") { 2 }
+                GpioInt (Edge, ActiveBoth, Exclusive, PullNone, 0, "\\_SB.GPO0") { 3 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 4 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 5 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 6 }
+            })
+            Name (_DSD, Package () {
+                ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+                Package () {
+                    Package () { "compatible", "passgate,turnstile" },
+                    Package () { "passgate,gate", \_SB.GAT0 },
+                    Package () { "passgate,lane", 0 },
+                    Package () { "unlock-exit-gpios", Package () { ^LAN0, 0, 0, 0 } },
+                    Package () { "unlock-entry-gpios", Package () { ^LAN0, 1, 0, 0 } },
+                    Package () { "beam-inner-gpios", Package () { ^LAN0, 2, 0, 0 } },
+                    Package () { "beam-outer-gpios", Package () { ^LAN0, 3, 0, 0 } },
+                    Package () { "alarm-gpios", Package () { ^LAN0, 4, 0, 0 } },
+                    Package () { "indicator-green-gpios", Package () { ^LAN0, 5, 0, 0 } },
+                    Package () { "indicator-red-gpios", Package () { ^LAN0, 6, 0, 0 } },
+                    Package () { "passage-timeout-ms", 3000 },
+                    Package () { "alarm-ms", 200 },
+                    Package () { "passgate,directions", Package () { "exit", "entry" } },
+                    Package () { "passgate,fail-mode", "fail-safe" },
+                }
+            })
+        }
+
+        Device (LAN1)
+        {
+            Name (_HID, "PRP0001")
+            Name (_UID, 0x50470011)
+            Name (_CRS, ResourceTemplate () {
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 8 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 9 }
+                GpioInt (Edge, ActiveBoth, Exclusive, PullNone, 0, "\\_SB.GPO0") { 10 }
+                GpioInt (Edge, ActiveBoth, Exclusive, PullNone, 0, "\\_SB.GPO0") { 11 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 12 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 13 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 14 }
+            })
+            Name (_DSD, Package () {
+                ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+                Package () {
+                    Package () { "compatible", "passgate,turnstile" },
+                    Package () { "passgate,gate", \_SB.GAT0 },
+                    Package () { "passgate,lane", 1 },
+                    Package () { "unlock-exit-gpios", Package () { ^LAN1, 0, 0, 0 } },
+                    Package () { "unlock-entry-gpios", Package () { ^LAN1, 1, 0, 0 } },
+                    Package () { "beam-inner-gpios", Package () { ^LAN1, 2, 0, 0 } },
+                    Package () { "beam-outer-gpios", Package () { ^LAN1, 3, 0, 0 } },
+                    Package () { "alarm-gpios", Package () { ^LAN1, 4, 0, 0 } },
+                    Package () { "indicator-green-gpios", Package () { ^LAN1, 5, 0, 0 } },
+                    Package () { "indicator-red-gpios", Package () { ^LAN1, 6, 0, 0 } },
+                    Package () { "passage-timeout-ms", 3000 },
+                    Package () { "alarm-ms", 200 },
+                    Package () { "passgate,directions", Package () { "exit" } },
+                    Package () { "passgate,fail-mode", "fail-secure" },
+                }
+            })
+        }
+    }
+
+    Scope (\_SB.PCI0.S08.COM2)
+    {
+        Device (SCN0)
+        {
+            Name (_HID, "PRP0001")
+            Name (_CRS, ResourceTemplate () {
+                UartSerialBusV2 (115200, DataBitsEight, StopBitsOne, 0x00,
+                    LittleEndian, ParityTypeNone, FlowControlNone,
+                    0x0040, 0x0040, "\\_SB.PCI0.S08.COM2",
+                    0x00, ResourceConsumer, , Exclusive, )
+            })
+            Name (_DSD, Package () {
+                ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+                Package () {
+                    Package () { "compatible", "passgate,scanboard" },
+                    Package () { "passgate,turnstile", \_SB.LAN0 },
+                    Package () { "current-speed", 115200 },
+                    Package () { "heartbeat-timeout-ms", 2000 },
+                }
+            })
+        }
+    }
+}

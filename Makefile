@@ -53,7 +53,7 @@ module: $(STAMP)
 testboard: $(STAMP)
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/testboard W=1 modules
 
-$(KSRC)/%: | $(STAMP)
+$(HARNESS): | $(STAMP)
 	mkdir -p $(KSRC)
 	tar -xJf $(KSRC_TARBALL) -C $(KSRC) --strip-components=1 \
 		$(addprefix linux-source-6.1/,$(KSRC_FILES))

@@ -31,7 +31,7 @@ TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests -Iselftest
 # parameters unused and compare with mixed signedness.
 TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 
-GUEST_TESTS := lane_test
+GUEST_TESTS := lane_test turnstile_test fire_test events_test
 HOST_TESTS := uapi_layout_test
 
 USERSPACE_BIN := $(BUILD)/bin/passgatectl

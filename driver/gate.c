@@ -3,73 +3,301 @@
  * passgate: the gate unit.  Lanes name their gate by a firmware reference
  * ("passgate,gate") and bind only once it is there; a device link then
  * unbinds them before the gate goes.
+ *
+ * The fire alarm is handled here, in the inputs' interrupt thread and with
+ * nothing else involved: every lane goes FREE in both directions and stays
+ * so until the inputs are quiet *and* an operator resets.
  */
+#include <linux/gpio/consumer.h>
+#include <linux/interrupt.h>
 #include <linux/mod_devicetable.h>
 #include <linux/property.h>
+#include <linux/slab.h>
 
 #include "passgate.h"
 
-static LIST_HEAD(passgate_gates);
-static DEFINE_MUTEX(passgate_gates_lock);
+#define PASSGATE_FIRE_INPUTS (PASSGATE_FIRE_ALARM | PASSGATE_FIRE_FAULT)
+
+static LIST_HEAD(passgate_gate_list);
+static DEFINE_MUTEX(passgate_gate_list_lock);
 
 /*
- * Returns the gate described by @fwnode or NULL.  The pointer stays valid
- * for as long as the caller holds a device link to the gate's device.
+ * Returns the bound gate described by @fwnode or NULL.  The pointer stays
+ * valid while the caller holds a device link to the gate's device.
  */
-struct passgate_gate *passgate_gate_get_by_fwnode(struct fwnode_handle *fwnode)
+struct passgate_gate *passgate_gate_find(struct fwnode_handle *fwnode)
 {
 	struct passgate_gate *gate, *found = NULL;
 
-	mutex_lock(&passgate_gates_lock);
-	list_for_each_entry(gate, &passgate_gates, list) {
+	mutex_lock(&passgate_gate_list_lock);
+	list_for_each_entry(gate, &passgate_gate_list, list) {
 		if (dev_fwnode(gate->dev) == fwnode) {
 			found = gate;
 			break;
 		}
 	}
-	mutex_unlock(&passgate_gates_lock);
+	mutex_unlock(&passgate_gate_list_lock);
 	return found;
+}
+
+static void passgate_gate_refresh_lanes(struct passgate_gate *gate)
+{
+	struct passgate_lane *lane;
+
+	list_for_each_entry(lane, &gate->lanes, gate_entry)
+		passgate_turnstile_refresh(lane);
+}
+
+static u32 passgate_fire_sample(struct passgate_gate *gate)
+{
+	u32 inputs = 0;
+
+	if (gate->fire_alarm && gpiod_get_value_cansleep(gate->fire_alarm))
+		inputs |= PASSGATE_FIRE_ALARM;
+	/* Supervision: a line we cannot read is a fault too. */
+	if (gate->fire_fault && gpiod_get_value_cansleep(gate->fire_fault))
+		inputs |= PASSGATE_FIRE_FAULT;
+	return inputs;
+}
+
+/* Called with gate->lock held. */
+static void passgate_fire_update(struct passgate_gate *gate)
+{
+	u32 inputs = passgate_fire_sample(gate);
+	u32 old = gate->fire;
+	u32 fire = inputs | (old & PASSGATE_FIRE_LATCHED);
+
+	if (inputs)
+		fire |= PASSGATE_FIRE_LATCHED;
+	if (fire == old)
+		return;
+	WRITE_ONCE(gate->fire, fire);
+
+	if (inputs & ~old) {
+		if (!(old & PASSGATE_FIRE_LATCHED)) {
+			gate->fire_alarms++;
+			passgate_gate_refresh_lanes(gate);
+		}
+		/* Emitted once every lane is FREE. */
+		passgate_event_emit(gate, PASSGATE_EV_FIRE_ALARM,
+				    PASSGATE_LANE_NONE, fire);
+	} else if (!inputs && (old & PASSGATE_FIRE_INPUTS)) {
+		passgate_event_emit(gate, PASSGATE_EV_FIRE_CLEAR,
+				    PASSGATE_LANE_NONE, fire);
+	}
+}
+
+static irqreturn_t passgate_fire_irq(int irq, void *data)
+{
+	struct passgate_gate *gate = data;
+
+	mutex_lock(&gate->lock);
+	passgate_fire_update(gate);
+	mutex_unlock(&gate->lock);
+	return IRQ_HANDLED;
+}
+
+int passgate_gate_reset_fire(struct passgate_gate *gate)
+{
+	int ret = 0;
+
+	mutex_lock(&gate->lock);
+	passgate_fire_update(gate);
+	if (gate->fire & PASSGATE_FIRE_INPUTS) {
+		ret = -EBUSY;
+	} else if (gate->fire & PASSGATE_FIRE_LATCHED) {
+		WRITE_ONCE(gate->fire, 0);
+		passgate_gate_refresh_lanes(gate);
+		passgate_event_emit(gate, PASSGATE_EV_FIRE_RESET,
+				    PASSGATE_LANE_NONE, 0);
+	}
+	mutex_unlock(&gate->lock);
+	return ret;
+}
+
+int passgate_gate_set_mode(struct passgate_gate *gate, u32 mode)
+{
+	if (mode > PASSGATE_GATE_LOCK_ALL)
+		return -EINVAL;
+
+	mutex_lock(&gate->lock);
+	WRITE_ONCE(gate->mode, mode);
+	passgate_gate_refresh_lanes(gate);
+	passgate_event_emit(gate, PASSGATE_EV_GATE_MODE, PASSGATE_LANE_NONE,
+			    mode);
+	mutex_unlock(&gate->lock);
+	return 0;
+}
+
+void passgate_gate_get_state(struct passgate_gate *gate,
+			     struct passgate_gate_state *state)
+{
+	mutex_lock(&gate->lock);
+	state->mode = gate->mode;
+	state->fire = gate->fire;
+	state->fire_alarms = gate->fire_alarms;
+	state->lanes = gate->nr_lanes;
+	spin_lock_irq(&gate->ring_lock);
+	state->event_next = gate->ring_next;
+	state->event_first = gate->ring_next > gate->ring_size ?
+			     gate->ring_next - gate->ring_size : 0;
+	spin_unlock_irq(&gate->ring_lock);
+	state->event_ring_size = gate->ring_size;
+	mutex_unlock(&gate->lock);
+}
+
+struct passgate_gate_membership {
+	struct passgate_gate *gate;
+	struct passgate_lane *lane;
+};
+
+static void passgate_gate_remove_lane(void *data)
+{
+	struct passgate_gate_membership *m = data;
+
+	mutex_lock(&m->gate->lock);
+	list_del(&m->lane->gate_entry);
+	m->gate->nr_lanes--;
+	mutex_unlock(&m->gate->lock);
+}
+
+/*
+ * From here on the gate's fire alarm and modes drive the lane; the devm
+ * action ends that at the lane's unbind, before its GPIOs are released.
+ */
+int passgate_gate_add_lane(struct passgate_gate *gate,
+			   struct passgate_lane *lane)
+{
+	struct passgate_gate_membership *m;
+
+	m = devm_kzalloc(lane->dev, sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->gate = gate;
+	m->lane = lane;
+
+	mutex_lock(&gate->lock);
+	list_add_tail(&lane->gate_entry, &gate->lanes);
+	gate->nr_lanes++;
+	passgate_turnstile_refresh(lane);
+	mutex_unlock(&gate->lock);
+	return devm_add_action_or_reset(lane->dev, passgate_gate_remove_lane, m);
+}
+
+static int passgate_gate_request_fire(struct passgate_gate *gate)
+{
+	struct gpio_desc *inputs[] = { NULL, NULL };
+	static const char * const names[] = { "fire-alarm", "fire-fault" };
+	struct device *dev = gate->dev;
+	int i, irq, ret;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		inputs[i] = devm_gpiod_get_optional(dev, names[i], GPIOD_IN);
+		if (IS_ERR(inputs[i]))
+			return dev_err_probe(dev, PTR_ERR(inputs[i]),
+					     "%s-gpios\n", names[i]);
+	}
+	gate->fire_alarm = inputs[0];
+	gate->fire_fault = inputs[1];
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!inputs[i])
+			continue;
+		irq = gpiod_to_irq(inputs[i]);
+		if (irq < 0)
+			return dev_err_probe(dev, irq, "%s: no interrupt\n",
+					     names[i]);
+		ret = devm_request_threaded_irq(dev, irq, NULL,
+						passgate_fire_irq,
+						IRQF_TRIGGER_RISING |
+						IRQF_TRIGGER_FALLING |
+						IRQF_ONESHOT, names[i], gate);
+		if (ret)
+			return dev_err_probe(dev, ret, "%s: request irq\n",
+					     names[i]);
+	}
+
+	/* An alarm present at boot counts from the start. */
+	mutex_lock(&gate->lock);
+	passgate_fire_update(gate);
+	mutex_unlock(&gate->lock);
+	return 0;
 }
 
 static void passgate_gate_unlist(void *data)
 {
 	struct passgate_gate *gate = data;
 
-	mutex_lock(&passgate_gates_lock);
+	mutex_lock(&passgate_gate_list_lock);
 	list_del(&gate->list);
-	mutex_unlock(&passgate_gates_lock);
+	mutex_unlock(&passgate_gate_list_lock);
+}
+
+static int passgate_gate_list_add(struct passgate_gate *gate)
+{
+	struct passgate_gate *other;
+
+	mutex_lock(&passgate_gate_list_lock);
+	list_for_each_entry(other, &passgate_gate_list, list) {
+		if (other->id == gate->id) {
+			mutex_unlock(&passgate_gate_list_lock);
+			return dev_err_probe(gate->dev, -EBUSY,
+					     "gate %u is already bound\n",
+					     gate->id);
+		}
+	}
+	list_add_tail(&gate->list, &passgate_gate_list);
+	mutex_unlock(&passgate_gate_list_lock);
+	return devm_add_action_or_reset(gate->dev, passgate_gate_unlist, gate);
+}
+
+static void passgate_gate_release(struct passgate_live *live)
+{
+	kfree(to_passgate_gate(live));
+}
+
+static void passgate_gate_put_action(void *data)
+{
+	struct passgate_gate *gate = data;
+
+	passgate_live_put(&gate->live);
 }
 
 static int passgate_gate_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
-	struct passgate_gate *gate, *other;
+	struct passgate_gate *gate;
 	int ret;
 
-	gate = devm_kzalloc(dev, sizeof(*gate), GFP_KERNEL);
+	gate = kzalloc(sizeof(*gate), GFP_KERNEL);
 	if (!gate)
 		return -ENOMEM;
+	passgate_live_init(&gate->live, passgate_gate_release);
+	mutex_init(&gate->lock);
+	INIT_LIST_HEAD(&gate->lanes);
 	gate->dev = dev;
+	/* Open files keep the gate; the driver's reference goes at unbind. */
+	ret = devm_add_action_or_reset(dev, passgate_gate_put_action, gate);
+	if (ret)
+		return ret;
 
 	ret = device_property_read_u32(dev, "passgate,id", &gate->id);
 	if (ret)
 		return dev_err_probe(dev, ret, "no passgate,id\n");
 
-	mutex_lock(&passgate_gates_lock);
-	list_for_each_entry(other, &passgate_gates, list) {
-		if (other->id == gate->id) {
-			mutex_unlock(&passgate_gates_lock);
-			return dev_err_probe(dev, -EBUSY,
-					     "gate %u is already bound\n",
-					     gate->id);
-		}
-	}
-	list_add_tail(&gate->list, &passgate_gates);
-	mutex_unlock(&passgate_gates_lock);
-
-	ret = devm_add_action_or_reset(dev, passgate_gate_unlist, gate);
+	ret = passgate_events_init(gate);
 	if (ret)
 		return ret;
+	ret = passgate_gate_request_fire(gate);
+	if (ret)
+		return ret;
+	/* Lanes may find the gate from here on: it is complete. */
+	ret = passgate_gate_list_add(gate);
+	if (ret)
+		return ret;
+	ret = passgate_gate_node_add(gate);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot add device node\n");
 
 	platform_set_drvdata(pdev, gate);
 	dev_info(dev, "gate %u ready\n", gate->id);

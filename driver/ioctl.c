@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * passgate: ioctl dispatch.  Each command's table entry knows its struct's
- * current and first sizes, so the size/flags/reserved contract of
- * uapi/linux/passgate.h is enforced in one place.
+ * current and first sizes, which node takes it and whether it needs
+ * CAP_SYS_ADMIN, so the contract of uapi/linux/passgate.h is enforced in
+ * one place; the commands themselves check only flags, reserved fields
+ * and values.
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
@@ -15,11 +17,25 @@
 union passgate_ioctl_arg {
 	struct passgate_info info;
 	struct passgate_state state;
+	struct passgate_open open;
+	struct passgate_mode mode;
+	struct passgate_reset reset;
+	struct passgate_gate_state gate_state;
 };
 
 static bool passgate_zeroed(const void *p, size_t len)
 {
 	return !memchr_inv(p, 0, len);
+}
+
+static struct passgate_lane *passgate_file_lane(struct passgate_file *pf)
+{
+	return to_passgate_lane(pf->live);
+}
+
+static struct passgate_gate *passgate_file_gate(struct passgate_file *pf)
+{
+	return to_passgate_gate(pf->live);
 }
 
 static int passgate_get_info(struct passgate_file *pf,
@@ -29,7 +45,7 @@ static int passgate_get_info(struct passgate_file *pf,
 
 	if (info->flags || info->__reserved)
 		return -EINVAL;
-	*info = pf->lane->info;
+	*info = passgate_file_lane(pf)->info;
 	info->size = sizeof(*info);
 	return 0;
 }
@@ -42,36 +58,114 @@ static int passgate_get_state(struct passgate_file *pf,
 	if (state->flags ||
 	    !passgate_zeroed(state->__reserved, sizeof(state->__reserved)))
 		return -EINVAL;
-	passgate_lane_state(pf->lane, state);
+	passgate_turnstile_get_state(passgate_file_lane(pf), state);
 	return 0;
+}
+
+static int passgate_open_lane(struct passgate_file *pf,
+			      union passgate_ioctl_arg *arg)
+{
+	struct passgate_open *open = &arg->open;
+
+	if (open->flags || open->__reserved)
+		return -EINVAL;
+	return passgate_turnstile_open(passgate_file_lane(pf),
+				       open->direction);
+}
+
+static int passgate_set_mode(struct passgate_file *pf,
+			     union passgate_ioctl_arg *arg)
+{
+	struct passgate_mode *mode = &arg->mode;
+
+	if (mode->flags || mode->__reserved)
+		return -EINVAL;
+	return passgate_turnstile_set_mode(passgate_file_lane(pf), mode->mode);
+}
+
+static int passgate_reset_alarms(struct passgate_file *pf,
+				 union passgate_ioctl_arg *arg)
+{
+	struct passgate_reset *reset = &arg->reset;
+
+	if (reset->flags || reset->__reserved)
+		return -EINVAL;
+	passgate_turnstile_reset_alarms(passgate_file_lane(pf));
+	return 0;
+}
+
+static int passgate_gate_get_state_ioctl(struct passgate_file *pf,
+					 union passgate_ioctl_arg *arg)
+{
+	struct passgate_gate_state *state = &arg->gate_state;
+
+	if (state->flags ||
+	    !passgate_zeroed(state->__reserved, sizeof(state->__reserved)))
+		return -EINVAL;
+	passgate_gate_get_state(passgate_file_gate(pf), state);
+	return 0;
+}
+
+static int passgate_gate_set_mode_ioctl(struct passgate_file *pf,
+					union passgate_ioctl_arg *arg)
+{
+	struct passgate_mode *mode = &arg->mode;
+
+	if (mode->flags || mode->__reserved)
+		return -EINVAL;
+	return passgate_gate_set_mode(passgate_file_gate(pf), mode->mode);
+}
+
+static int passgate_gate_reset_fire_ioctl(struct passgate_file *pf,
+					  union passgate_ioctl_arg *arg)
+{
+	struct passgate_reset *reset = &arg->reset;
+
+	if (reset->flags || reset->__reserved)
+		return -EINVAL;
+	return passgate_gate_reset_fire(passgate_file_gate(pf));
 }
 
 struct passgate_ioctl_op {
 	int (*execute)(struct passgate_file *pf, union passgate_ioctl_arg *arg);
 	unsigned int size;
 	unsigned int min_size;
+	bool gate;
 	bool admin;
 };
 
-#define PASSGATE_OP(_cmd, _fn, _struct, _last, _admin)			\
+#define PASSGATE_OP(_cmd, _fn, _struct, _last, _gate, _admin)		\
 	[PASSGATE_CMD_##_cmd] = {					\
 		.execute = _fn,						\
 		.size = sizeof(struct _struct),				\
 		.min_size = offsetofend(struct _struct, _last),		\
+		.gate = _gate,						\
 		.admin = _admin,					\
 	}
 
 static const struct passgate_ioctl_op passgate_ioctl_ops[] = {
 	PASSGATE_OP(GET_INFO, passgate_get_info, passgate_info,
-		    __reserved, false),
+		    __reserved, false, false),
 	PASSGATE_OP(GET_STATE, passgate_get_state, passgate_state,
-		    __reserved, false),
+		    __reserved, false, false),
+	PASSGATE_OP(OPEN, passgate_open_lane, passgate_open,
+		    __reserved, false, true),
+	PASSGATE_OP(SET_MODE, passgate_set_mode, passgate_mode,
+		    __reserved, false, true),
+	PASSGATE_OP(RESET_ALARMS, passgate_reset_alarms, passgate_reset,
+		    __reserved, false, true),
+	PASSGATE_OP(GATE_GET_STATE, passgate_gate_get_state_ioctl,
+		    passgate_gate_state, __reserved, true, false),
+	PASSGATE_OP(GATE_SET_MODE, passgate_gate_set_mode_ioctl,
+		    passgate_mode, __reserved, true, true),
+	PASSGATE_OP(GATE_RESET_FIRE, passgate_gate_reset_fire_ioctl,
+		    passgate_reset, __reserved, true, true),
 };
 
 long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 {
 	struct passgate_file *pf = file->private_data;
-	struct passgate_lane *lane = pf->lane;
+	struct passgate_live *live = pf->live;
 	void __user *argp = (void __user *)uarg;
 	const struct passgate_ioctl_op *op;
 	union passgate_ioctl_arg arg;
@@ -83,11 +177,11 @@ long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	    cmd != _IO(PASSGATE_IOC_TYPE, nr))
 		return -ENOTTY;
 	op = &passgate_ioctl_ops[nr];
-	if (!op->execute)
+	if (!op->execute || op->gate != (pf->node == PASSGATE_NODE_GATE))
 		return -ENOTTY;
 
-	down_read(&lane->unbind_lock);
-	if (lane->gone) {
+	down_read(&live->unbind_lock);
+	if (live->gone) {
 		ret = -ENODEV;
 		goto out_unlock;
 	}
@@ -111,6 +205,6 @@ long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	if (!ret && copy_to_user(argp, &arg, min_t(u32, size, op->size)))
 		ret = -EFAULT;
 out_unlock:
-	up_read(&lane->unbind_lock);
+	up_read(&live->unbind_lock);
 	return ret;
 }

@@ -16,6 +16,7 @@
 
 #define PASSGATE_DEFAULT_PASSAGE_TIMEOUT_MS 10000
 #define PASSGATE_DEFAULT_ALARM_MS 3000
+#define PASSGATE_DEFAULT_DEBOUNCE_MS 10
 
 static const char * const passgate_direction_names[] = {
 	[PASSGATE_DIR_EXIT] = "exit",
@@ -38,37 +39,6 @@ static const char * const passgate_beam_names[] = {
 	"beam-inner",
 	"beam-outer",
 };
-
-void passgate_lane_state(struct passgate_lane *lane,
-			 struct passgate_state *state)
-{
-	mutex_lock(&lane->state_lock);
-	state->change = lane->change;
-	state->beams = lane->beams;
-	state->outputs = lane->outputs;
-	mutex_unlock(&lane->state_lock);
-}
-
-static irqreturn_t passgate_beam_irq(int irq, void *data)
-{
-	struct passgate_lane *lane = data;
-	u32 beams = 0;
-	int i;
-
-	/* Sample both beams: one handler serves either edge of either. */
-	for (i = 0; i < ARRAY_SIZE(lane->beam); i++)
-		if (gpiod_get_value_cansleep(lane->beam[i]) > 0)
-			beams |= BIT(i);
-
-	mutex_lock(&lane->state_lock);
-	if (beams != lane->beams) {
-		lane->beams = beams;
-		lane->change++;
-		wake_up_interruptible_all(&lane->wait);
-	}
-	mutex_unlock(&lane->state_lock);
-	return IRQ_HANDLED;
-}
 
 static int passgate_lane_read_directions(struct passgate_lane *lane)
 {
@@ -122,6 +92,8 @@ static int passgate_lane_read_config(struct passgate_lane *lane)
 				 &info->passage_timeout_ms);
 	info->alarm_ms = PASSGATE_DEFAULT_ALARM_MS;
 	device_property_read_u32(dev, "alarm-ms", &info->alarm_ms);
+	lane->debounce_ms = PASSGATE_DEFAULT_DEBOUNCE_MS;
+	device_property_read_u32(dev, "debounce-ms", &lane->debounce_ms);
 	if (!info->passage_timeout_ms || !info->alarm_ms)
 		return dev_err_probe(dev, -EINVAL,
 				     "passage-timeout-ms and alarm-ms must not be 0\n");
@@ -200,34 +172,16 @@ static int passgate_lane_get_gpios(struct passgate_lane *lane)
 	return 0;
 }
 
-static int passgate_lane_request_irqs(struct passgate_lane *lane)
+static void passgate_lane_release(struct passgate_live *live)
 {
-	struct device *dev = lane->dev;
-	int i, irq, ret;
-
-	for (i = 0; i < ARRAY_SIZE(lane->beam); i++) {
-		irq = gpiod_to_irq(lane->beam[i]);
-		if (irq < 0)
-			return dev_err_probe(dev, irq, "%s: no interrupt\n",
-					     passgate_beam_names[i]);
-		ret = devm_request_threaded_irq(dev, irq, NULL,
-						passgate_beam_irq,
-						IRQF_TRIGGER_RISING |
-						IRQF_TRIGGER_FALLING |
-						IRQF_ONESHOT,
-						passgate_beam_names[i], lane);
-		if (ret)
-			return dev_err_probe(dev, ret, "%s: request irq\n",
-					     passgate_beam_names[i]);
-	}
-	/* An edge may have come before the handler: start from the truth. */
-	passgate_beam_irq(0, lane);
-	return 0;
+	kfree(to_passgate_lane(live));
 }
 
 static void passgate_lane_put_action(void *data)
 {
-	passgate_lane_put(data);
+	struct passgate_lane *lane = data;
+
+	passgate_live_put(&lane->live);
 }
 
 static int passgate_lane_probe(struct platform_device *pdev)
@@ -240,10 +194,7 @@ static int passgate_lane_probe(struct platform_device *pdev)
 	lane = kzalloc(sizeof(*lane), GFP_KERNEL);
 	if (!lane)
 		return -ENOMEM;
-	kref_init(&lane->ref);
-	init_rwsem(&lane->unbind_lock);
-	mutex_init(&lane->state_lock);
-	init_waitqueue_head(&lane->wait);
+	passgate_live_init(&lane->live, passgate_lane_release);
 	lane->dev = dev;
 	/* Open files keep the lane; the driver's reference goes at unbind. */
 	ret = devm_add_action_or_reset(dev, passgate_lane_put_action, lane);
@@ -254,7 +205,7 @@ static int passgate_lane_probe(struct platform_device *pdev)
 	if (IS_ERR(gate_node))
 		return dev_err_probe(dev, PTR_ERR(gate_node),
 				     "no passgate,gate reference\n");
-	lane->gate = passgate_gate_get_by_fwnode(gate_node);
+	lane->gate = passgate_gate_find(gate_node);
 	fwnode_handle_put(gate_node);
 	if (!lane->gate)
 		return dev_err_probe(dev, -EPROBE_DEFER, "gate not bound yet\n");
@@ -275,10 +226,19 @@ static int passgate_lane_probe(struct platform_device *pdev)
 	lane->info.gate = lane->gate->id;
 	lane->info.lane = lane->id;
 
-	ret = passgate_lane_request_irqs(lane);
+	/*
+	 * Unbind undoes these in reverse: nodes gone, interrupts freed, the
+	 * gate lets go of the lane, then the outputs take their fail mode.
+	 */
+	ret = passgate_turnstile_init(lane);
 	if (ret)
 		return ret;
-
+	ret = passgate_gate_add_lane(lane->gate, lane);
+	if (ret)
+		return ret;
+	ret = passgate_turnstile_start(lane);
+	if (ret)
+		return ret;
 	ret = passgate_lane_nodes_add(lane);
 	if (ret)
 		return dev_err_probe(dev, ret, "cannot add device nodes\n");
@@ -294,8 +254,17 @@ static const struct of_device_id passgate_lane_of_match[] = {
 };
 MODULE_DEVICE_TABLE(of, passgate_lane_of_match);
 
+static void passgate_lane_shutdown(struct platform_device *pdev)
+{
+	struct passgate_lane *lane = platform_get_drvdata(pdev);
+
+	if (lane)
+		passgate_turnstile_release(lane);
+}
+
 struct platform_driver passgate_lane_driver = {
 	.probe = passgate_lane_probe,
+	.shutdown = passgate_lane_shutdown,
 	.driver = {
 		.name = "passgate-turnstile",
 		.of_match_table = passgate_lane_of_match,

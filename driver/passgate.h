@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * passgate: objects shared by the module's files.
+ *
+ * Lock order: gate->lock, then lane->lock, then gate->ring_lock.
  */
 #ifndef _PASSGATE_H
 #define _PASSGATE_H
@@ -11,106 +13,237 @@
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <linux/passgate.h>
 
 struct gpio_desc;
 
-/* Each lane owns a pair of minors: turnstile, then scanboard. */
+#define PASSGATE_MAX_GATES 16
+#define PASSGATE_MAX_LANES 128
+#define PASSGATE_DIRECTIONS 2
+#define PASSGATE_NO_DIRECTION (-1)
+
+/**
+ * struct passgate_live - what an object behind a device node shares with
+ *	the files open on it
+ * @ref: held by the bound driver and by every open file
+ * @unbind_lock: file operations hold it for reading, unbind for writing
+ * @gone: set once, at unbind; file operations then fail with -ENODEV
+ * @wait: woken on every change and at unbind
+ * @release: frees the object when @ref drops to zero
+ */
+struct passgate_live {
+	struct kref ref;
+	struct rw_semaphore unbind_lock;
+	bool gone;
+	wait_queue_head_t wait;
+	void (*release)(struct passgate_live *live);
+};
+
+/* Which node of an object a file has open. */
 enum passgate_node {
 	PASSGATE_NODE_TURNSTILE,
 	PASSGATE_NODE_SCANBOARD,
-	PASSGATE_NODES
+	PASSGATE_LANE_NODES,
+	PASSGATE_NODE_GATE = PASSGATE_LANE_NODES,
 };
 
-#define PASSGATE_MAX_LANES 128
-
 /**
- * struct passgate_gate - one gate unit: lanes and gate-wide inputs
- * @dev: the gate's platform device
+ * struct passgate_gate - one gate unit: lanes, fire alarm, event ring
+ * @live: lifetime shared with open files of the gate node
+ * @dev: the gate's platform device; only valid while bound
  * @id: gate number from firmware
- * @list: entry in passgate_gates
+ * @list: entry in the gate registry
+ * @lock: serialises @mode, @fire, @lanes and fire handling
+ * @mode: &enum passgate_gate_mode
+ * @fire: bitmask of &enum passgate_fire
+ * @fire_alarms: fire alarms since probe
+ * @fire_alarm: fire-alarm input, optional
+ * @fire_fault: fire supervision input, optional
+ * @lanes: bound lanes, by &passgate_lane.gate_entry
+ * @nr_lanes: entries in @lanes
+ * @ring_lock: serialises the event ring
+ * @ring: @ring_size events, @ring[seq % @ring_size]
+ * @ring_size: events the ring holds
+ * @ring_next: sequence number of the next event
  */
 struct passgate_gate {
+	struct passgate_live live;
 	struct device *dev;
 	u32 id;
 	struct list_head list;
+
+	struct mutex lock;
+	u32 mode;
+	u32 fire;
+	u64 fire_alarms;
+	struct gpio_desc *fire_alarm;
+	struct gpio_desc *fire_fault;
+	struct list_head lanes;
+	u32 nr_lanes;
+
+	spinlock_t ring_lock;
+	struct passgate_event *ring;
+	u32 ring_size;
+	u64 ring_next;
+};
+
+/**
+ * struct passgate_passage - the passage in progress through a lane
+ * @direction: the way the passenger goes (the beam broken first), or
+ *	%PASSGATE_NO_DIRECTION while both beams are clear
+ * @crossed: the far beam was broken: the passenger is through the barrier
+ * @forced: this passage raised FORCED
+ * @tailgated: this passage raised TAILGATE
+ */
+struct passgate_passage {
+	int direction;
+	bool crossed;
+	bool forced;
+	bool tailgated;
 };
 
 /**
  * struct passgate_lane - one lane: a turnstile and its scanner board
- * @ref: held by the bound driver and by every open file
- * @unbind_lock: file operations hold it for reading; unbind for writing
- * @gone: set once, at unbind; file operations then fail with -ENODEV
- * @dev: the lane's platform device; only valid while !@gone
- * @gate: the gate the lane belongs to; only valid while !@gone
+ * @live: lifetime shared with open files of the lane's nodes
+ * @dev: the lane's platform device; only valid while bound
+ * @gate: the lane's gate; only valid while bound
+ * @gate_entry: entry in the gate's @lanes
  * @id: lane number within the gate
- * @index: index in passgate_lanes; minors are index * PASSGATE_NODES + node
+ * @index: index in the lane registry; minors are index * 2 + node
  * @info: what PASSGATE_IOC_GET_INFO reports (size and flags unused)
+ * @debounce_ms: beam debounce, 0 when the GPIO chip debounces
  * @unlock: unlock outputs, by &enum passgate_direction
  * @beam: inner and outer passage beam inputs
  * @alarm: alarm output, optional
  * @green: green indicator output, optional
  * @red: red indicator output, optional
- * @state_lock: serialises @change, @beams, @outputs
+ * @lock: serialises everything below
+ * @released: the driver let go of the outputs (unbind, shutdown)
  * @change: state change counter
+ * @mode: &enum passgate_lane_mode
+ * @state: &enum passgate_lane_state as last applied
+ * @unlocked: direction of the pending unlock, or %PASSGATE_NO_DIRECTION
+ * @timed_out: the pending unlock's timeout expired during a passage
+ * @passage: the passage in progress
  * @beams: bitmask of &enum passgate_beam
  * @outputs: bitmask of &enum passgate_output
- * @wait: woken on every state change and at unbind
+ * @alarms: bitmask of &enum passgate_alarm
+ * @passages: completed passages by direction
+ * @timeouts: relocks with no passage
+ * @forced: forced passages
+ * @tailgates: tailgates
+ * @timeout_work: relocks an unlock that saw no passage
+ * @alarm_work: ends the alarm pulse
+ * @debounce_work: samples the beams once they settled
  */
 struct passgate_lane {
-	struct kref ref;
-	struct rw_semaphore unbind_lock;
-	bool gone;
+	struct passgate_live live;
 	struct device *dev;
 	struct passgate_gate *gate;
+	struct list_head gate_entry;
 	u32 id;
 	u32 index;
 	struct passgate_info info;
+	u32 debounce_ms;
 
-	struct gpio_desc *unlock[2];
+	struct gpio_desc *unlock[PASSGATE_DIRECTIONS];
 	struct gpio_desc *beam[2];
 	struct gpio_desc *alarm;
 	struct gpio_desc *green;
 	struct gpio_desc *red;
 
-	struct mutex state_lock;
+	struct mutex lock;
+	bool released;
 	u64 change;
+	u32 mode;
+	u32 state;
+	int unlocked;
+	bool timed_out;
+	struct passgate_passage passage;
 	u32 beams;
 	u32 outputs;
-	wait_queue_head_t wait;
+	u32 alarms;
+	u64 passages[PASSGATE_DIRECTIONS];
+	u64 timeouts;
+	u64 forced;
+	u64 tailgates;
+
+	struct delayed_work timeout_work;
+	struct delayed_work alarm_work;
+	struct delayed_work debounce_work;
 };
 
 /**
- * struct passgate_file - an open lane device
- * @lane: the lane, referenced
- * @node: which of the lane's devices was opened
- * @seen: the lane's @change as last returned by read()
- * @primed: read() has returned a record already
+ * struct passgate_file - an open passgate node
+ * @live: the object, referenced
+ * @node: which node was opened
+ * @seen: turnstile: the lane's @change as last returned by read()
+ * @primed: turnstile: read() has returned a record already
  */
 struct passgate_file {
-	struct passgate_lane *lane;
+	struct passgate_live *live;
 	enum passgate_node node;
 	u64 seen;
 	bool primed;
 };
 
-extern struct class passgate_class;
+static inline struct passgate_lane *to_passgate_lane(struct passgate_live *live)
+{
+	return container_of(live, struct passgate_lane, live);
+}
+
+static inline struct passgate_gate *to_passgate_gate(struct passgate_live *live)
+{
+	return container_of(live, struct passgate_gate, live);
+}
+
 extern struct platform_driver passgate_gate_driver;
 extern struct platform_driver passgate_lane_driver;
-extern const struct file_operations passgate_lane_fops;
 
+/* chrdev.c */
 int passgate_chrdev_init(void);
 void passgate_chrdev_exit(void);
+void passgate_live_init(struct passgate_live *live,
+			void (*release)(struct passgate_live *live));
+void passgate_live_put(struct passgate_live *live);
 int passgate_lane_nodes_add(struct passgate_lane *lane);
-void passgate_lane_put(struct passgate_lane *lane);
+int passgate_gate_node_add(struct passgate_gate *gate);
 
-struct passgate_gate *passgate_gate_get_by_fwnode(struct fwnode_handle *fwnode);
-
+/* ioctl.c */
 long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-void passgate_lane_state(struct passgate_lane *lane,
-			 struct passgate_state *state);
+
+/* gate.c */
+struct passgate_gate *passgate_gate_find(struct fwnode_handle *fwnode);
+int passgate_gate_add_lane(struct passgate_gate *gate,
+			   struct passgate_lane *lane);
+int passgate_gate_set_mode(struct passgate_gate *gate, u32 mode);
+int passgate_gate_reset_fire(struct passgate_gate *gate);
+void passgate_gate_get_state(struct passgate_gate *gate,
+			     struct passgate_gate_state *state);
+
+/* events.c */
+int passgate_events_init(struct passgate_gate *gate);
+void passgate_event_emit(struct passgate_gate *gate, u32 type, u32 lane,
+			 u32 arg);
+ssize_t passgate_events_read(struct passgate_file *pf, char __user *buf,
+			     size_t count, loff_t *ppos, bool nonblock);
+bool passgate_events_pending(struct passgate_gate *gate, loff_t pos);
+loff_t passgate_events_llseek(struct file *file, loff_t offset, int whence);
+
+/* turnstile.c */
+int passgate_turnstile_init(struct passgate_lane *lane);
+void passgate_turnstile_release(struct passgate_lane *lane);
+int passgate_turnstile_start(struct passgate_lane *lane);
+void passgate_turnstile_refresh(struct passgate_lane *lane);
+int passgate_turnstile_open(struct passgate_lane *lane, u32 direction);
+int passgate_turnstile_set_mode(struct passgate_lane *lane, u32 mode);
+void passgate_turnstile_reset_alarms(struct passgate_lane *lane);
+void passgate_turnstile_get_state(struct passgate_lane *lane,
+				  struct passgate_state *state);
 
 #endif /* _PASSGATE_H */

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <dirent.h>
+#include <linux/capability.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -139,4 +142,163 @@ int lane_wait_beams(int fd, unsigned int beams_mask, unsigned int beams,
 			return 0;
 		}
 	}
+}
+
+static int lane_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+int lane_cmd_open(int fd, unsigned int direction)
+{
+	struct passgate_open open = {
+		.size = sizeof(open), .direction = direction,
+	};
+
+	return lane_ioctl(fd, PASSGATE_IOC_OPEN, &open);
+}
+
+int lane_set_mode(int fd, unsigned int mode)
+{
+	struct passgate_mode m = { .size = sizeof(m), .mode = mode };
+
+	return lane_ioctl(fd, PASSGATE_IOC_SET_MODE, &m);
+}
+
+int lane_reset_alarms(int fd)
+{
+	struct passgate_reset r = { .size = sizeof(r) };
+
+	return lane_ioctl(fd, PASSGATE_IOC_RESET_ALARMS, &r);
+}
+
+int lane_get_state(int fd, struct passgate_state *state)
+{
+	memset(state, 0, sizeof(*state));
+	state->size = sizeof(*state);
+	return lane_ioctl(fd, PASSGATE_IOC_GET_STATE, state);
+}
+
+int gate_open(unsigned int gate, int flags)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/dev/passgate/gate%u/gate", gate);
+	return open(path, flags | O_CLOEXEC);
+}
+
+int gate_set_mode(int fd, unsigned int mode)
+{
+	struct passgate_mode m = { .size = sizeof(m), .mode = mode };
+
+	return lane_ioctl(fd, PASSGATE_IOC_GATE_SET_MODE, &m);
+}
+
+int gate_reset_fire(int fd)
+{
+	struct passgate_reset r = { .size = sizeof(r) };
+
+	return lane_ioctl(fd, PASSGATE_IOC_GATE_RESET_FIRE, &r);
+}
+
+int gate_get_state(int fd, struct passgate_gate_state *state)
+{
+	memset(state, 0, sizeof(*state));
+	state->size = sizeof(*state);
+	return lane_ioctl(fd, PASSGATE_IOC_GATE_GET_STATE, state);
+}
+
+int lane_beam(int state_fd, unsigned int lane, unsigned int beam, int value)
+{
+	unsigned int line = beam == PASSGATE_BEAM_INNER ?
+			    TB_BEAM_INNER : TB_BEAM_OUTER;
+	int ret;
+
+	ret = tb_drive(TB_LANE_LINE(lane, line), value);
+	if (ret)
+		return ret;
+	return lane_wait_beams(state_fd, beam, value ? beam : 0, NULL);
+}
+
+int gate_wait_event(int fd, unsigned int type, unsigned int lane,
+		    struct passgate_event *out)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct passgate_event ev;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		n = read(fd, &ev, sizeof(ev));
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		if (n == sizeof(ev)) {
+			if (ev.type == type && ev.lane == lane) {
+				if (out)
+					*out = ev;
+				return 0;
+			}
+			continue;
+		}
+		ret = poll(&pfd, 1, GATE_WAIT_MS);
+		if (ret < 0)
+			return -errno;
+		if (!ret)
+			return -ETIMEDOUT;
+	}
+}
+
+int gate_restore(void)
+{
+	static const unsigned int inputs[] = {
+		TB_LANE_LINE(0, TB_BEAM_INNER), TB_LANE_LINE(0, TB_BEAM_OUTER),
+		TB_LANE_LINE(1, TB_BEAM_INNER), TB_LANE_LINE(1, TB_BEAM_OUTER),
+		TB_FIRE_ALARM, TB_FIRE_FAULT,
+	};
+	int fd, ret = 0;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]) && !ret; i++)
+		ret = tb_drive(inputs[i], 0);
+	if (ret)
+		return ret;
+
+	fd = gate_open(0, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	ret = gate_reset_fire(fd);
+	if (!ret)
+		ret = gate_set_mode(fd, PASSGATE_GATE_NORMAL);
+	close(fd);
+
+	for (i = 0; i < 2 && !ret; i++) {
+		struct passgate_state state;
+
+		fd = lane_open(0, i, "turnstile", O_RDONLY | O_NONBLOCK);
+		if (fd < 0)
+			return -errno;
+		/* CLOSED ends a pending unlock; the beams must be seen clear. */
+		ret = lane_set_mode(fd, PASSGATE_MODE_CLOSED);
+		if (!ret)
+			ret = lane_set_mode(fd, PASSGATE_MODE_NORMAL);
+		if (!ret)
+			ret = lane_reset_alarms(fd);
+		if (!ret)
+			ret = lane_wait_beams(fd, 3, 0, &state);
+		close(fd);
+	}
+	return ret;
+}
+
+int drop_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }

@@ -51,3 +51,37 @@ int lane_wait_beams(int fd, unsigned int beams_mask, unsigned int beams,
 		    struct passgate_state *out);
 
 #endif
+
+/* Lane and gate commands; each returns 0 or -errno. */
+int lane_cmd_open(int fd, unsigned int direction);
+int lane_set_mode(int fd, unsigned int mode);
+int lane_reset_alarms(int fd);
+int lane_get_state(int fd, struct passgate_state *state);
+int gate_open(unsigned int gate, int flags);
+int gate_set_mode(int fd, unsigned int mode);
+int gate_reset_fire(int fd);
+int gate_get_state(int fd, struct passgate_gate_state *state);
+
+/*
+ * Drive a beam of a lane and wait until the lane has seen it, so that the
+ * next edge is a separate one for the state machine.  @state_fd is a
+ * turnstile file of that lane opened O_NONBLOCK.
+ */
+int lane_beam(int state_fd, unsigned int lane, unsigned int beam, int value);
+
+/*
+ * Read gate events from the file position until one of @type for @lane
+ * (PASSGATE_LANE_NONE for gate-wide ones) comes; -ETIMEDOUT after
+ * GATE_WAIT_MS.  The file must be O_NONBLOCK.
+ */
+int gate_wait_event(int fd, unsigned int type, unsigned int lane,
+		    struct passgate_event *out);
+
+/*
+ * Put the test gate back as a test expects to find it: inputs quiet, fire
+ * reset, gate and lanes NORMAL with no pending unlock, alarms reset.
+ */
+int gate_restore(void);
+
+/* Drop CAP_SYS_ADMIN from the calling thread's effective set. */
+int drop_cap_sys_admin(void);

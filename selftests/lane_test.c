@@ -61,7 +61,7 @@ TEST(info_lane0_from_firmware)
 		  info.capabilities);
 	EXPECT_EQ(1 << PASSGATE_DIR_EXIT | 1 << PASSGATE_DIR_ENTRY,
 		  info.directions);
-	EXPECT_EQ(3000, info.passage_timeout_ms);
+	EXPECT_EQ(2000, info.passage_timeout_ms);
 	EXPECT_EQ(200, info.alarm_ms);
 	close(fd);
 }
@@ -81,51 +81,72 @@ TEST(info_lane1_fail_secure_exit_only)
 	close(fd);
 }
 
-/* Every ioctl struct, with the offset of its flags and reserved fields. */
+/* Every ioctl, its node, its struct and the offset of its reserved field. */
 struct ioctl_case {
 	const char *name;
 	unsigned long cmd;
+	bool gate;
 	size_t size;
 	size_t reserved_off;
 };
 
+#define IOCTL_CASE(_cmd, _gate, _struct)				\
+	{ #_cmd, PASSGATE_IOC_##_cmd, _gate, sizeof(struct _struct),	\
+	  offsetof(struct _struct, __reserved) }
+
 static const struct ioctl_case ioctl_cases[] = {
-	{ "GET_INFO", PASSGATE_IOC_GET_INFO, sizeof(struct passgate_info),
-	  offsetof(struct passgate_info, __reserved) },
-	{ "GET_STATE", PASSGATE_IOC_GET_STATE, sizeof(struct passgate_state),
-	  offsetof(struct passgate_state, __reserved) },
+	IOCTL_CASE(GET_INFO, false, passgate_info),
+	IOCTL_CASE(GET_STATE, false, passgate_state),
+	IOCTL_CASE(OPEN, false, passgate_open),
+	IOCTL_CASE(SET_MODE, false, passgate_mode),
+	IOCTL_CASE(RESET_ALARMS, false, passgate_reset),
+	IOCTL_CASE(GATE_GET_STATE, true, passgate_gate_state),
+	IOCTL_CASE(GATE_SET_MODE, true, passgate_mode),
+	IOCTL_CASE(GATE_RESET_FIRE, true, passgate_reset),
 };
 
 FIXTURE(contract) {
-	int fd;
+	int lane;
+	int gate;
 	uint8_t buf[512];
 };
 
 FIXTURE_SETUP(contract)
 {
-	self->fd = lane_open(0, 0, "turnstile", O_RDONLY);
-	ASSERT_LE(0, self->fd);
+	self->lane = lane_open(0, 0, "turnstile", O_RDONLY);
+	ASSERT_LE(0, self->lane);
+	self->gate = gate_open(0, O_RDONLY);
+	ASSERT_LE(0, self->gate);
 }
 
 FIXTURE_TEARDOWN(contract)
 {
-	close(self->fd);
+	close(self->lane);
+	close(self->gate);
+	gate_restore();
 }
 
-static int call(int fd, const struct ioctl_case *c, uint8_t *buf, size_t size)
+/*
+ * Call @c with @buf of @size bytes on the node it belongs to, from a
+ * restored gate (an OPEN that succeeded leaves the lane unlocked).
+ */
+static int call(FIXTURE_DATA(contract) *self, const struct ioctl_case *c,
+		size_t size)
 {
 	uint32_t sz = size;
 
-	memcpy(buf, &sz, sizeof(sz));
-	return ioctl(fd, c->cmd, buf) ? errno : 0;
+	if (gate_restore())
+		return -1;
+	memcpy(self->buf, &sz, sizeof(sz));
+	return ioctl(c->gate ? self->gate : self->lane, c->cmd, self->buf) ?
+	       errno : 0;
 }
 
 TEST_F(contract, exact_size_ok)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(ioctl_cases); i++) {
 		memset(self->buf, 0, sizeof(self->buf));
-		EXPECT_EQ(0, call(self->fd, &ioctl_cases[i], self->buf,
-				  ioctl_cases[i].size))
+		EXPECT_EQ(0, call(self, &ioctl_cases[i], ioctl_cases[i].size))
 			TH_LOG("%s", ioctl_cases[i].name);
 	}
 }
@@ -134,8 +155,7 @@ TEST_F(contract, size_minus_one_einval)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(ioctl_cases); i++) {
 		memset(self->buf, 0, sizeof(self->buf));
-		EXPECT_EQ(EINVAL, call(self->fd, &ioctl_cases[i], self->buf,
-				       ioctl_cases[i].size - 1))
+		EXPECT_EQ(EINVAL, call(self, &ioctl_cases[i], ioctl_cases[i].size - 1))
 			TH_LOG("%s", ioctl_cases[i].name);
 	}
 }
@@ -146,14 +166,14 @@ TEST_F(contract, longer_zero_tail_ok_nonzero_e2big)
 		const struct ioctl_case *c = &ioctl_cases[i];
 
 		memset(self->buf, 0, sizeof(self->buf));
-		EXPECT_EQ(0, call(self->fd, c, self->buf, c->size + 8))
+		EXPECT_EQ(0, call(self, c, c->size + 8))
 			TH_LOG("%s zero tail", c->name);
 		/* The kernel copies back only what it knows. */
 		EXPECT_EQ(0, self->buf[c->size]);
 
 		memset(self->buf, 0, sizeof(self->buf));
 		self->buf[c->size] = 1;
-		EXPECT_EQ(E2BIG, call(self->fd, c, self->buf, c->size + 1))
+		EXPECT_EQ(E2BIG, call(self, c, c->size + 1))
 			TH_LOG("%s", c->name);
 	}
 }
@@ -165,8 +185,7 @@ TEST_F(contract, unknown_flag_einval)
 
 		memset(self->buf, 0, sizeof(self->buf));
 		memcpy(self->buf + 4, &flags, sizeof(flags));
-		EXPECT_EQ(EINVAL, call(self->fd, &ioctl_cases[i], self->buf,
-				       ioctl_cases[i].size))
+		EXPECT_EQ(EINVAL, call(self, &ioctl_cases[i], ioctl_cases[i].size))
 			TH_LOG("%s", ioctl_cases[i].name);
 	}
 }
@@ -176,8 +195,7 @@ TEST_F(contract, reserved_nonzero_einval)
 	for (size_t i = 0; i < ARRAY_SIZE(ioctl_cases); i++) {
 		memset(self->buf, 0, sizeof(self->buf));
 		self->buf[ioctl_cases[i].reserved_off] = 1;
-		EXPECT_EQ(EINVAL, call(self->fd, &ioctl_cases[i], self->buf,
-				       ioctl_cases[i].size))
+		EXPECT_EQ(EINVAL, call(self, &ioctl_cases[i], ioctl_cases[i].size))
 			TH_LOG("%s", ioctl_cases[i].name);
 	}
 }
@@ -185,23 +203,23 @@ TEST_F(contract, reserved_nonzero_einval)
 TEST_F(contract, unknown_ioctl_enotty)
 {
 	memset(self->buf, 0, sizeof(self->buf));
-	EXPECT_EQ(-1, ioctl(self->fd, _IO(PASSGATE_IOC_TYPE, 0x7f), self->buf));
+	EXPECT_EQ(-1, ioctl(self->lane, _IO(PASSGATE_IOC_TYPE, 0x7f), self->buf));
 	EXPECT_EQ(ENOTTY, errno);
 	/* Our number with a size encoded is not our command either. */
-	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(PASSGATE_IOC_TYPE, 0,
+	EXPECT_EQ(-1, ioctl(self->lane, _IOWR(PASSGATE_IOC_TYPE, 0,
 					    struct passgate_info), self->buf));
 	EXPECT_EQ(ENOTTY, errno);
 }
 
 TEST_F(contract, bad_pointer_efault)
 {
-	EXPECT_EQ(-1, ioctl(self->fd, PASSGATE_IOC_GET_INFO, NULL));
+	EXPECT_EQ(-1, ioctl(self->lane, PASSGATE_IOC_GET_INFO, NULL));
 	EXPECT_EQ(EFAULT, errno);
 }
 
 TEST_F(contract, short_read_einval)
 {
-	EXPECT_EQ(-1, read(self->fd, self->buf,
+	EXPECT_EQ(-1, read(self->lane, self->buf,
 			   sizeof(struct passgate_state) - 1));
 	EXPECT_EQ(EINVAL, errno);
 }

@@ -79,8 +79,9 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                     Package () { "alarm-gpios", Package () { ^LAN0, 4, 0, 0 } },
                     Package () { "indicator-green-gpios", Package () { ^LAN0, 5, 0, 0 } },
                     Package () { "indicator-red-gpios", Package () { ^LAN0, 6, 0, 0 } },
-                    Package () { "passage-timeout-ms", 3000 },
+                    Package () { "passage-timeout-ms", 2000 },
                     Package () { "alarm-ms", 200 },
+                    Package () { "debounce-ms", 0 },
                     Package () { "passgate,directions", Package () { "exit", "entry" } },
                     Package () { "passgate,fail-mode", "fail-safe" },
                 }
@@ -113,8 +114,9 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                     Package () { "alarm-gpios", Package () { ^LAN1, 4, 0, 0 } },
                     Package () { "indicator-green-gpios", Package () { ^LAN1, 5, 0, 0 } },
                     Package () { "indicator-red-gpios", Package () { ^LAN1, 6, 0, 0 } },
-                    Package () { "passage-timeout-ms", 3000 },
+                    Package () { "passage-timeout-ms", 1000 },
                     Package () { "alarm-ms", 200 },
+                    Package () { "debounce-ms", 10 },
                     Package () { "passgate,directions", Package () { "exit" } },
                     Package () { "passgate,fail-mode", "fail-secure" },
                 }

@@ -21,17 +21,49 @@ TEST(info_layout)
 
 TEST(state_layout)
 {
-	EXPECT_EQ(56, sizeof(struct passgate_state));
+	EXPECT_EQ(112, sizeof(struct passgate_state));
 	EXPECT_EQ(8, offsetof(struct passgate_state, change));
-	EXPECT_EQ(16, offsetof(struct passgate_state, beams));
-	EXPECT_EQ(24, offsetof(struct passgate_state, __reserved));
-	EXPECT_EQ(0, sizeof(struct passgate_state) % 8);
+	EXPECT_EQ(16, offsetof(struct passgate_state, state));
+	EXPECT_EQ(28, offsetof(struct passgate_state, beams));
+	EXPECT_EQ(40, offsetof(struct passgate_state, passages));
+	EXPECT_EQ(72, offsetof(struct passgate_state, tailgates));
+	EXPECT_EQ(80, offsetof(struct passgate_state, __reserved));
+}
+
+TEST(command_layouts)
+{
+	EXPECT_EQ(16, sizeof(struct passgate_open));
+	EXPECT_EQ(8, offsetof(struct passgate_open, direction));
+	EXPECT_EQ(16, sizeof(struct passgate_mode));
+	EXPECT_EQ(8, offsetof(struct passgate_mode, mode));
+	EXPECT_EQ(16, sizeof(struct passgate_reset));
+	EXPECT_EQ(80, sizeof(struct passgate_gate_state));
+	EXPECT_EQ(16, offsetof(struct passgate_gate_state, fire_alarms));
+	EXPECT_EQ(24, offsetof(struct passgate_gate_state, event_first));
+	EXPECT_EQ(40, offsetof(struct passgate_gate_state, event_ring_size));
+	EXPECT_EQ(48, offsetof(struct passgate_gate_state, __reserved));
+}
+
+TEST(event_layout)
+{
+	EXPECT_EQ(72, sizeof(struct passgate_event));
+	EXPECT_EQ(8, offsetof(struct passgate_event, time_ns));
+	EXPECT_EQ(16, offsetof(struct passgate_event, type));
+	EXPECT_EQ(20, offsetof(struct passgate_event, lane));
+	EXPECT_EQ(32, offsetof(struct passgate_event, value));
+	EXPECT_EQ(40, offsetof(struct passgate_event, data));
 }
 
 TEST(ioctl_numbers_stable)
 {
 	EXPECT_EQ(0xb800, PASSGATE_IOC_GET_INFO);
 	EXPECT_EQ(0xb801, PASSGATE_IOC_GET_STATE);
+	EXPECT_EQ(0xb802, PASSGATE_IOC_OPEN);
+	EXPECT_EQ(0xb803, PASSGATE_IOC_SET_MODE);
+	EXPECT_EQ(0xb804, PASSGATE_IOC_RESET_ALARMS);
+	EXPECT_EQ(0xb810, PASSGATE_IOC_GATE_GET_STATE);
+	EXPECT_EQ(0xb811, PASSGATE_IOC_GATE_SET_MODE);
+	EXPECT_EQ(0xb812, PASSGATE_IOC_GATE_RESET_FIRE);
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * passgate: the gate's event stream.  Every event gets the next gate-wide
+ * sequence number and lands in a bounded ring; a reader's file position is
+ * the sequence number it wants next, and a reader that fell out of the
+ * ring is told exactly how many events it missed (PASSGATE_EV_LOST).
+ */
+#include <linux/fs.h>
+#include <linux/minmax.h>
+#include <linux/property.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include "passgate.h"
+
+#define PASSGATE_DEFAULT_RING_SIZE 1024
+#define PASSGATE_MAX_RING_SIZE 65536
+
+int passgate_events_init(struct passgate_gate *gate)
+{
+	struct device *dev = gate->dev;
+
+	gate->ring_size = PASSGATE_DEFAULT_RING_SIZE;
+	device_property_read_u32(dev, "passgate,event-ring-size",
+				 &gate->ring_size);
+	if (gate->ring_size < 16 || gate->ring_size > PASSGATE_MAX_RING_SIZE)
+		return dev_err_probe(dev, -EINVAL,
+				     "passgate,event-ring-size: 16 to %u\n",
+				     PASSGATE_MAX_RING_SIZE);
+
+	spin_lock_init(&gate->ring_lock);
+	gate->ring = devm_kcalloc(dev, gate->ring_size, sizeof(*gate->ring),
+				  GFP_KERNEL);
+	return gate->ring ? 0 : -ENOMEM;
+}
+
+static u64 passgate_ring_first(struct passgate_gate *gate)
+{
+	return gate->ring_next > gate->ring_size ?
+	       gate->ring_next - gate->ring_size : 0;
+}
+
+void passgate_event_emit(struct passgate_gate *gate, u32 type, u32 lane,
+			 u32 arg)
+{
+	struct passgate_event *ev;
+	unsigned long flags;
+
+	spin_lock_irqsave(&gate->ring_lock, flags);
+	ev = &gate->ring[gate->ring_next % gate->ring_size];
+	*ev = (struct passgate_event) {
+		.seq = gate->ring_next,
+		.time_ns = ktime_get_boottime_ns(),
+		.type = type,
+		.lane = lane,
+		.arg = arg,
+	};
+	gate->ring_next++;
+	spin_unlock_irqrestore(&gate->ring_lock, flags);
+	wake_up_interruptible_all(&gate->live.wait);
+}
+
+bool passgate_events_pending(struct passgate_gate *gate, loff_t pos)
+{
+	return READ_ONCE(gate->live.gone) || pos < READ_ONCE(gate->ring_next);
+}
+
+/* Copy what is there from *ppos on, as many whole records as fit. */
+static ssize_t passgate_events_copy(struct passgate_gate *gate,
+				    char __user *buf, size_t count,
+				    loff_t *ppos)
+{
+	size_t max = count / sizeof(struct passgate_event);
+	struct passgate_event ev;
+	u64 pos = *ppos, first;
+	size_t done = 0;
+
+	while (done < max) {
+		spin_lock_irq(&gate->ring_lock);
+		if (pos >= gate->ring_next) {
+			spin_unlock_irq(&gate->ring_lock);
+			break;
+		}
+		first = passgate_ring_first(gate);
+		if (pos < first) {
+			ev = (struct passgate_event) {
+				.seq = pos,
+				.type = PASSGATE_EV_LOST,
+				.lane = PASSGATE_LANE_NONE,
+				.value = first - pos,
+			};
+			pos = first;
+		} else {
+			ev = gate->ring[pos % gate->ring_size];
+			pos++;
+		}
+		spin_unlock_irq(&gate->ring_lock);
+
+		if (copy_to_user(buf + done * sizeof(ev), &ev, sizeof(ev)))
+			return done ? done * sizeof(ev) : -EFAULT;
+		done++;
+		*ppos = pos;
+	}
+	return done * sizeof(ev);
+}
+
+ssize_t passgate_events_read(struct passgate_file *pf, char __user *buf,
+			     size_t count, loff_t *ppos, bool nonblock)
+{
+	struct passgate_gate *gate = to_passgate_gate(pf->live);
+	ssize_t ret;
+
+	if (count < sizeof(struct passgate_event))
+		return -EINVAL;
+
+	for (;;) {
+		down_read(&gate->live.unbind_lock);
+		if (gate->live.gone) {
+			up_read(&gate->live.unbind_lock);
+			return -ENODEV;
+		}
+		ret = passgate_events_copy(gate, buf, count, ppos);
+		up_read(&gate->live.unbind_lock);
+		if (ret)
+			return ret;
+
+		if (nonblock)
+			return -EAGAIN;
+		ret = wait_event_interruptible(gate->live.wait,
+				passgate_events_pending(gate, *ppos));
+		if (ret)
+			return ret;
+	}
+}
+
+loff_t passgate_events_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct passgate_file *pf = file->private_data;
+	struct passgate_gate *gate = to_passgate_gate(pf->live);
+	loff_t pos;
+
+	switch (whence) {
+	case SEEK_SET:
+		pos = offset;
+		break;
+	case SEEK_CUR:
+		pos = file->f_pos + offset;
+		break;
+	case SEEK_END:
+		pos = READ_ONCE(gate->ring_next) + offset;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (pos < 0)
+		return -EINVAL;
+	file->f_pos = pos;
+	return pos;
+}

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * passgate: the turnstile's state machine.  See docs/turnstile.md.
+ *
+ * The lane's effective state follows from, in order: the gate's fire
+ * alarm (FREE), the gate's mode (FREE_ALL, LOCK_ALL), the lane's mode
+ * (FREE, CLOSED), and in NORMAL mode whether an unlock is pending.  The
+ * passage in progress is tracked from the two beams alone: the beam broken
+ * first gives its direction, the far beam breaking means the passenger is
+ * through the barrier, both clear again ends it.
+ */
+#include <linux/bits.h>
+#include <linux/gpio/consumer.h>
+#include <linux/interrupt.h>
+#include <linux/jiffies.h>
+
+#include "passgate.h"
+
+static const char * const passgate_beam_names[] = {
+	"beam-inner",
+	"beam-outer",
+};
+
+static u32 passgate_turnstile_effective(struct passgate_lane *lane)
+{
+	struct passgate_gate *gate = lane->gate;
+
+	if (READ_ONCE(gate->fire))
+		return PASSGATE_STATE_FREE;
+	switch (READ_ONCE(gate->mode)) {
+	case PASSGATE_GATE_FREE_ALL:
+		return PASSGATE_STATE_FREE;
+	case PASSGATE_GATE_LOCK_ALL:
+		return PASSGATE_STATE_CLOSED;
+	}
+	switch (lane->mode) {
+	case PASSGATE_MODE_FREE:
+		return PASSGATE_STATE_FREE;
+	case PASSGATE_MODE_CLOSED:
+		return PASSGATE_STATE_CLOSED;
+	}
+	return lane->unlocked == PASSGATE_NO_DIRECTION ?
+	       PASSGATE_STATE_LOCKED : PASSGATE_STATE_UNLOCKED;
+}
+
+static void passgate_turnstile_changed(struct passgate_lane *lane)
+{
+	lane->change++;
+	wake_up_interruptible_all(&lane->live.wait);
+}
+
+static void passgate_turnstile_drive(struct gpio_desc *desc, u32 *outputs,
+				     u32 bit, bool on)
+{
+	if (!desc)
+		return;
+	gpiod_set_value_cansleep(desc, on);
+	if (on)
+		*outputs |= bit;
+	else
+		*outputs &= ~bit;
+}
+
+/* Drive the outputs for the effective state.  Called with lane->lock held. */
+static void passgate_turnstile_apply(struct passgate_lane *lane)
+{
+	u32 outputs = lane->outputs;
+	bool open[PASSGATE_DIRECTIONS];
+	u32 state;
+	int dir;
+
+	if (lane->released)
+		return;
+
+	state = passgate_turnstile_effective(lane);
+	/* An override (fire, FREE, CLOSED) ends a pending unlock. */
+	if (state != PASSGATE_STATE_UNLOCKED &&
+	    lane->unlocked != PASSGATE_NO_DIRECTION) {
+		lane->unlocked = PASSGATE_NO_DIRECTION;
+		cancel_delayed_work(&lane->timeout_work);
+	}
+
+	for (dir = 0; dir < PASSGATE_DIRECTIONS; dir++) {
+		open[dir] = state == PASSGATE_STATE_FREE ||
+			    (state == PASSGATE_STATE_UNLOCKED &&
+			     lane->unlocked == dir);
+		passgate_turnstile_drive(lane->unlock[dir],
+					 &outputs, BIT(dir), open[dir]);
+	}
+	passgate_turnstile_drive(lane->green, &outputs,
+				 PASSGATE_OUT_GREEN, open[0] || open[1]);
+	passgate_turnstile_drive(lane->red, &outputs,
+				 PASSGATE_OUT_RED, !open[0] && !open[1]);
+
+	if (state != lane->state || outputs != lane->outputs) {
+		lane->state = state;
+		lane->outputs = outputs;
+		passgate_turnstile_changed(lane);
+	}
+}
+
+static void passgate_turnstile_emit(struct passgate_lane *lane, u32 type,
+				    u32 arg)
+{
+	passgate_event_emit(lane->gate, type, lane->id, arg);
+}
+
+static void passgate_turnstile_relock(struct passgate_lane *lane)
+{
+	lane->unlocked = PASSGATE_NO_DIRECTION;
+	lane->timed_out = false;
+	cancel_delayed_work(&lane->timeout_work);
+	passgate_turnstile_apply(lane);
+}
+
+static void passgate_turnstile_time_out(struct passgate_lane *lane)
+{
+	int dir = lane->unlocked;
+
+	lane->timeouts++;
+	passgate_turnstile_relock(lane);
+	passgate_turnstile_emit(lane, PASSGATE_EV_TIMEOUT, dir);
+}
+
+static void passgate_turnstile_alarm(struct passgate_lane *lane, u32 alarm,
+				     u32 type, int dir)
+{
+	lane->alarms |= alarm;
+	if (lane->alarm && !lane->released) {
+		gpiod_set_value_cansleep(lane->alarm, 1);
+		lane->outputs |= PASSGATE_OUT_ALARM;
+		mod_delayed_work(system_wq, &lane->alarm_work,
+				 msecs_to_jiffies(lane->info.alarm_ms));
+	}
+	passgate_turnstile_changed(lane);
+	passgate_turnstile_emit(lane, type, dir);
+}
+
+static void passgate_turnstile_alarm_off(struct passgate_lane *lane)
+{
+	if (!lane->alarm || !(lane->outputs & PASSGATE_OUT_ALARM))
+		return;
+	gpiod_set_value_cansleep(lane->alarm, 0);
+	lane->outputs &= ~PASSGATE_OUT_ALARM;
+	passgate_turnstile_changed(lane);
+}
+
+static void passgate_turnstile_alarm_work(struct work_struct *work)
+{
+	struct passgate_lane *lane = container_of(to_delayed_work(work),
+						  struct passgate_lane,
+						  alarm_work);
+
+	mutex_lock(&lane->lock);
+	if (!lane->released)
+		passgate_turnstile_alarm_off(lane);
+	mutex_unlock(&lane->lock);
+}
+
+static void passgate_turnstile_timeout_work(struct work_struct *work)
+{
+	struct passgate_lane *lane = container_of(to_delayed_work(work),
+						  struct passgate_lane,
+						  timeout_work);
+
+	mutex_lock(&lane->lock);
+	/* Never relock on a passenger: wait for the passage to end. */
+	if (lane->unlocked != PASSGATE_NO_DIRECTION) {
+		if (lane->passage.direction == PASSGATE_NO_DIRECTION)
+			passgate_turnstile_time_out(lane);
+		else
+			lane->timed_out = true;
+	}
+	mutex_unlock(&lane->lock);
+}
+
+/* A passage ended with both beams clear. */
+static void passgate_turnstile_passage_end(struct passgate_lane *lane)
+{
+	struct passgate_passage *p = &lane->passage;
+	int dir = p->direction;
+
+	p->direction = PASSGATE_NO_DIRECTION;
+	if (p->crossed && !p->forced) {
+		lane->passages[dir]++;
+		passgate_turnstile_changed(lane);
+		passgate_turnstile_emit(lane, PASSGATE_EV_PASSAGE, dir);
+		if (lane->unlocked != PASSGATE_NO_DIRECTION)
+			passgate_turnstile_relock(lane);
+	} else if (lane->timed_out) {
+		passgate_turnstile_time_out(lane);
+	}
+}
+
+/* Sample the beams and follow the passage.  Called with lane->lock held. */
+static void passgate_turnstile_sense(struct passgate_lane *lane)
+{
+	struct passgate_passage *p = &lane->passage;
+	u32 old = lane->beams, beams = 0;
+	u32 near, far;
+	bool allowed;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(lane->beam); i++)
+		if (gpiod_get_value_cansleep(lane->beam[i]) > 0)
+			beams |= BIT(i);
+	if (beams == old)
+		return;
+	lane->beams = beams;
+	passgate_turnstile_changed(lane);
+
+	if (p->direction == PASSGATE_NO_DIRECTION) {
+		if (!beams)
+			return;
+		*p = (struct passgate_passage) {
+			.direction = beams & PASSGATE_BEAM_INNER ?
+				     PASSGATE_DIR_EXIT : PASSGATE_DIR_ENTRY,
+		};
+	}
+
+	near = p->direction == PASSGATE_DIR_EXIT ?
+	       PASSGATE_BEAM_INNER : PASSGATE_BEAM_OUTER;
+	far = near ^ (PASSGATE_BEAM_INNER | PASSGATE_BEAM_OUTER);
+
+	if (!p->crossed && (beams & far)) {
+		p->crossed = true;
+		allowed = lane->state == PASSGATE_STATE_FREE ||
+			  (lane->state == PASSGATE_STATE_UNLOCKED &&
+			   lane->unlocked == p->direction);
+		if (!allowed) {
+			p->forced = true;
+			lane->forced++;
+			passgate_turnstile_alarm(lane, PASSGATE_ALARM_FORCED,
+						 PASSGATE_EV_FORCED,
+						 p->direction);
+		}
+	} else if (p->crossed && !p->forced && !p->tailgated &&
+		   (beams & near) && !(old & near) &&
+		   lane->state == PASSGATE_STATE_UNLOCKED) {
+		/* The near beam broke again before the first one was out. */
+		p->tailgated = true;
+		lane->tailgates++;
+		passgate_turnstile_alarm(lane, PASSGATE_ALARM_TAILGATE,
+					 PASSGATE_EV_TAILGATE, p->direction);
+	}
+
+	if (!beams)
+		passgate_turnstile_passage_end(lane);
+}
+
+static void passgate_turnstile_debounce_work(struct work_struct *work)
+{
+	struct passgate_lane *lane = container_of(to_delayed_work(work),
+						  struct passgate_lane,
+						  debounce_work);
+
+	mutex_lock(&lane->lock);
+	passgate_turnstile_sense(lane);
+	mutex_unlock(&lane->lock);
+}
+
+static irqreturn_t passgate_turnstile_beam_irq(int irq, void *data)
+{
+	struct passgate_lane *lane = data;
+
+	/* Sample once the beams settled; the handler reads levels, not edges. */
+	if (lane->debounce_ms) {
+		mod_delayed_work(system_wq, &lane->debounce_work,
+				 msecs_to_jiffies(lane->debounce_ms));
+		return IRQ_HANDLED;
+	}
+	mutex_lock(&lane->lock);
+	passgate_turnstile_sense(lane);
+	mutex_unlock(&lane->lock);
+	return IRQ_HANDLED;
+}
+
+void passgate_turnstile_refresh(struct passgate_lane *lane)
+{
+	mutex_lock(&lane->lock);
+	passgate_turnstile_apply(lane);
+	mutex_unlock(&lane->lock);
+}
+
+int passgate_turnstile_open(struct passgate_lane *lane, u32 direction)
+{
+	int ret = 0;
+
+	if (direction >= PASSGATE_DIRECTIONS ||
+	    !(lane->info.directions & BIT(direction)))
+		return -EINVAL;
+
+	mutex_lock(&lane->lock);
+	if (passgate_turnstile_effective(lane) != PASSGATE_STATE_LOCKED) {
+		ret = -EBUSY;
+	} else {
+		lane->unlocked = direction;
+		lane->timed_out = false;
+		mod_delayed_work(system_wq, &lane->timeout_work,
+				 msecs_to_jiffies(lane->info.passage_timeout_ms));
+		passgate_turnstile_apply(lane);
+		passgate_turnstile_emit(lane, PASSGATE_EV_UNLOCK, direction);
+	}
+	mutex_unlock(&lane->lock);
+	return ret;
+}
+
+int passgate_turnstile_set_mode(struct passgate_lane *lane, u32 mode)
+{
+	if (mode > PASSGATE_MODE_CLOSED)
+		return -EINVAL;
+
+	mutex_lock(&lane->lock);
+	lane->mode = mode;
+	passgate_turnstile_apply(lane);
+	passgate_turnstile_changed(lane);
+	passgate_turnstile_emit(lane, PASSGATE_EV_LANE_MODE, mode);
+	mutex_unlock(&lane->lock);
+	return 0;
+}
+
+void passgate_turnstile_reset_alarms(struct passgate_lane *lane)
+{
+	mutex_lock(&lane->lock);
+	cancel_delayed_work(&lane->alarm_work);
+	lane->alarms = 0;
+	passgate_turnstile_alarm_off(lane);
+	passgate_turnstile_changed(lane);
+	passgate_turnstile_emit(lane, PASSGATE_EV_ALARMS_RESET, 0);
+	mutex_unlock(&lane->lock);
+}
+
+void passgate_turnstile_get_state(struct passgate_lane *lane,
+				  struct passgate_state *state)
+{
+	mutex_lock(&lane->lock);
+	state->change = lane->change;
+	state->state = lane->state;
+	state->direction = lane->unlocked == PASSGATE_NO_DIRECTION ?
+			   0 : lane->unlocked;
+	state->mode = lane->mode;
+	state->beams = lane->beams;
+	state->outputs = lane->outputs;
+	state->alarms = lane->alarms;
+	state->passages[0] = lane->passages[0];
+	state->passages[1] = lane->passages[1];
+	state->timeouts = lane->timeouts;
+	state->forced = lane->forced;
+	state->tailgates = lane->tailgates;
+	mutex_unlock(&lane->lock);
+}
+
+/*
+ * The driver lets go of the lane (unbind, module unload, shutdown): stop
+ * every timer and leave the unlock outputs as the firmware says a dead
+ * driver must, open (fail-safe) or locked (fail-secure).
+ */
+void passgate_turnstile_release(struct passgate_lane *lane)
+{
+	bool fail_safe = lane->info.capabilities & PASSGATE_CAP_FAIL_SAFE;
+	int dir;
+
+	mutex_lock(&lane->lock);
+	lane->released = true;
+	mutex_unlock(&lane->lock);
+
+	cancel_delayed_work_sync(&lane->debounce_work);
+	cancel_delayed_work_sync(&lane->timeout_work);
+	cancel_delayed_work_sync(&lane->alarm_work);
+
+	for (dir = 0; dir < PASSGATE_DIRECTIONS; dir++)
+		if (lane->unlock[dir])
+			gpiod_set_value_cansleep(lane->unlock[dir], fail_safe);
+	if (lane->alarm)
+		gpiod_set_value_cansleep(lane->alarm, 0);
+	if (lane->green)
+		gpiod_set_value_cansleep(lane->green, 0);
+	if (lane->red)
+		gpiod_set_value_cansleep(lane->red, 0);
+}
+
+static void passgate_turnstile_release_action(void *data)
+{
+	passgate_turnstile_release(data);
+}
+
+/* Called once the lane's GPIOs are there, before its interrupts. */
+int passgate_turnstile_init(struct passgate_lane *lane)
+{
+	mutex_init(&lane->lock);
+	lane->unlocked = PASSGATE_NO_DIRECTION;
+	lane->passage.direction = PASSGATE_NO_DIRECTION;
+	lane->state = PASSGATE_STATE_LOCKED;
+	INIT_DELAYED_WORK(&lane->timeout_work, passgate_turnstile_timeout_work);
+	INIT_DELAYED_WORK(&lane->alarm_work, passgate_turnstile_alarm_work);
+	INIT_DELAYED_WORK(&lane->debounce_work,
+			  passgate_turnstile_debounce_work);
+	return devm_add_action_or_reset(lane->dev,
+					passgate_turnstile_release_action,
+					lane);
+}
+
+/* Request the beam interrupts and take the beams' present state. */
+int passgate_turnstile_start(struct passgate_lane *lane)
+{
+	struct device *dev = lane->dev;
+	bool chip_debounces = lane->debounce_ms;
+	int i, irq, ret;
+
+	/* A chip that debounces both beams spares us the software debounce. */
+	for (i = 0; i < ARRAY_SIZE(lane->beam) && chip_debounces; i++)
+		if (gpiod_set_debounce(lane->beam[i],
+				       lane->debounce_ms * USEC_PER_MSEC))
+			chip_debounces = false;
+	if (chip_debounces)
+		lane->debounce_ms = 0;
+
+	for (i = 0; i < ARRAY_SIZE(lane->beam); i++) {
+		irq = gpiod_to_irq(lane->beam[i]);
+		if (irq < 0)
+			return dev_err_probe(dev, irq, "%s: no interrupt\n",
+					     passgate_beam_names[i]);
+		ret = devm_request_threaded_irq(dev, irq, NULL,
+						passgate_turnstile_beam_irq,
+						IRQF_TRIGGER_RISING |
+						IRQF_TRIGGER_FALLING |
+						IRQF_ONESHOT,
+						passgate_beam_names[i], lane);
+		if (ret)
+			return dev_err_probe(dev, ret, "%s: request irq\n",
+					     passgate_beam_names[i]);
+	}
+
+	mutex_lock(&lane->lock);
+	passgate_turnstile_sense(lane);
+	mutex_unlock(&lane->lock);
+	return 0;
+}

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The turnstile state machine, driven through the test board: passages,
+ * timeouts, forced passages, tailgates, wrong directions, lane and gate
+ * modes, privileges, and the outputs left behind at unbind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "gate_fixture.h"
+
+#define EXIT PASSGATE_DIR_EXIT
+#define ENTRY PASSGATE_DIR_ENTRY
+#define INNER PASSGATE_BEAM_INNER
+#define OUTER PASSGATE_BEAM_OUTER
+
+FIXTURE(gate) {
+	int events;
+	int lane[2];
+};
+
+FIXTURE_SETUP(gate)
+{
+	unsigned int i;
+
+	ASSERT_EQ(0, gate_restore());
+	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, self->events);
+	/* Only what this test causes. */
+	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
+	for (i = 0; i < 2; i++) {
+		self->lane[i] = lane_open(0, i, "turnstile",
+					  O_RDONLY | O_NONBLOCK);
+		ASSERT_LE(0, self->lane[i]);
+	}
+}
+
+FIXTURE_TEARDOWN(gate)
+{
+	close(self->events);
+	close(self->lane[0]);
+	close(self->lane[1]);
+	gate_restore();
+}
+
+static int output(unsigned int lane, unsigned int what)
+{
+	return tb_read(TB_LANE_LINE(lane, what));
+}
+
+TEST_F(gate, starts_locked)
+{
+	struct passgate_state st;
+
+	ASSERT_EQ(0, lane_get_state(self->lane[0], &st));
+	EXPECT_EQ(PASSGATE_STATE_LOCKED, st.state);
+	EXPECT_EQ(PASSGATE_MODE_NORMAL, st.mode);
+	EXPECT_EQ(PASSGATE_OUT_RED, st.outputs);
+	EXPECT_EQ(0, output(0, TB_UNLOCK_EXIT));
+	EXPECT_EQ(0, output(0, TB_UNLOCK_ENTRY));
+	EXPECT_EQ(1, output(0, TB_RED));
+	EXPECT_EQ(0, output(0, TB_GREEN));
+}
+
+TEST_F(gate, passage_then_relock)
+{
+	struct passgate_state before, st;
+	struct passgate_event ev;
+	int fd = self->lane[0];
+
+	ASSERT_EQ(0, lane_get_state(fd, &before));
+	ASSERT_EQ(0, lane_cmd_open(fd, EXIT));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_UNLOCK, 0, &ev));
+	EXPECT_EQ(EXIT, ev.arg);
+	EXPECT_EQ(1, output(0, TB_UNLOCK_EXIT));
+	EXPECT_EQ(0, output(0, TB_UNLOCK_ENTRY));
+	EXPECT_EQ(1, output(0, TB_GREEN));
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(PASSGATE_STATE_UNLOCKED, st.state);
+	EXPECT_EQ(EXIT, st.direction);
+	/* A second open while unlocked is refused. */
+	EXPECT_EQ(-EBUSY, lane_cmd_open(fd, EXIT));
+
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
+
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_PASSAGE, 0, &ev));
+	EXPECT_EQ(EXIT, ev.arg);
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(PASSGATE_STATE_LOCKED, st.state);
+	EXPECT_EQ(before.passages[EXIT] + 1, st.passages[EXIT]);
+	EXPECT_EQ(before.passages[ENTRY], st.passages[ENTRY]);
+	EXPECT_EQ(before.forced, st.forced);
+	EXPECT_EQ(0, st.alarms);
+	EXPECT_EQ(0, output(0, TB_UNLOCK_EXIT));
+	EXPECT_EQ(1, output(0, TB_RED));
+}
+
+TEST_F(gate, backing_out_is_no_passage)
+{
+	struct passgate_state before, st;
+	int fd = self->lane[0];
+
+	ASSERT_EQ(0, lane_get_state(fd, &before));
+	ASSERT_EQ(0, lane_cmd_open(fd, ENTRY));
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(PASSGATE_STATE_UNLOCKED, st.state);
+	EXPECT_EQ(before.passages[ENTRY], st.passages[ENTRY]);
+	EXPECT_EQ(1, output(0, TB_UNLOCK_ENTRY));
+}
+
+TEST_F(gate, timeout_relocks)
+{
+	struct passgate_state before, st;
+	struct passgate_event ev;
+	int fd = self->lane[1];
+
+	ASSERT_EQ(0, lane_get_state(fd, &before));
+	ASSERT_EQ(0, lane_cmd_open(fd, EXIT));
+	EXPECT_EQ(1, output(1, TB_UNLOCK_EXIT));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_TIMEOUT, 1, &ev));
+	EXPECT_EQ(EXIT, ev.arg);
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(PASSGATE_STATE_LOCKED, st.state);
+	EXPECT_EQ(before.timeouts + 1, st.timeouts);
+	EXPECT_EQ(0, output(1, TB_UNLOCK_EXIT));
+}
+
+TEST_F(gate, timeout_waits_for_passenger_in_lane)
+{
+	struct passgate_event ev;
+	struct passgate_state st;
+	int fd = self->lane[1];
+
+	ASSERT_EQ(0, lane_cmd_open(fd, EXIT));
+	ASSERT_EQ(0, lane_beam(fd, 1, INNER, 1));
+	/* Past the 1 s timeout: still open, someone is in the lane. */
+	ASSERT_EQ(-ETIMEDOUT, gate_wait_event(self->events,
+					      PASSGATE_EV_TIMEOUT, 1, &ev));
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(PASSGATE_STATE_UNLOCKED, st.state);
+	/* They back out: now the timeout relocks. */
+	ASSERT_EQ(0, lane_beam(fd, 1, INNER, 0));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_TIMEOUT, 1, &ev));
+	EXPECT_EQ(0, output(1, TB_UNLOCK_EXIT));
+}
+
+TEST_F(gate, forced_passage_pulses_alarm)
+{
+	struct passgate_state before, st;
+	struct passgate_event ev;
+	int fd = self->lane[0];
+
+	ASSERT_EQ(0, lane_get_state(fd, &before));
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_FORCED, 0, &ev));
+	EXPECT_EQ(EXIT, ev.arg);
+	EXPECT_EQ(1, output(0, TB_ALARM));
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(before.forced + 1, st.forced);
+	EXPECT_EQ(PASSGATE_ALARM_FORCED, st.alarms);
+	EXPECT_TRUE(st.outputs & PASSGATE_OUT_ALARM);
+
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(before.passages[EXIT], st.passages[EXIT]);
+
+	/* The pulse ends after alarm-ms; the alarm stays latched. */
+	do {
+		ASSERT_EQ(0, lane_wait_beams(fd, 0, 0, &st));
+	} while (st.outputs & PASSGATE_OUT_ALARM);
+	EXPECT_EQ(0, output(0, TB_ALARM));
+	EXPECT_EQ(PASSGATE_ALARM_FORCED, st.alarms);
+
+	ASSERT_EQ(0, lane_reset_alarms(fd));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_ALARMS_RESET, 0,
+				     NULL));
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(0, st.alarms);
+}
+
+TEST_F(gate, wrong_direction_is_forced)
+{
+	struct passgate_state st;
+	struct passgate_event ev;
+	int fd = self->lane[0];
+
+	/* Lane 1 is exit-only. */
+	EXPECT_EQ(-EINVAL, lane_cmd_open(self->lane[1], ENTRY));
+	EXPECT_EQ(-EINVAL, lane_cmd_open(fd, 2));
+
+	ASSERT_EQ(0, lane_cmd_open(fd, EXIT));
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_FORCED, 0, &ev));
+	EXPECT_EQ(ENTRY, ev.arg);
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
+	/* The unlock for the exit is still there for its passenger. */
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(PASSGATE_STATE_UNLOCKED, st.state);
+}
+
+TEST_F(gate, tailgate)
+{
+	struct passgate_state before, st;
+	struct passgate_event ev;
+	int fd = self->lane[0];
+
+	ASSERT_EQ(0, lane_get_state(fd, &before));
+	ASSERT_EQ(0, lane_cmd_open(fd, EXIT));
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
+	/* A second person steps in behind the first. */
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_TAILGATE, 0,
+				     &ev));
+	EXPECT_EQ(EXIT, ev.arg);
+	EXPECT_EQ(1, output(0, TB_ALARM));
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_PASSAGE, 0, &ev));
+
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(before.tailgates + 1, st.tailgates);
+	EXPECT_EQ(before.passages[EXIT] + 1, st.passages[EXIT]);
+	EXPECT_TRUE(st.alarms & PASSGATE_ALARM_TAILGATE);
+	EXPECT_EQ(PASSGATE_STATE_LOCKED, st.state);
+}
+
+TEST_F(gate, lane_modes)
+{
+	struct passgate_state before, st;
+	struct passgate_event ev;
+	int fd = self->lane[0];
+
+	ASSERT_EQ(0, lane_get_state(fd, &before));
+	ASSERT_EQ(0, lane_set_mode(fd, PASSGATE_MODE_FREE));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_LANE_MODE, 0,
+				     &ev));
+	EXPECT_EQ(PASSGATE_MODE_FREE, ev.arg);
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(PASSGATE_STATE_FREE, st.state);
+	EXPECT_EQ(1, output(0, TB_UNLOCK_EXIT));
+	EXPECT_EQ(1, output(0, TB_UNLOCK_ENTRY));
+	EXPECT_EQ(-EBUSY, lane_cmd_open(fd, EXIT));
+	/* FREE: passages count both ways and raise nothing. */
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(before.passages[ENTRY] + 1, st.passages[ENTRY]);
+	EXPECT_EQ(before.forced, st.forced);
+
+	ASSERT_EQ(0, lane_set_mode(fd, PASSGATE_MODE_CLOSED));
+	ASSERT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(PASSGATE_STATE_CLOSED, st.state);
+	EXPECT_EQ(0, output(0, TB_UNLOCK_EXIT));
+	EXPECT_EQ(1, output(0, TB_RED));
+	EXPECT_EQ(-EBUSY, lane_cmd_open(fd, EXIT));
+
+	EXPECT_EQ(-EINVAL, lane_set_mode(fd, 3));
+	ASSERT_EQ(0, lane_set_mode(fd, PASSGATE_MODE_NORMAL));
+	EXPECT_EQ(0, lane_cmd_open(fd, EXIT));
+}
+
+TEST_F(gate, gate_modes)
+{
+	struct passgate_state st;
+	struct passgate_event ev;
+	int gfd = self->events;
+
+	ASSERT_EQ(0, lane_cmd_open(self->lane[1], EXIT));
+	ASSERT_EQ(0, gate_set_mode(gfd, PASSGATE_GATE_FREE_ALL));
+	ASSERT_EQ(0, gate_wait_event(gfd, PASSGATE_EV_GATE_MODE,
+				     PASSGATE_LANE_NONE, &ev));
+	EXPECT_EQ(PASSGATE_GATE_FREE_ALL, ev.arg);
+	for (int lane = 0; lane < 2; lane++) {
+		ASSERT_EQ(0, lane_get_state(self->lane[lane], &st));
+		EXPECT_EQ(PASSGATE_STATE_FREE, st.state);
+		EXPECT_EQ(1, output(lane, TB_UNLOCK_EXIT));
+		EXPECT_EQ(1, output(lane, TB_UNLOCK_ENTRY));
+	}
+
+	ASSERT_EQ(0, gate_set_mode(gfd, PASSGATE_GATE_LOCK_ALL));
+	for (int lane = 0; lane < 2; lane++) {
+		ASSERT_EQ(0, lane_get_state(self->lane[lane], &st));
+		EXPECT_EQ(PASSGATE_STATE_CLOSED, st.state);
+		EXPECT_EQ(0, output(lane, TB_UNLOCK_EXIT));
+		EXPECT_EQ(-EBUSY, lane_cmd_open(self->lane[lane], EXIT));
+	}
+	EXPECT_EQ(-EINVAL, gate_set_mode(gfd, 3));
+
+	/* Back to NORMAL: the unlock from before the override is gone. */
+	ASSERT_EQ(0, gate_set_mode(gfd, PASSGATE_GATE_NORMAL));
+	ASSERT_EQ(0, lane_get_state(self->lane[1], &st));
+	EXPECT_EQ(PASSGATE_STATE_LOCKED, st.state);
+}
+
+TEST_F(gate, privileged_commands_need_cap_sys_admin)
+{
+	struct passgate_gate_state gst;
+	struct passgate_info info = { .size = sizeof(info) };
+	struct passgate_state st;
+	int fd = self->lane[0];
+
+	ASSERT_EQ(0, drop_cap_sys_admin());
+	EXPECT_EQ(-EPERM, lane_cmd_open(fd, EXIT));
+	EXPECT_EQ(-EPERM, lane_set_mode(fd, PASSGATE_MODE_FREE));
+	EXPECT_EQ(-EPERM, lane_reset_alarms(fd));
+	EXPECT_EQ(-EPERM, gate_set_mode(self->events, PASSGATE_GATE_FREE_ALL));
+	EXPECT_EQ(-EPERM, gate_reset_fire(self->events));
+	/* Reading needs nothing. */
+	EXPECT_EQ(0, lane_get_state(fd, &st));
+	EXPECT_EQ(PASSGATE_STATE_LOCKED, st.state);
+	EXPECT_EQ(0, ioctl(fd, PASSGATE_IOC_GET_INFO, &info));
+	EXPECT_EQ(0, gate_get_state(self->events, &gst));
+	EXPECT_EQ(0, output(0, TB_UNLOCK_EXIT));
+}
+
+TEST_F(gate, commands_belong_to_their_node)
+{
+	struct passgate_mode m = { .size = sizeof(m) };
+
+	EXPECT_EQ(-1, ioctl(self->lane[0], PASSGATE_IOC_GATE_SET_MODE, &m));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->events, PASSGATE_IOC_SET_MODE, &m));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+FIXTURE(unbind) {
+	char device[2][64];
+	int fd[2];
+};
+
+FIXTURE_SETUP(unbind)
+{
+	for (int lane = 0; lane < 2; lane++) {
+		ASSERT_EQ(0, lane_device_name(0, lane, self->device[lane],
+					      sizeof(self->device[lane])));
+		self->fd[lane] = lane_open(0, lane, "turnstile", O_RDONLY);
+		ASSERT_LE(0, self->fd[lane]);
+	}
+	ASSERT_EQ(0, gate_restore());
+}
+
+FIXTURE_TEARDOWN(unbind)
+{
+	for (int lane = 0; lane < 2; lane++) {
+		close(self->fd[lane]);
+		driver_bind("passgate-turnstile", self->device[lane], true);
+	}
+	gate_restore();
+}
+
+TEST_F(unbind, unlocked_lane_takes_fail_mode)
+{
+	struct passgate_state st;
+
+	ASSERT_EQ(0, lane_cmd_open(self->fd[0], EXIT));
+	ASSERT_EQ(0, lane_cmd_open(self->fd[1], EXIT));
+	ASSERT_EQ(1, output(1, TB_UNLOCK_EXIT));
+
+	for (int lane = 0; lane < 2; lane++)
+		ASSERT_EQ(0, driver_bind("passgate-turnstile",
+					 self->device[lane], false));
+	/* Lane 0 is fail-safe: both ways open; lane 1 fail-secure: shut. */
+	EXPECT_EQ(1, output(0, TB_UNLOCK_EXIT));
+	EXPECT_EQ(1, output(0, TB_UNLOCK_ENTRY));
+	EXPECT_EQ(0, output(1, TB_UNLOCK_EXIT));
+	EXPECT_EQ(0, output(1, TB_UNLOCK_ENTRY));
+	EXPECT_EQ(0, output(0, TB_ALARM));
+	EXPECT_EQ(-ENODEV, lane_get_state(self->fd[0], &st));
+
+	/* Bound again, the lanes start LOCKED. */
+	for (int lane = 0; lane < 2; lane++)
+		ASSERT_EQ(0, driver_bind("passgate-turnstile",
+					 self->device[lane], true));
+	EXPECT_EQ(0, output(0, TB_UNLOCK_EXIT));
+	EXPECT_EQ(0, output(0, TB_UNLOCK_ENTRY));
+	EXPECT_EQ(1, output(0, TB_RED));
+}
+
+TEST_HARNESS_MAIN

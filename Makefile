@@ -59,10 +59,19 @@ $(HARNESS): | $(STAMP)
 		$(addprefix linux-source-6.1/,$(KSRC_FILES))
 	touch $(addprefix $(KSRC)/,$(KSRC_FILES))
 
+LIB_SRC := $(wildcard userspace/lib/*.c)
+LIB_OBJ := $(patsubst userspace/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
+LIB := $(BUILD)/lib/libpassgate.a
+
 userspace: $(USERSPACE_BIN)
-$(BUILD)/bin/passgatectl: userspace/passgatectl.c uapi/linux/passgate.h | $(STAMP)
+$(BUILD)/lib/%.o: userspace/lib/%.c userspace/lib/passgate.h uapi/linux/passgate.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fvisibility=hidden -c -o $@ $<
+$(LIB): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+$(BUILD)/bin/%: userspace/%.c $(LIB) userspace/lib/passgate.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iuserspace $(CFLAGS) $(WARN) -o $@ $< $(LIB)
 
 tests: $(GUEST_BIN) $(HOST_BIN)
 $(BUILD)/selftests/%: selftests/%.c selftests/gate_fixture.c \

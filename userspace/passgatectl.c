@@ -1,43 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * passgatectl: the operator's tool.
- *
- *   passgatectl [--json] lanes     list every lane with its wiring and state
+ * passgatectl: the operator's tool.  Every command that prints has a
+ * stable machine-readable form with --json (one JSON document; `events`
+ * prints one JSON object per line).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <linux/passgate.h>
-
-#define LANE_GLOB "/dev/passgate/gate*/lane*/turnstile"
+#include "lib/passgate.h"
 
 static const char *const capability_names[] = {
 	"unlock-exit", "unlock-entry", "beams", "alarm", "indicator",
 	"fail-safe",
 };
 
-static int lane_query(const char *path, struct passgate_info *info,
-		      struct passgate_state *state)
-{
-	int fd, ret = 0;
+struct options {
+	int json;
+	unsigned int gate;
+	int follow;
+	uint64_t from;
+};
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	memset(state, 0, sizeof(*state));
-	state->size = sizeof(*state);
-	if (ioctl(fd, PASSGATE_IOC_GET_INFO, info) ||
-	    ioctl(fd, PASSGATE_IOC_GET_STATE, state))
-		ret = -errno;
-	close(fd);
-	return ret;
+static int fail(const char *what)
+{
+	fprintf(stderr, "passgatectl: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+static int parse_uint(const char *s, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v > 0xffffffffu) {
+		fprintf(stderr, "passgatectl: not a number: %s\n", s);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 static void print_capabilities(unsigned int caps, int json)
@@ -53,79 +61,339 @@ static void print_capabilities(unsigned int caps, int json)
 	}
 }
 
-static int cmd_lanes(int json)
+static void print_lane(const struct passgate_info *info,
+		       const struct passgate_state *st, int json, int first)
 {
-	struct passgate_state state;
-	struct passgate_info info;
-	glob_t g;
-	size_t i;
-	int ret, status = 0;
+	const char *dirs = info->directions == 3 ? "both" :
+			   info->directions == 1 ? "exit" : "entry";
 
-	ret = glob(LANE_GLOB, 0, NULL, &g);
-	if (ret == GLOB_NOMATCH) {
-		if (json)
-			printf("[]\n");
-		else
-			fprintf(stderr, "passgatectl: no lanes (is passgate.ko loaded?)\n");
-		return json ? 0 : 1;
+	if (!json) {
+		printf("%-5u %-9s %-7s %-6s %-5u %-8llu %-8llu"
+		       " %-7llu %-9llu ",
+		       info->lane, passgate_lane_state_name(st->state),
+		       passgate_lane_mode_name(st->mode), dirs, st->beams,
+		       st->passages[PASSGATE_DIR_EXIT],
+		       st->passages[PASSGATE_DIR_ENTRY], st->forced,
+		       st->tailgates);
+		print_capabilities(info->capabilities, 0);
+		printf("\n");
+		return;
 	}
-	if (ret)
-		return 1;
+	printf("%s{\"gate\":%u,\"lane\":%u,\"state\":\"%s\",\"mode\":\"%s\","
+	       "\"directions\":\"%s\",\"beams\":%u,\"outputs\":%u,"
+	       "\"alarms\":%u,\"passages_exit\":%llu"
+	       ",\"passages_entry\":%llu,\"timeouts\":%llu"
+	       ",\"forced\":%llu,\"tailgates\":%llu"
+	       ",\"passage_timeout_ms\":%u,\"alarm_ms\":%u,\"capabilities\":[",
+	       first ? "" : ",", info->gate, info->lane,
+	       passgate_lane_state_name(st->state),
+	       passgate_lane_mode_name(st->mode), dirs, st->beams,
+	       st->outputs, st->alarms, st->passages[PASSGATE_DIR_EXIT],
+	       st->passages[PASSGATE_DIR_ENTRY], st->timeouts, st->forced,
+	       st->tailgates, info->passage_timeout_ms, info->alarm_ms);
+	print_capabilities(info->capabilities, 1);
+	printf("]}");
+}
 
-	printf(json ? "[" : "%-5s %-5s %-10s %-6s %-8s %s\n",
-	       "gate", "lane", "directions", "beams", "timeout", "capabilities");
+static int cmd_lanes(const struct options *o, int argc, char **argv)
+{
+	struct passgate_state st;
+	struct passgate_info info;
+	char pattern[64];
+	unsigned int lane;
+	int status = 0;
+	size_t i;
+	glob_t g;
+
+	(void)argc;
+	(void)argv;
+	snprintf(pattern, sizeof(pattern), "/dev/passgate/gate%u/lane*", o->gate);
+	if (glob(pattern, 0, NULL, &g)) {
+		errno = ENOENT;
+		return fail("no lanes (is passgate.ko loaded?)");
+	}
+	printf(o->json ? "[" :
+	       "lane  state     mode    dirs   beams exit     entry    forced  tailgates capabilities\n");
 	for (i = 0; i < g.gl_pathc; i++) {
-		ret = lane_query(g.gl_pathv[i], &info, &state);
-		if (ret) {
-			fprintf(stderr, "passgatectl: %s: %s\n", g.gl_pathv[i],
-				strerror(-ret));
-			status = 1;
+		struct passgate_lane *l;
+
+		if (sscanf(strrchr(g.gl_pathv[i], '/'), "/lane%u", &lane) != 1)
+			continue;
+		l = passgate_lane_open(o->gate, lane, O_RDONLY);
+		if (!l || passgate_lane_get_info(l, &info) ||
+		    passgate_lane_get_state(l, &st)) {
+			status = fail(g.gl_pathv[i]);
+			passgate_lane_close(l);
 			continue;
 		}
-		if (json) {
-			printf("%s{\"gate\":%u,\"lane\":%u,\"directions\":%u,"
-			       "\"beams\":%u,\"outputs\":%u,"
-			       "\"passage_timeout_ms\":%u,\"alarm_ms\":%u,"
-			       "\"capabilities\":[",
-			       i ? "," : "", info.gate, info.lane,
-			       info.directions, state.beams, state.outputs,
-			       info.passage_timeout_ms, info.alarm_ms);
-			print_capabilities(info.capabilities, 1);
-			printf("]}");
-		} else {
-			printf("%-5u %-5u %-10s %-6u %-8u ", info.gate,
-			       info.lane,
-			       info.directions == 3 ? "both" :
-			       info.directions == 1 ? "exit" : "entry",
-			       state.beams, info.passage_timeout_ms);
-			print_capabilities(info.capabilities, 0);
-			printf("\n");
-		}
+		print_lane(&info, &st, o->json, i == 0);
+		passgate_lane_close(l);
 	}
-	if (json)
+	if (o->json)
 		printf("]\n");
 	globfree(&g);
 	return status;
 }
 
+static struct passgate_gate *open_gate(const struct options *o, int flags)
+{
+	struct passgate_gate *gate = passgate_gate_open(o->gate, flags);
+
+	if (!gate)
+		fail("gate");
+	return gate;
+}
+
+static int cmd_gate(const struct options *o, int argc, char **argv)
+{
+	struct passgate_gate_state st;
+	struct passgate_gate *gate;
+
+	(void)argc;
+	(void)argv;
+	gate = open_gate(o, O_RDONLY);
+	if (!gate)
+		return 1;
+	if (passgate_gate_get_state(gate, &st)) {
+		passgate_gate_close(gate);
+		return fail("gate state");
+	}
+	printf(o->json ?
+	       "{\"gate\":%u,\"mode\":\"%s\",\"fire\":{\"alarm\":%s,\"fault\":%s,"
+	       "\"latched\":%s},\"fire_alarms\":%llu,\"lanes\":%u,"
+	       "\"event_first\":%llu,\"event_next\":%llu"
+	       ",\"event_ring_size\":%u}\n" :
+	       "gate %u: mode %s, fire alarm %s fault %s latched %s, "
+	       "%llu fire alarms, %u lanes, events %llu"
+	       "..%llu (ring %u)\n",
+	       o->gate, passgate_gate_mode_name(st.mode),
+	       st.fire & PASSGATE_FIRE_ALARM ? "true" : "false",
+	       st.fire & PASSGATE_FIRE_FAULT ? "true" : "false",
+	       st.fire & PASSGATE_FIRE_LATCHED ? "true" : "false",
+	       st.fire_alarms, st.lanes, st.event_first, st.event_next,
+	       st.event_ring_size);
+	passgate_gate_close(gate);
+	return 0;
+}
+
+static void print_event(const struct passgate_event *ev, int json)
+{
+	const char *type = passgate_event_type_name(ev->type);
+	char lane[16] = "-";
+
+	if (ev->lane != PASSGATE_LANE_NONE)
+		snprintf(lane, sizeof(lane), "%u", ev->lane);
+	if (json)
+		printf("{\"seq\":%llu,\"time_ns\":%llu"
+		       ",\"type\":\"%s\",\"lane\":%s,\"arg\":%u,\"value\":%llu}\n", ev->seq, ev->time_ns, type ? type : "unknown",
+		       ev->lane == PASSGATE_LANE_NONE ? "null" : lane, ev->arg,
+		       ev->value);
+	else
+		printf("%-8llu %14.6f  %-12s lane %-3s arg %u%s\n",
+		       ev->seq, ev->time_ns / 1e9, type ? type : "unknown",
+		       lane, ev->arg, ev->type == PASSGATE_EV_LOST ?
+		       " (events missed: see value)" : "");
+}
+
+static int cmd_events(const struct options *o, int argc, char **argv)
+{
+	struct passgate_event ev[64];
+	struct passgate_gate *gate;
+	struct pollfd pfd;
+	ssize_t n, i;
+
+	(void)argc;
+	(void)argv;
+	gate = open_gate(o, O_RDONLY | O_NONBLOCK);
+	if (!gate)
+		return 1;
+	if (passgate_gate_seek_events(gate, o->from)) {
+		passgate_gate_close(gate);
+		return fail("seek");
+	}
+	pfd = (struct pollfd){ .fd = passgate_gate_fd(gate), .events = POLLIN };
+	for (;;) {
+		n = passgate_gate_read_events(gate, ev, 64);
+		if (n < 0 && errno == EAGAIN) {
+			if (!o->follow)
+				break;
+			fflush(stdout);
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				break;
+			continue;
+		}
+		if (n < 0) {
+			passgate_gate_close(gate);
+			return fail("events");
+		}
+		for (i = 0; i < n; i++)
+			print_event(&ev[i], o->json);
+	}
+	passgate_gate_close(gate);
+	return 0;
+}
+
+static int lane_command(const struct options *o, const char *lane_arg,
+			int (*apply)(struct passgate_lane *l, int value),
+			int value, const char *what)
+{
+	struct passgate_lane *l;
+	unsigned int lane;
+	int ret;
+
+	if (parse_uint(lane_arg, &lane))
+		return 2;
+	l = passgate_lane_open(o->gate, lane, O_RDONLY);
+	if (!l)
+		return fail("lane");
+	ret = apply(l, value);
+	passgate_lane_close(l);
+	return ret ? fail(what) : 0;
+}
+
+static int apply_unlock(struct passgate_lane *l, int dir)
+{
+	return passgate_lane_unlock(l, dir);
+}
+
+static int apply_mode(struct passgate_lane *l, int mode)
+{
+	return passgate_lane_set_mode(l, mode);
+}
+
+static int apply_reset_alarms(struct passgate_lane *l, int unused)
+{
+	(void)unused;
+	return passgate_lane_reset_alarms(l);
+}
+
+static int cmd_unlock(const struct options *o, int argc, char **argv)
+{
+	int dir = passgate_direction_parse(argv[2]);
+
+	(void)argc;
+	if (dir < 0)
+		return fail(argv[2]);
+	return lane_command(o, argv[1], apply_unlock, dir, "unlock");
+}
+
+static int cmd_mode(const struct options *o, int argc, char **argv)
+{
+	int mode = passgate_lane_mode_parse(argv[2]);
+
+	(void)argc;
+	if (mode < 0)
+		return fail(argv[2]);
+	return lane_command(o, argv[1], apply_mode, mode, "mode");
+}
+
+static int cmd_reset_alarms(const struct options *o, int argc, char **argv)
+{
+	(void)argc;
+	return lane_command(o, argv[1], apply_reset_alarms, 0, "reset-alarms");
+}
+
+static int cmd_gate_mode(const struct options *o, int argc, char **argv)
+{
+	int mode = passgate_gate_mode_parse(argv[1]);
+	struct passgate_gate *gate;
+	int ret;
+
+	(void)argc;
+	if (mode < 0)
+		return fail(argv[1]);
+	gate = open_gate(o, O_RDONLY);
+	if (!gate)
+		return 1;
+	ret = passgate_gate_set_mode(gate, mode);
+	passgate_gate_close(gate);
+	return ret ? fail("gate-mode") : 0;
+}
+
+static int cmd_fire_reset(const struct options *o, int argc, char **argv)
+{
+	struct passgate_gate *gate;
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	gate = open_gate(o, O_RDONLY);
+	if (!gate)
+		return 1;
+	ret = passgate_gate_reset_fire(gate);
+	passgate_gate_close(gate);
+	if (ret && errno == EBUSY) {
+		fprintf(stderr, "passgatectl: fire-reset: the fire alarm is still active\n");
+		return 1;
+	}
+	return ret ? fail("fire-reset") : 0;
+}
+
+static const struct command {
+	const char *name;
+	const char *args;
+	int argc;
+	int (*run)(const struct options *o, int argc, char **argv);
+} commands[] = {
+	{ "lanes", "", 1, cmd_lanes },
+	{ "gate", "", 1, cmd_gate },
+	{ "events", "", 1, cmd_events },
+	{ "unlock", "LANE exit|entry", 3, cmd_unlock },
+	{ "mode", "LANE normal|free|closed", 3, cmd_mode },
+	{ "reset-alarms", "LANE", 2, cmd_reset_alarms },
+	{ "gate-mode", "normal|free-all|lock-all", 2, cmd_gate_mode },
+	{ "fire-reset", "", 1, cmd_fire_reset },
+};
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: passgatectl [--json] lanes\n");
+	size_t i;
+
+	fprintf(stderr, "usage: passgatectl [--json] [--gate N] COMMAND\n"
+		"       (events also takes --from SEQ and --follow)\n");
+	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		fprintf(stderr, "  %s %s\n", commands[i].name, commands[i].args);
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	int json = 0;
+	struct options o = { .from = 0 };
+	unsigned long long from;
+	char *end;
+	size_t i;
 
-	if (argc > 1 && !strcmp(argv[1], "--json")) {
-		json = 1;
+	while (argc > 1 && !strncmp(argv[1], "--", 2)) {
+		if (!strcmp(argv[1], "--json")) {
+			o.json = 1;
+		} else if (!strcmp(argv[1], "--follow")) {
+			o.follow = 1;
+		} else if (!strcmp(argv[1], "--gate") && argc > 2) {
+			if (parse_uint(argv[2], &o.gate))
+				return 2;
+			argc--;
+			argv++;
+		} else if (!strcmp(argv[1], "--from") && argc > 2) {
+			errno = 0;
+			from = strtoull(argv[2], &end, 10);
+			if (errno || *end || !*argv[2])
+				return usage();
+			o.from = from;
+			argc--;
+			argv++;
+		} else {
+			return usage();
+		}
 		argc--;
 		argv++;
 	}
-	if (argc != 2)
+	if (argc < 2)
 		return usage();
-	if (!strcmp(argv[1], "lanes"))
-		return cmd_lanes(json);
+	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (!strcmp(argv[1], commands[i].name)) {
+			if (argc - 1 != commands[i].argc)
+				return usage();
+			return commands[i].run(&o, argc - 1, argv + 1);
+		}
 	return usage();
 }

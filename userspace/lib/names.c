@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <string.h>
+
+#include "passgate.h"
+
+#define NAME_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const event_type_names[] = {
+	[PASSGATE_EV_LOST] = "lost",
+	[PASSGATE_EV_UNLOCK] = "unlock",
+	[PASSGATE_EV_PASSAGE] = "passage",
+	[PASSGATE_EV_TIMEOUT] = "timeout",
+	[PASSGATE_EV_FORCED] = "forced",
+	[PASSGATE_EV_TAILGATE] = "tailgate",
+	[PASSGATE_EV_LANE_MODE] = "lane-mode",
+	[PASSGATE_EV_GATE_MODE] = "gate-mode",
+	[PASSGATE_EV_FIRE_ALARM] = "fire-alarm",
+	[PASSGATE_EV_FIRE_CLEAR] = "fire-clear",
+	[PASSGATE_EV_FIRE_RESET] = "fire-reset",
+	[PASSGATE_EV_ALARMS_RESET] = "alarms-reset",
+};
+
+static const char *const lane_state_names[] = {
+	[PASSGATE_STATE_LOCKED] = "locked",
+	[PASSGATE_STATE_UNLOCKED] = "unlocked",
+	[PASSGATE_STATE_FREE] = "free",
+	[PASSGATE_STATE_CLOSED] = "closed",
+};
+
+static const char *const lane_mode_names[] = {
+	[PASSGATE_MODE_NORMAL] = "normal",
+	[PASSGATE_MODE_FREE] = "free",
+	[PASSGATE_MODE_CLOSED] = "closed",
+};
+
+static const char *const gate_mode_names[] = {
+	[PASSGATE_GATE_NORMAL] = "normal",
+	[PASSGATE_GATE_FREE_ALL] = "free-all",
+	[PASSGATE_GATE_LOCK_ALL] = "lock-all",
+};
+
+static const char *const direction_names[] = {
+	[PASSGATE_DIR_EXIT] = "exit",
+	[PASSGATE_DIR_ENTRY] = "entry",
+};
+
+static const char *name_of(const char *const *names, size_t count,
+			   unsigned int value)
+{
+	return value < count ? names[value] : NULL;
+}
+
+static int parse(const char *const *names, size_t count, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (names[i] && !strcmp(names[i], name))
+			return (int)i;
+	errno = EINVAL;
+	return -1;
+}
+
+const char *passgate_event_type_name(unsigned int type)
+{
+	return name_of(event_type_names, NAME_COUNT(event_type_names), type);
+}
+
+const char *passgate_lane_state_name(unsigned int state)
+{
+	return name_of(lane_state_names, NAME_COUNT(lane_state_names), state);
+}
+
+const char *passgate_lane_mode_name(unsigned int mode)
+{
+	return name_of(lane_mode_names, NAME_COUNT(lane_mode_names), mode);
+}
+
+const char *passgate_gate_mode_name(unsigned int mode)
+{
+	return name_of(gate_mode_names, NAME_COUNT(gate_mode_names), mode);
+}
+
+const char *passgate_direction_name(unsigned int direction)
+{
+	return name_of(direction_names, NAME_COUNT(direction_names), direction);
+}
+
+int passgate_lane_mode_parse(const char *name)
+{
+	return parse(lane_mode_names, NAME_COUNT(lane_mode_names), name);
+}
+
+int passgate_gate_mode_parse(const char *name)
+{
+	return parse(gate_mode_names, NAME_COUNT(gate_mode_names), name);
+}
+
+int passgate_direction_parse(const char *name)
+{
+	return parse(direction_names, NAME_COUNT(direction_names), name);
+}

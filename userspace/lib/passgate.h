@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libpassgate: userspace access to passgate's gates and lanes.
+ *
+ * Error contract, once for every function: those returning int give 0 on
+ * success and -1 with errno set on failure; those returning a pointer give
+ * NULL with errno set.  errno is the kernel's, as documented in
+ * <linux/passgate.h> ("Errno contract").
+ */
+#ifndef PASSGATE_LIB_H
+#define PASSGATE_LIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/passgate.h>
+
+struct passgate_gate;
+struct passgate_lane;
+
+/* Gates: /dev/passgate/gateG/gate. */
+struct passgate_gate *passgate_gate_open(unsigned int gate, int flags);
+void passgate_gate_close(struct passgate_gate *gate);
+int passgate_gate_fd(struct passgate_gate *gate);
+int passgate_gate_get_state(struct passgate_gate *gate,
+			    struct passgate_gate_state *state);
+int passgate_gate_set_mode(struct passgate_gate *gate, unsigned int mode);
+int passgate_gate_reset_fire(struct passgate_gate *gate);
+/* Position the event reader at sequence number @seq (UINT64_MAX: next). */
+int passgate_gate_seek_events(struct passgate_gate *gate, uint64_t seq);
+/* Read up to @max events; returns how many, or -1 (EAGAIN if none). */
+ssize_t passgate_gate_read_events(struct passgate_gate *gate,
+				  struct passgate_event *events, size_t max);
+
+/* Lanes: /dev/passgate/gateG/laneL/turnstile. */
+struct passgate_lane *passgate_lane_open(unsigned int gate, unsigned int lane,
+					 int flags);
+void passgate_lane_close(struct passgate_lane *lane);
+int passgate_lane_fd(struct passgate_lane *lane);
+int passgate_lane_get_info(struct passgate_lane *lane,
+			   struct passgate_info *info);
+int passgate_lane_get_state(struct passgate_lane *lane,
+			    struct passgate_state *state);
+int passgate_lane_unlock(struct passgate_lane *lane, unsigned int direction);
+int passgate_lane_set_mode(struct passgate_lane *lane, unsigned int mode);
+int passgate_lane_reset_alarms(struct passgate_lane *lane);
+
+/* Names of ABI values, for humans and --json; NULL when unknown. */
+const char *passgate_event_type_name(unsigned int type);
+const char *passgate_lane_state_name(unsigned int state);
+const char *passgate_lane_mode_name(unsigned int mode);
+const char *passgate_gate_mode_name(unsigned int mode);
+const char *passgate_direction_name(unsigned int direction);
+/* The value whose name is @name, or -1 with errno EINVAL. */
+int passgate_lane_mode_parse(const char *name);
+int passgate_gate_mode_parse(const char *name);
+int passgate_direction_parse(const char *name);
+
+#endif

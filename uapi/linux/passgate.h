@@ -51,10 +51,16 @@
  *   the file was open; every later call on that file fails the same way;
  * - %EPERM: the command needs %CAP_SYS_ADMIN and the caller lacks it
  *   (%PASSGATE_IOC_OPEN, %PASSGATE_IOC_SET_MODE, %PASSGATE_IOC_RESET_ALARMS,
- *   %PASSGATE_IOC_GATE_SET_MODE, %PASSGATE_IOC_GATE_RESET_FIRE; reading
- *   state needs no privilege);
+ *   %PASSGATE_IOC_VERDICT, %PASSGATE_IOC_GATE_SET_MODE,
+ *   %PASSGATE_IOC_GATE_RESET_FIRE, %PASSGATE_IOC_GATE_SET_KEY, and read()
+ *   and write() on a scanboard node; reading state needs no privilege);
  * - %EBUSY: the lane or gate is not in a state that allows the command
  *   (open while not LOCKED, fire reset while the alarm is still active);
+ * - %EEXIST: %PASSGATE_IOC_GATE_SET_KEY on a gate that has a key, without
+ *   %PASSGATE_KEY_F_REPLACE;
+ * - %ENOENT: %PASSGATE_IOC_VERDICT for a scan id the lane never queued or
+ *   that was already answered; %ETIMEDOUT: for one whose decision timeout
+ *   passed (it was denied with %PASSGATE_REASON_TIMEOUT);
  * - %EINVAL also: a direction the lane is not configured for, an unknown
  *   mode.
  *
@@ -72,9 +78,11 @@ enum {
 	PASSGATE_CMD_OPEN = 0x02,
 	PASSGATE_CMD_SET_MODE = 0x03,
 	PASSGATE_CMD_RESET_ALARMS = 0x04,
+	PASSGATE_CMD_VERDICT = 0x05,
 	PASSGATE_CMD_GATE_GET_STATE = 0x10,
 	PASSGATE_CMD_GATE_SET_MODE = 0x11,
 	PASSGATE_CMD_GATE_RESET_FIRE = 0x12,
+	PASSGATE_CMD_GATE_SET_KEY = 0x13,
 };
 
 /**
@@ -364,6 +372,13 @@ struct passgate_gate_state {
  * @PASSGATE_EV_FIRE_RESET: an operator reset the fire alarm; lanes
  *	return to their modes
  * @PASSGATE_EV_ALARMS_RESET: an operator reset a lane's alarms
+ * @PASSGATE_EV_SCAN: a scan arrived; @arg: &enum passgate_credential,
+ *	@value: scan id, @data: the credential's digest (never the token)
+ * @PASSGATE_EV_VERDICT: a scan was decided; @arg: &enum passgate_verdict,
+ *	@value: scan id, @data: &struct passgate_verdict_record
+ * @PASSGATE_EV_SCANNER_OFFLINE: the lane's board missed its heartbeats
+ * @PASSGATE_EV_SCANNER_ONLINE: the lane's board is heard again
+ * @PASSGATE_EV_KEY_SET: the ID-card key was set; @arg: 1 if it replaced one
  */
 enum passgate_event_type {
 	PASSGATE_EV_LOST = 0,
@@ -378,6 +393,11 @@ enum passgate_event_type {
 	PASSGATE_EV_FIRE_CLEAR = 9,
 	PASSGATE_EV_FIRE_RESET = 10,
 	PASSGATE_EV_ALARMS_RESET = 11,
+	PASSGATE_EV_SCAN = 12,
+	PASSGATE_EV_VERDICT = 13,
+	PASSGATE_EV_SCANNER_OFFLINE = 14,
+	PASSGATE_EV_SCANNER_ONLINE = 15,
+	PASSGATE_EV_KEY_SET = 16,
 };
 
 /* &struct passgate_event.lane of gate-wide events */
@@ -405,6 +425,291 @@ struct passgate_event {
 	__u8 data[32];
 };
 
+/**
+ * DOC: Scans and verdicts
+ *
+ * A scanner board sends SCAN frames (see "Scanner-board frames"); the
+ * module turns the credential into a digest and never keeps the token:
+ *
+ * - health code and ticket: SHA-256("passgate/v1" || kind || token);
+ * - ID card: HMAC-SHA-256(key, "passgate/v1" || kind || token), with the
+ *   gate's deployment key (%PASSGATE_IOC_GATE_SET_KEY), because ID numbers
+ *   are few enough that a plain hash is reversed by trying them all.
+ *
+ * kind is one byte, &enum passgate_credential.  The fast path then fires
+ * the writable raw tracepoint ``passgate_decide`` with a &struct
+ * passgate_decision; an attached BPF program writes its verdict into it.
+ * DEFER, or no program, queues the scan on the lane's scanboard node for
+ * the daemon (read() gives &struct passgate_scan records), which answers
+ * with %PASSGATE_IOC_VERDICT before the lane's decision timeout, or the
+ * scan is denied with %PASSGATE_REASON_TIMEOUT.
+ */
+
+/**
+ * enum passgate_credential - what a scan carries
+ * @PASSGATE_CRED_HEALTH_CODE: a QR health code
+ * @PASSGATE_CRED_ID_CARD: an ID-card number
+ * @PASSGATE_CRED_TICKET: a ticket
+ */
+enum passgate_credential {
+	PASSGATE_CRED_HEALTH_CODE = 1,
+	PASSGATE_CRED_ID_CARD = 2,
+	PASSGATE_CRED_TICKET = 3,
+};
+
+/**
+ * enum passgate_verdict - the decision on one scan
+ * @PASSGATE_VERDICT_DEFER: ask userspace (the value a program finds)
+ * @PASSGATE_VERDICT_ACCEPT: open the lane for one passage in @direction
+ * @PASSGATE_VERDICT_DENY: keep the lane locked; see @reason
+ * @PASSGATE_VERDICT_PENDING: a second credential is needed
+ */
+enum passgate_verdict {
+	PASSGATE_VERDICT_DEFER = 0,
+	PASSGATE_VERDICT_ACCEPT = 1,
+	PASSGATE_VERDICT_DENY = 2,
+	PASSGATE_VERDICT_PENDING = 3,
+};
+
+/**
+ * enum passgate_reason - why a scan was denied (or is pending)
+ * @PASSGATE_REASON_NONE: no reason given
+ * @PASSGATE_REASON_UNKNOWN: the credential is not on the list
+ * @PASSGATE_REASON_RED: red health code
+ * @PASSGATE_REASON_MANUAL_CHECK: send to the manual check (e.g. yellow)
+ * @PASSGATE_REASON_ID_MISMATCH: the ID does not belong to the code
+ * @PASSGATE_REASON_FEVER: the board measured a fever
+ * @PASSGATE_REASON_PASSBACK: the credential passed here too recently
+ * @PASSGATE_REASON_NO_TICKET: no ticket for this station
+ * @PASSGATE_REASON_TIMEOUT: no verdict before the decision timeout
+ * @PASSGATE_REASON_BUSY: the slow-path queue was full
+ * @PASSGATE_REASON_NO_KEY: an ID card, and the gate has no key yet
+ * @PASSGATE_REASON_LIST_EXPIRED: the allowlist expired (degraded mode)
+ * @PASSGATE_REASON_LANE_BUSY: the lane is not LOCKED (closed, or still
+ *	open for someone else) and cannot open now
+ * @PASSGATE_REASON_BAD_VERDICT: the program wrote a verdict, reason or
+ *	direction the module does not know
+ * @PASSGATE_REASON_WAIT_ID: PENDING: scan the ID card now
+ */
+enum passgate_reason {
+	PASSGATE_REASON_NONE = 0,
+	PASSGATE_REASON_UNKNOWN = 1,
+	PASSGATE_REASON_RED = 2,
+	PASSGATE_REASON_MANUAL_CHECK = 3,
+	PASSGATE_REASON_ID_MISMATCH = 4,
+	PASSGATE_REASON_FEVER = 5,
+	PASSGATE_REASON_PASSBACK = 6,
+	PASSGATE_REASON_NO_TICKET = 7,
+	PASSGATE_REASON_TIMEOUT = 8,
+	PASSGATE_REASON_BUSY = 9,
+	PASSGATE_REASON_NO_KEY = 10,
+	PASSGATE_REASON_LIST_EXPIRED = 11,
+	PASSGATE_REASON_LANE_BUSY = 12,
+	PASSGATE_REASON_BAD_VERDICT = 13,
+	PASSGATE_REASON_WAIT_ID = 14,
+	PASSGATE_REASON_COUNT
+};
+
+/* &struct passgate_decision.flags, &struct passgate_scan.flags */
+#define PASSGATE_SCAN_F_TEMPERATURE (1u << 0)	/* @temperature is valid */
+
+#define PASSGATE_DIGEST_SIZE 32
+
+/**
+ * struct passgate_decision - the fast path's context: the one argument of
+ *	the writable raw tracepoint ``passgate_decide``; its size is ABI
+ * @scan_id: in: the scan's number, unique per gate
+ * @time_ns: in: %CLOCK_BOOTTIME when the frame arrived
+ * @gate: in: gate number
+ * @lane: in: lane number
+ * @kind: in: &enum passgate_credential
+ * @flags: in: %PASSGATE_SCAN_F_*
+ * @temperature: in: body temperature in 0.01 °C, if flagged
+ * @lane_state: in: &enum passgate_lane_state when the scan arrived
+ * @digest: in: the credential's digest (see "Scans and verdicts")
+ * @verdict: out: &enum passgate_verdict; DEFER when the program leaves it
+ * @reason: out: &enum passgate_reason
+ * @direction: out: &enum passgate_direction for ACCEPT; in: the lane's
+ *	first configured direction
+ * @__reserved: leave 0
+ */
+struct passgate_decision {
+	__u64 scan_id;
+	__u64 time_ns;
+	__u32 gate;
+	__u32 lane;
+	__u32 kind;
+	__u32 flags;
+	__s32 temperature;
+	__u32 lane_state;
+	__u8 digest[PASSGATE_DIGEST_SIZE];
+	__u32 verdict;
+	__u32 reason;
+	__u32 direction;
+	__u32 __reserved;
+};
+
+/* Longest credential a SCAN frame carries. */
+#define PASSGATE_TOKEN_MAX 1016
+
+/**
+ * struct passgate_scan - a deferred scan, as read() from a scanboard node
+ * @size: sizeof(struct passgate_scan)
+ * @flags: %PASSGATE_SCAN_F_*
+ * @scan_id: answer with this in &struct passgate_verdict_cmd
+ * @time_ns: %CLOCK_BOOTTIME when the frame arrived
+ * @deadline_ns: %CLOCK_BOOTTIME after which the scan is denied (TIMEOUT)
+ * @gate: gate number
+ * @lane: lane number
+ * @kind: &enum passgate_credential
+ * @temperature: body temperature in 0.01 °C, if flagged
+ * @token_len: bytes of @token used
+ * @__reserved: 0
+ * @digest: the credential's digest
+ * @token: the credential as scanned (only a privileged reader gets this)
+ */
+struct passgate_scan {
+	__u32 size;
+	__u32 flags;
+	__u64 scan_id;
+	__u64 time_ns;
+	__u64 deadline_ns;
+	__u32 gate;
+	__u32 lane;
+	__u32 kind;
+	__s32 temperature;
+	__u32 token_len;
+	__u32 __reserved;
+	__u8 digest[PASSGATE_DIGEST_SIZE];
+	__u8 token[PASSGATE_TOKEN_MAX];
+};
+
+/**
+ * struct passgate_verdict_cmd - PASSGATE_IOC_VERDICT argument (scanboard
+ *	node): the slow path's answer
+ * @size: sizeof(struct passgate_verdict_cmd)
+ * @flags: must be 0
+ * @scan_id: the deferred scan
+ * @verdict: ACCEPT, DENY or PENDING (DEFER is %EINVAL)
+ * @reason: &enum passgate_reason
+ * @direction: &enum passgate_direction for ACCEPT
+ * @__reserved: must be 0
+ */
+struct passgate_verdict_cmd {
+	__u32 size;
+	__u32 flags;
+	__u64 scan_id;
+	__u32 verdict;
+	__u32 reason;
+	__u32 direction;
+	__u32 __reserved;
+};
+
+/**
+ * struct passgate_verdict_record - &struct passgate_event.data of
+ *	%PASSGATE_EV_VERDICT: where the time went
+ * @received_ns: %CLOCK_BOOTTIME when the frame arrived
+ * @decided_ns: when the verdict was known
+ * @actuated_ns: when the unlock output was set (ACCEPT), else 0
+ * @reason: &enum passgate_reason
+ * @direction: &enum passgate_direction for ACCEPT
+ * @fast: 1 when the BPF program decided, 0 for the slow path or timeout
+ * @__reserved: 0
+ */
+struct passgate_verdict_record {
+	__u64 received_ns;
+	__u64 decided_ns;
+	__u64 actuated_ns;
+	__u8 reason;
+	__u8 direction;
+	__u8 fast;
+	__u8 __reserved[5];
+};
+
+/* PASSGATE_IOC_GATE_SET_KEY flags */
+#define PASSGATE_KEY_F_REPLACE (1u << 0)
+#define PASSGATE_KEY_SIZE 32
+
+/**
+ * struct passgate_key - PASSGATE_IOC_GATE_SET_KEY argument: the gate's
+ *	ID-card HMAC key.  Write-only: no command reads it back.
+ * @size: sizeof(struct passgate_key)
+ * @flags: %PASSGATE_KEY_F_REPLACE to replace a key already set (the rule:
+ *	a key is set once; replacing it is explicit and logged as
+ *	%PASSGATE_EV_KEY_SET with arg 1); other bits %EINVAL
+ * @__reserved: must be 0
+ * @key: the key; all-zero is %EINVAL
+ */
+struct passgate_key {
+	__u32 size;
+	__u32 flags;
+	__u64 __reserved;
+	__u8 key[PASSGATE_KEY_SIZE];
+};
+
+/**
+ * DOC: Scanner-board frames
+ *
+ * The byte stream between a scanner board and the gate (on the UART, and
+ * through write() on a scanboard node) is a sequence of frames::
+ *
+ *   0xA5 0x5A | len (u16 LE) | type (u8) | seq (u8) | payload (len) | crc
+ *
+ * crc is CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no
+ * final xor), u16 LE, over len, type, seq and payload.  len is at most
+ * %PASSGATE_FRAME_PAYLOAD_MAX.  See docs/scanboard-protocol.md.
+ */
+#define PASSGATE_FRAME_SOF0 0xA5
+#define PASSGATE_FRAME_SOF1 0x5A
+#define PASSGATE_FRAME_HEADER 6
+#define PASSGATE_FRAME_TRAILER 2
+#define PASSGATE_FRAME_PAYLOAD_MAX 1020
+#define PASSGATE_FRAME_MAX \
+	(PASSGATE_FRAME_HEADER + PASSGATE_FRAME_PAYLOAD_MAX + \
+	 PASSGATE_FRAME_TRAILER)
+
+/**
+ * enum passgate_frame_type - frame types
+ * @PASSGATE_FRAME_SCAN: board -> gate: kind (u8), flags (u8),
+ *	temperature (s16 LE, 0.01 °C, valid if flags has
+ *	%PASSGATE_SCAN_F_TEMPERATURE), then the token (1 or more bytes)
+ * @PASSGATE_FRAME_HEARTBEAT: board -> gate: status (u8, bitmask of
+ *	&enum passgate_board_status); more bytes are ignored
+ * @PASSGATE_FRAME_INDICATE: gate -> board: seq of the SCAN answered (u8),
+ *	light (u8, &enum passgate_light), beep (u8, &enum passgate_beep),
+ *	message (u16 LE: &enum passgate_reason for the display)
+ * @PASSGATE_FRAME_ACK: gate -> board: seq of the frame received (u8)
+ */
+enum passgate_frame_type {
+	PASSGATE_FRAME_SCAN = 0x01,
+	PASSGATE_FRAME_HEARTBEAT = 0x02,
+	PASSGATE_FRAME_INDICATE = 0x81,
+	PASSGATE_FRAME_ACK = 0x82,
+};
+
+/* SCAN payload: kind, flags, temperature, then the token. */
+#define PASSGATE_SCAN_HEADER 4
+
+enum passgate_board_status {
+	PASSGATE_BOARD_IMAGER_OK = 1 << 0,
+	PASSGATE_BOARD_READER_OK = 1 << 1,
+	PASSGATE_BOARD_THERMOMETER_OK = 1 << 2,
+};
+
+enum passgate_light {
+	PASSGATE_LIGHT_OFF = 0,
+	PASSGATE_LIGHT_GREEN = 1,
+	PASSGATE_LIGHT_RED = 2,
+	PASSGATE_LIGHT_AMBER = 3,
+};
+
+enum passgate_beep {
+	PASSGATE_BEEP_NONE = 0,
+	PASSGATE_BEEP_SHORT = 1,
+	PASSGATE_BEEP_LONG = 2,
+	PASSGATE_BEEP_TRIPLE = 3,
+};
+
 #define PASSGATE_IOC_GET_INFO _IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_GET_INFO)
 #define PASSGATE_IOC_GET_STATE _IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_GET_STATE)
 #define PASSGATE_IOC_OPEN _IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_OPEN)
@@ -417,5 +722,8 @@ struct passgate_event {
 	_IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_GATE_SET_MODE)
 #define PASSGATE_IOC_GATE_RESET_FIRE \
 	_IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_GATE_RESET_FIRE)
+#define PASSGATE_IOC_VERDICT _IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_VERDICT)
+#define PASSGATE_IOC_GATE_SET_KEY \
+	_IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_GATE_SET_KEY)
 
 #endif /* _UAPI_LINUX_PASSGATE_H */

@@ -31,7 +31,7 @@ TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests -Iselftest
 # parameters unused and compare with mixed signedness.
 TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 
-GUEST_TESTS := lane_test turnstile_test fire_test events_test
+GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test
 HOST_TESTS := uapi_layout_test
 
 USERSPACE_BIN := $(BUILD)/bin/passgatectl
@@ -73,12 +73,29 @@ $(BUILD)/bin/%: userspace/%.c $(LIB) userspace/lib/passgate.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iuserspace $(CFLAGS) $(WARN) -o $@ $< $(LIB)
 
-tests: $(GUEST_BIN) $(HOST_BIN)
-$(BUILD)/selftests/%: selftests/%.c selftests/gate_fixture.c \
-		selftests/gate_fixture.h uapi/linux/passgate.h $(HARNESS)
+BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
+	-Iuapi -Iselftests/bpf -Wall -Werror
+TEST_BPF := $(BUILD)/selftests/decide_test.skel.h
+
+$(BUILD)/selftests/%.bpf.o: selftests/bpf/%.bpf.c selftests/bpf/%.h \
+		uapi/linux/passgate.h | $(STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CPPFLAGS) $(CFLAGS) $(TEST_WARN) -pthread -o $@ \
-		$< selftests/gate_fixture.c
+	clang $(BPF_CFLAGS) -c -o $@ $<
+$(BUILD)/selftests/%.skel.h: $(BUILD)/selftests/%.bpf.o
+	bpftool gen skeleton $< > $@
+# Kept: the tests depend on them, and make would delete them as intermediate.
+.SECONDARY: $(TEST_BPF) $(TEST_BPF:.skel.h=.bpf.o)
+
+GUEST_TEST_LIB := selftests/gate_fixture.c selftests/board.c driver/scanframe.c
+GUEST_TEST_HDR := selftests/gate_fixture.h selftests/board.h \
+	driver/scanframe.h selftests/bpf/decide_test.h
+tests: $(GUEST_BIN) $(HOST_BIN)
+$(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
+		$(TEST_BPF) uapi/linux/passgate.h $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) -Idriver -Iselftests/bpf -I$(BUILD)/selftests \
+		$(CFLAGS) $(TEST_WARN) -pthread -o $@ $< $(GUEST_TEST_LIB) \
+		-lbpf -lsodium
 $(BUILD)/host/%: selftests/host/%.c uapi/linux/passgate.h $(HARNESS)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CPPFLAGS) $(CFLAGS) $(TEST_WARN) -o $@ $<

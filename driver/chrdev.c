@@ -10,6 +10,7 @@
 #include <linux/cdev.h>
 #include <linux/fs.h>
 #include <linux/poll.h>
+#include <linux/property.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
@@ -138,6 +139,28 @@ err_destroy_nodes:
 out_unlock:
 	mutex_unlock(&passgate_register_lock);
 	return ret;
+}
+
+/*
+ * Returns the bound lane described by @fwnode or NULL.  The pointer stays
+ * valid while the caller holds a device link to the lane's device.
+ */
+struct passgate_lane *passgate_lane_find(struct fwnode_handle *fwnode)
+{
+	struct passgate_lane *lane, *found = NULL;
+	struct passgate_live *entry;
+	unsigned long index;
+
+	mutex_lock(&passgate_register_lock);
+	xa_for_each(&passgate_lanes, index, entry) {
+		lane = to_passgate_lane(entry);
+		if (dev_fwnode(lane->dev) == fwnode) {
+			found = lane;
+			break;
+		}
+	}
+	mutex_unlock(&passgate_register_lock);
+	return found;
 }
 
 static dev_t passgate_gate_devt(u32 index)
@@ -285,20 +308,6 @@ out_unlock:
 	return ret ? ret : sizeof(state);
 }
 
-/* The scanner board's slow-path queue has no producer yet: wait for unbind. */
-static ssize_t passgate_scanboard_read(struct passgate_file *pf, bool nonblock)
-{
-	struct passgate_live *live = pf->live;
-	int ret;
-
-	if (READ_ONCE(live->gone))
-		return -ENODEV;
-	if (nonblock)
-		return -EAGAIN;
-	ret = wait_event_interruptible(live->wait, READ_ONCE(live->gone));
-	return ret ? ret : -ENODEV;
-}
-
 static ssize_t passgate_read(struct file *file, char __user *buf,
 			     size_t count, loff_t *ppos)
 {
@@ -309,10 +318,26 @@ static ssize_t passgate_read(struct file *file, char __user *buf,
 	case PASSGATE_NODE_TURNSTILE:
 		return passgate_turnstile_read(pf, buf, count, nonblock);
 	case PASSGATE_NODE_SCANBOARD:
-		return passgate_scanboard_read(pf, nonblock);
+		return passgate_scan_read(pf, buf, count, nonblock);
 	default:
 		return passgate_events_read(pf, buf, count, ppos, nonblock);
 	}
+}
+
+static ssize_t passgate_write(struct file *file, const char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	struct passgate_file *pf = file->private_data;
+	struct passgate_live *live = pf->live;
+	ssize_t ret;
+
+	if (pf->node != PASSGATE_NODE_SCANBOARD)
+		return -EINVAL;
+	down_read(&live->unbind_lock);
+	ret = live->gone ? -ENODEV :
+	      passgate_scan_write(to_passgate_lane(live), buf, count);
+	up_read(&live->unbind_lock);
+	return ret;
 }
 
 static __poll_t passgate_poll(struct file *file, poll_table *wait)
@@ -326,6 +351,8 @@ static __poll_t passgate_poll(struct file *file, poll_table *wait)
 		return EPOLLERR | EPOLLHUP;
 	if (pf->node == PASSGATE_NODE_TURNSTILE)
 		pending = passgate_state_pending(pf);
+	else if (pf->node == PASSGATE_NODE_SCANBOARD)
+		pending = passgate_scan_pending(to_passgate_lane(live));
 	else if (pf->node == PASSGATE_NODE_GATE)
 		pending = passgate_events_pending(to_passgate_gate(live),
 						  file->f_pos);
@@ -346,6 +373,7 @@ static const struct file_operations passgate_fops = {
 	.open = passgate_open,
 	.release = passgate_release,
 	.read = passgate_read,
+	.write = passgate_write,
 	.poll = passgate_poll,
 	.unlocked_ioctl = passgate_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,

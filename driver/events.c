@@ -9,6 +9,7 @@
 #include <linux/minmax.h>
 #include <linux/property.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
@@ -41,8 +42,9 @@ static u64 passgate_ring_first(struct passgate_gate *gate)
 	       gate->ring_next - gate->ring_size : 0;
 }
 
-void passgate_event_emit(struct passgate_gate *gate, u32 type, u32 lane,
-			 u32 arg)
+void passgate_event_emit_extra(struct passgate_gate *gate, u32 type,
+			       u32 lane, u32 arg,
+			       const struct passgate_event_extra *extra)
 {
 	struct passgate_event *ev;
 	unsigned long flags;
@@ -56,9 +58,19 @@ void passgate_event_emit(struct passgate_gate *gate, u32 type, u32 lane,
 		.lane = lane,
 		.arg = arg,
 	};
+	if (extra) {
+		ev->value = extra->value;
+		memcpy(ev->data, extra->data, sizeof(ev->data));
+	}
 	gate->ring_next++;
 	spin_unlock_irqrestore(&gate->ring_lock, flags);
 	wake_up_interruptible_all(&gate->live.wait);
+}
+
+void passgate_event_emit(struct passgate_gate *gate, u32 type, u32 lane,
+			 u32 arg)
+{
+	passgate_event_emit_extra(gate, type, lane, arg, NULL);
 }
 
 bool passgate_events_pending(struct passgate_gate *gate, loff_t pos)

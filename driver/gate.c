@@ -253,7 +253,7 @@ static int passgate_gate_list_add(struct passgate_gate *gate)
 
 static void passgate_gate_release(struct passgate_live *live)
 {
-	kfree(to_passgate_gate(live));
+	kfree_sensitive(to_passgate_gate(live));
 }
 
 static void passgate_gate_put_action(void *data)
@@ -274,6 +274,7 @@ static int passgate_gate_probe(struct platform_device *pdev)
 		return -ENOMEM;
 	passgate_live_init(&gate->live, passgate_gate_release);
 	mutex_init(&gate->lock);
+	spin_lock_init(&gate->key_lock);
 	INIT_LIST_HEAD(&gate->lanes);
 	gate->dev = dev;
 	/* Open files keep the gate; the driver's reference goes at unbind. */

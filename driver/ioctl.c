@@ -21,6 +21,8 @@ union passgate_ioctl_arg {
 	struct passgate_mode mode;
 	struct passgate_reset reset;
 	struct passgate_gate_state gate_state;
+	struct passgate_verdict_cmd verdict;
+	struct passgate_key key;
 };
 
 static bool passgate_zeroed(const void *p, size_t len)
@@ -94,6 +96,22 @@ static int passgate_reset_alarms(struct passgate_file *pf,
 	return 0;
 }
 
+static int passgate_verdict(struct passgate_file *pf,
+			    union passgate_ioctl_arg *arg)
+{
+	struct passgate_verdict_cmd *cmd = &arg->verdict;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	return passgate_scan_answer(passgate_file_lane(pf), cmd);
+}
+
+static int passgate_gate_set_key_ioctl(struct passgate_file *pf,
+				       union passgate_ioctl_arg *arg)
+{
+	return passgate_gate_set_key(passgate_file_gate(pf), &arg->key);
+}
+
 static int passgate_gate_get_state_ioctl(struct passgate_file *pf,
 					 union passgate_ioctl_arg *arg)
 {
@@ -132,34 +150,43 @@ struct passgate_ioctl_op {
 	unsigned int min_size;
 	bool gate;
 	bool admin;
+	bool out;
 };
 
-#define PASSGATE_OP(_cmd, _fn, _struct, _last, _gate, _admin)		\
+#define PASSGATE_OP(_cmd, _fn, _struct, _last, _gate, _admin, _out)	\
 	[PASSGATE_CMD_##_cmd] = {					\
 		.execute = _fn,						\
 		.size = sizeof(struct _struct),				\
 		.min_size = offsetofend(struct _struct, _last),		\
 		.gate = _gate,						\
 		.admin = _admin,					\
+		.out = _out,						\
 	}
 
 static const struct passgate_ioctl_op passgate_ioctl_ops[] = {
+	/*          command          handler                  struct
+	 *          last field       gate node, admin, copied back
+	 */
 	PASSGATE_OP(GET_INFO, passgate_get_info, passgate_info,
-		    __reserved, false, false),
+		    __reserved, false, false, true),
 	PASSGATE_OP(GET_STATE, passgate_get_state, passgate_state,
-		    __reserved, false, false),
+		    __reserved, false, false, true),
 	PASSGATE_OP(OPEN, passgate_open_lane, passgate_open,
-		    __reserved, false, true),
+		    __reserved, false, true, false),
 	PASSGATE_OP(SET_MODE, passgate_set_mode, passgate_mode,
-		    __reserved, false, true),
+		    __reserved, false, true, false),
 	PASSGATE_OP(RESET_ALARMS, passgate_reset_alarms, passgate_reset,
-		    __reserved, false, true),
+		    __reserved, false, true, false),
+	PASSGATE_OP(VERDICT, passgate_verdict, passgate_verdict_cmd,
+		    __reserved, false, true, false),
 	PASSGATE_OP(GATE_GET_STATE, passgate_gate_get_state_ioctl,
-		    passgate_gate_state, __reserved, true, false),
+		    passgate_gate_state, __reserved, true, false, true),
 	PASSGATE_OP(GATE_SET_MODE, passgate_gate_set_mode_ioctl,
-		    passgate_mode, __reserved, true, true),
+		    passgate_mode, __reserved, true, true, false),
 	PASSGATE_OP(GATE_RESET_FIRE, passgate_gate_reset_fire_ioctl,
-		    passgate_reset, __reserved, true, true),
+		    passgate_reset, __reserved, true, true, false),
+	PASSGATE_OP(GATE_SET_KEY, passgate_gate_set_key_ioctl, passgate_key,
+		    key, true, true, false),
 };
 
 long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
@@ -202,9 +229,12 @@ long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 		goto out_unlock;
 
 	ret = op->execute(pf, &arg);
-	if (!ret && copy_to_user(argp, &arg, min_t(u32, size, op->size)))
+	if (!ret && op->out &&
+	    copy_to_user(argp, &arg, min_t(u32, size, op->size)))
 		ret = -EFAULT;
 out_unlock:
 	up_read(&live->unbind_lock);
+	/* The ID-card key may be in there. */
+	memzero_explicit(&arg, sizeof(arg));
 	return ret;
 }

@@ -209,7 +209,7 @@ static int passgate_lane_probe(struct platform_device *pdev)
 	fwnode_handle_put(gate_node);
 	if (!lane->gate)
 		return dev_err_probe(dev, -EPROBE_DEFER, "gate not bound yet\n");
-	if (!device_link_add(dev, lane->gate->dev, DL_FLAG_AUTOREMOVE_CONSUMER))
+	if (!device_link_add(dev, lane->gate->dev, DL_FLAG_AUTOPROBE_CONSUMER))
 		return dev_err_probe(dev, -EINVAL, "cannot link to gate\n");
 
 	ret = passgate_lane_read_config(lane);
@@ -237,6 +237,12 @@ static int passgate_lane_probe(struct platform_device *pdev)
 	if (ret)
 		return ret;
 	ret = passgate_turnstile_start(lane);
+	if (ret)
+		return ret;
+	ret = passgate_scans_init(lane);
+	if (ret)
+		return ret;
+	ret = passgate_stats_add(lane);
 	if (ret)
 		return ret;
 	ret = passgate_lane_nodes_add(lane);

@@ -4,6 +4,7 @@
  */
 #include <linux/module.h>
 #include <linux/platform_device.h>
+#include <linux/serdev.h>
 
 #include "passgate.h"
 
@@ -19,19 +20,33 @@ static int __init passgate_init(void)
 	ret = passgate_chrdev_init();
 	if (ret)
 		return ret;
+	passgate_stats_init();
 
 	ret = platform_register_drivers(passgate_drivers,
 					ARRAY_SIZE(passgate_drivers));
 	if (ret)
-		passgate_chrdev_exit();
+		goto err_exit_chrdev;
+	ret = serdev_device_driver_register(&passgate_board_driver);
+	if (ret)
+		goto err_unregister_platform;
+	return 0;
+
+err_unregister_platform:
+	platform_unregister_drivers(passgate_drivers,
+				    ARRAY_SIZE(passgate_drivers));
+err_exit_chrdev:
+	passgate_stats_exit();
+	passgate_chrdev_exit();
 	return ret;
 }
 module_init(passgate_init);
 
 static void __exit passgate_exit(void)
 {
+	serdev_device_driver_unregister(&passgate_board_driver);
 	platform_unregister_drivers(passgate_drivers,
 				    ARRAY_SIZE(passgate_drivers));
+	passgate_stats_exit();
 	passgate_chrdev_exit();
 }
 module_exit(passgate_exit);

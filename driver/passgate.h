@@ -7,6 +7,7 @@
 #ifndef _PASSGATE_H
 #define _PASSGATE_H
 
+#include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -20,7 +21,9 @@
 
 #include <linux/passgate.h>
 
+struct dentry;
 struct gpio_desc;
+struct passgate_board;
 
 #define PASSGATE_MAX_GATES 16
 #define PASSGATE_MAX_LANES 128
@@ -70,6 +73,10 @@ enum passgate_node {
  * @ring: @ring_size events, @ring[seq % @ring_size]
  * @ring_size: events the ring holds
  * @ring_next: sequence number of the next event
+ * @scan_ids: scan numbers handed out
+ * @key_lock: serialises @key and @has_key
+ * @key: the ID-card HMAC key, write-only from userspace
+ * @has_key: @key was set
  */
 struct passgate_gate {
 	struct passgate_live live;
@@ -90,6 +97,98 @@ struct passgate_gate {
 	struct passgate_event *ring;
 	u32 ring_size;
 	u64 ring_next;
+
+	atomic64_t scan_ids;
+	spinlock_t key_lock;
+	u8 key[PASSGATE_KEY_SIZE];
+	bool has_key;
+};
+
+#define PASSGATE_LATENCY_BUCKETS 24
+#define PASSGATE_LATE_IDS 32
+
+/**
+ * struct passgate_scan_stats - a lane's scan counters (debugfs)
+ * @frames: valid frames received, UART and write()
+ * @bad_crc: frames with a wrong CRC
+ * @oversize: frame headers announcing too long a payload
+ * @truncated: frames cut off by silence
+ * @garbage: bytes skipped between frames
+ * @bad_writes: write() calls refused for malformed frames
+ * @bad_scans: SCAN frames with a malformed payload
+ * @unknown_frames: frames of a type the gate does not take
+ * @scans: scans by &enum passgate_credential
+ * @verdicts: verdicts by &enum passgate_verdict
+ * @reasons: DENY and PENDING verdicts by &enum passgate_reason
+ * @deferred: scans sent to the slow path
+ * @answered: slow-path answers taken
+ * @late: answers for scans that had timed out
+ * @fast_ns: fast-path decision latency histogram, log2 of nanoseconds
+ * @unlock_ns: scan-to-unlock latency histogram, log2 of nanoseconds
+ */
+struct passgate_scan_stats {
+	u64 frames;
+	u64 bad_crc;
+	u64 oversize;
+	u64 truncated;
+	u64 garbage;
+	u64 bad_writes;
+	u64 bad_scans;
+	u64 unknown_frames;
+	u64 scans[4];
+	u64 verdicts[4];
+	u64 reasons[PASSGATE_REASON_COUNT];
+	u64 deferred;
+	u64 answered;
+	u64 late;
+	u64 fast_ns[PASSGATE_LATENCY_BUCKETS];
+	u64 unlock_ns[PASSGATE_LATENCY_BUCKETS];
+};
+
+/**
+ * struct passgate_lane_scans - a lane's decision pipeline
+ * @lock: serialises everything below
+ * @board: the UART scanner board, if one is bound
+ * @queue: deferred scans waiting for the slow path, oldest first
+ * @queued: entries in @queue
+ * @unread: entries in @queue no reader has taken yet
+ * @deadline_work: denies queued scans whose decision timeout passed
+ * @late_ids: scan ids that timed out recently, to tell a late answer
+ * @late_next: next slot in @late_ids
+ * @stats: counters
+ */
+struct passgate_lane_scans {
+	struct mutex lock;
+	struct passgate_board *board;
+	struct list_head queue;
+	u32 queued;
+	u32 unread;
+	struct delayed_work deadline_work;
+	u64 late_ids[PASSGATE_LATE_IDS];
+	u32 late_next;
+	struct passgate_scan_stats stats;
+};
+
+/**
+ * struct passgate_scan_input - one scan as it arrives
+ * @kind: &enum passgate_credential
+ * @flags: %PASSGATE_SCAN_F_*
+ * @temperature: 0.01 °C if flagged
+ * @token: the credential
+ * @token_len: its length, 1 to %PASSGATE_TOKEN_MAX
+ * @received_ns: %CLOCK_BOOTTIME of the frame's arrival
+ * @board_seq: the frame's seq, for the board's INDICATE
+ * @from_board: the scan came over the UART (answer with INDICATE)
+ */
+struct passgate_scan_input {
+	u8 kind;
+	u8 flags;
+	s16 temperature;
+	const u8 *token;
+	u16 token_len;
+	u64 received_ns;
+	u8 board_seq;
+	bool from_board;
 };
 
 /**
@@ -140,6 +239,8 @@ struct passgate_passage {
  * @timeout_work: relocks an unlock that saw no passage
  * @alarm_work: ends the alarm pulse
  * @debounce_work: samples the beams once they settled
+ * @decision_timeout_ms: how long the slow path may take
+ * @scans: the decision pipeline
  */
 struct passgate_lane {
 	struct passgate_live live;
@@ -176,6 +277,9 @@ struct passgate_lane {
 	struct delayed_work timeout_work;
 	struct delayed_work alarm_work;
 	struct delayed_work debounce_work;
+
+	u32 decision_timeout_ms;
+	struct passgate_lane_scans scans;
 };
 
 /**
@@ -227,7 +331,15 @@ void passgate_gate_get_state(struct passgate_gate *gate,
 			     struct passgate_gate_state *state);
 
 /* events.c */
+struct passgate_event_extra {
+	u64 value;
+	u8 data[32];
+};
+
 int passgate_events_init(struct passgate_gate *gate);
+void passgate_event_emit_extra(struct passgate_gate *gate, u32 type,
+			       u32 lane, u32 arg,
+			       const struct passgate_event_extra *extra);
 void passgate_event_emit(struct passgate_gate *gate, u32 type, u32 lane,
 			 u32 arg);
 ssize_t passgate_events_read(struct passgate_file *pf, char __user *buf,
@@ -235,12 +347,46 @@ ssize_t passgate_events_read(struct passgate_file *pf, char __user *buf,
 bool passgate_events_pending(struct passgate_gate *gate, loff_t pos);
 loff_t passgate_events_llseek(struct file *file, loff_t offset, int whence);
 
+/* digest.c */
+void passgate_digest(u8 kind, const u8 *token, size_t len, const u8 *key,
+		     u8 *out);
+
+/* scan.c */
+int passgate_scans_init(struct passgate_lane *lane);
+void passgate_scan_submit(struct passgate_lane *lane,
+			  const struct passgate_scan_input *in);
+int passgate_scan_answer(struct passgate_lane *lane,
+			 const struct passgate_verdict_cmd *cmd);
+ssize_t passgate_scan_read(struct passgate_file *pf, char __user *buf,
+			   size_t count, bool nonblock);
+ssize_t passgate_scan_write(struct passgate_lane *lane,
+			    const char __user *buf, size_t count);
+bool passgate_scan_pending(struct passgate_lane *lane);
+void passgate_scan_frame_stats(struct passgate_lane *lane,
+			       const struct passgate_scan_stats *delta);
+int passgate_gate_set_key(struct passgate_gate *gate,
+			  const struct passgate_key *key);
+
+/* stats.c */
+void passgate_stats_init(void);
+void passgate_stats_exit(void);
+int passgate_stats_add(struct passgate_lane *lane);
+
+/* scanboard.c */
+extern struct serdev_device_driver passgate_board_driver;
+struct passgate_lane *passgate_lane_find(struct fwnode_handle *fwnode);
+void passgate_board_indicate(struct passgate_board *board, u8 seq,
+			     u32 verdict, u32 reason);
+
 /* turnstile.c */
 int passgate_turnstile_init(struct passgate_lane *lane);
 void passgate_turnstile_release(struct passgate_lane *lane);
 int passgate_turnstile_start(struct passgate_lane *lane);
 void passgate_turnstile_refresh(struct passgate_lane *lane);
 int passgate_turnstile_open(struct passgate_lane *lane, u32 direction);
+int passgate_turnstile_accept(struct passgate_lane *lane, u32 direction,
+			      u64 *actuated_ns);
+u32 passgate_turnstile_state(struct passgate_lane *lane);
 int passgate_turnstile_set_mode(struct passgate_lane *lane, u32 mode);
 void passgate_turnstile_reset_alarms(struct passgate_lane *lane);
 void passgate_turnstile_get_state(struct passgate_lane *lane,

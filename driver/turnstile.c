@@ -13,6 +13,7 @@
 #include <linux/gpio/consumer.h>
 #include <linux/interrupt.h>
 #include <linux/jiffies.h>
+#include <linux/timekeeping.h>
 
 #include "passgate.h"
 
@@ -282,27 +283,73 @@ void passgate_turnstile_refresh(struct passgate_lane *lane)
 	mutex_unlock(&lane->lock);
 }
 
+/* Open for one passage.  Called with lane->lock held, the lane LOCKED. */
+static void passgate_turnstile_unlock(struct passgate_lane *lane,
+				      u32 direction)
+{
+	lane->unlocked = direction;
+	lane->timed_out = false;
+	mod_delayed_work(system_wq, &lane->timeout_work,
+			 msecs_to_jiffies(lane->info.passage_timeout_ms));
+	passgate_turnstile_apply(lane);
+	passgate_turnstile_emit(lane, PASSGATE_EV_UNLOCK, direction);
+}
+
+static bool passgate_turnstile_allowed(struct passgate_lane *lane,
+				       u32 direction)
+{
+	return direction < PASSGATE_DIRECTIONS &&
+	       (lane->info.directions & BIT(direction));
+}
+
 int passgate_turnstile_open(struct passgate_lane *lane, u32 direction)
 {
 	int ret = 0;
 
-	if (direction >= PASSGATE_DIRECTIONS ||
-	    !(lane->info.directions & BIT(direction)))
+	if (!passgate_turnstile_allowed(lane, direction))
 		return -EINVAL;
 
 	mutex_lock(&lane->lock);
-	if (passgate_turnstile_effective(lane) != PASSGATE_STATE_LOCKED) {
+	if (passgate_turnstile_effective(lane) != PASSGATE_STATE_LOCKED)
 		ret = -EBUSY;
-	} else {
-		lane->unlocked = direction;
-		lane->timed_out = false;
-		mod_delayed_work(system_wq, &lane->timeout_work,
-				 msecs_to_jiffies(lane->info.passage_timeout_ms));
-		passgate_turnstile_apply(lane);
-		passgate_turnstile_emit(lane, PASSGATE_EV_UNLOCK, direction);
-	}
+	else
+		passgate_turnstile_unlock(lane, direction);
 	mutex_unlock(&lane->lock);
 	return ret;
+}
+
+/*
+ * An ACCEPT verdict: open for one passage, or nothing to do when the lane
+ * is FREE anyway.  *actuated_ns gets the time the output was set.
+ */
+int passgate_turnstile_accept(struct passgate_lane *lane, u32 direction,
+			      u64 *actuated_ns)
+{
+	int ret = 0;
+	u32 state;
+
+	if (!passgate_turnstile_allowed(lane, direction))
+		return -EINVAL;
+
+	mutex_lock(&lane->lock);
+	state = passgate_turnstile_effective(lane);
+	if (state == PASSGATE_STATE_LOCKED)
+		passgate_turnstile_unlock(lane, direction);
+	else if (state != PASSGATE_STATE_FREE)
+		ret = -EBUSY;
+	*actuated_ns = ktime_get_boottime_ns();
+	mutex_unlock(&lane->lock);
+	return ret;
+}
+
+u32 passgate_turnstile_state(struct passgate_lane *lane)
+{
+	u32 state;
+
+	mutex_lock(&lane->lock);
+	state = passgate_turnstile_effective(lane);
+	mutex_unlock(&lane->lock);
+	return state;
 }
 
 int passgate_turnstile_set_mode(struct passgate_lane *lane, u32 mode)

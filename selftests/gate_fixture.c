@@ -110,13 +110,75 @@ int lane_device_name(unsigned int gate, unsigned int lane, char *buf,
 	return 0;
 }
 
-int driver_bind(const char *driver, const char *device, bool bind)
+static int bus_bind(const char *bus, const char *driver, const char *device,
+		    bool bind)
 {
 	char path[PATH_MAX];
+	int ret;
 
-	snprintf(path, sizeof(path), "/sys/bus/platform/drivers/%s/%s",
-		 driver, bind ? "bind" : "unbind");
-	return write_string(path, device);
+	snprintf(path, sizeof(path), "/sys/bus/%s/drivers/%s/%s", bus, driver,
+		 bind ? "bind" : "unbind");
+	ret = write_string(path, device);
+	/* Bound already, e.g. re-probed when its supplier came back. */
+	return bind && ret == -EBUSY ? 0 : ret;
+}
+
+int driver_bind(const char *driver, const char *device, bool bind)
+{
+	return bus_bind("platform", driver, device, bind);
+}
+
+/* Bind every device of @bus matching @compatible that has no driver. */
+static int bind_unbound(const char *bus, const char *compatible,
+			const char *driver)
+{
+	char path[PATH_MAX], modalias[256];
+	struct dirent *de;
+	int fd, ret = 0;
+	ssize_t n;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/bus/%s/devices", bus);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)) && !ret) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/modalias",
+			 bus, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, modalias, sizeof(modalias) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		modalias[n] = '\0';
+		if (!strstr(modalias, compatible))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/driver",
+			 bus, de->d_name);
+		if (!access(path, F_OK))
+			continue;
+		ret = bus_bind(bus, driver, de->d_name, true);
+	}
+	closedir(dir);
+	return ret;
+}
+
+int gate_bind_all(void)
+{
+	int ret;
+
+	ret = bind_unbound("platform", "Cpassgate,gate", "passgate-gate");
+	if (!ret)
+		ret = bind_unbound("platform", "Cpassgate,turnstile",
+				   "passgate-turnstile");
+	if (!ret)
+		ret = bind_unbound("serial", "Cpassgate,scanboard",
+				   "passgate-scanboard");
+	return ret;
 }
 
 int lane_wait_beams(int fd, unsigned int beams_mask, unsigned int beams,
@@ -255,9 +317,10 @@ int gate_restore(void)
 		TB_LANE_LINE(1, TB_BEAM_INNER), TB_LANE_LINE(1, TB_BEAM_OUTER),
 		TB_FIRE_ALARM, TB_FIRE_FAULT,
 	};
-	int fd, ret = 0;
+	int fd, ret;
 	unsigned int i;
 
+	ret = gate_bind_all();
 	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]) && !ret; i++)
 		ret = tb_drive(inputs[i], 0);
 	if (ret)

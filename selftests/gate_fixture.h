@@ -40,7 +40,12 @@ int lane_open(unsigned int gate, unsigned int lane, const char *node,
 /* The lane's platform device name, as its driver's bind/unbind take it. */
 int lane_device_name(unsigned int gate, unsigned int lane, char *buf,
 		     size_t len);
-/* Unbind (bind = false) or bind a device from a passgate driver. */
+/*
+ * Bind every passgate gate, lane and scanner board that has no driver
+ * (a test unbound it): the gate as the firmware describes it.
+ */
+int gate_bind_all(void);
+/* Unbind (bind = false) or bind a platform device; bound already is 0. */
 int driver_bind(const char *driver, const char *device, bool bind);
 
 /*
@@ -78,8 +83,9 @@ int gate_wait_event(int fd, unsigned int type, unsigned int lane,
 		    struct passgate_event *out);
 
 /*
- * Put the test gate back as a test expects to find it: inputs quiet, fire
- * reset, gate and lanes NORMAL with no pending unlock, alarms reset.
+ * Put the test gate back as a test expects to find it: everything bound,
+ * inputs quiet, fire reset, gate and lanes NORMAL with no pending unlock,
+ * alarms reset.
  */
 int gate_restore(void);
 

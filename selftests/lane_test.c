@@ -285,10 +285,11 @@ FIXTURE_TEARDOWN(unbound)
 
 static void *read_scanboard(void *arg)
 {
+	struct passgate_scan scan;
 	int *fd = arg;
-	char buf[64];
 
-	return (void *)(intptr_t)(read(*fd, buf, sizeof(buf)) < 0 ? errno : 0);
+	return (void *)(intptr_t)(read(*fd, &scan, sizeof(scan)) < 0 ?
+				  errno : 0);
 }
 
 TEST_F(unbound, open_files_get_enodev)

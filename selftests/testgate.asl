@@ -82,6 +82,7 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                     Package () { "passage-timeout-ms", 2000 },
                     Package () { "alarm-ms", 200 },
                     Package () { "debounce-ms", 0 },
+                    Package () { "decision-timeout-ms", 500 },
                     Package () { "passgate,directions", Package () { "exit", "entry" } },
                     Package () { "passgate,fail-mode", "fail-safe" },
                 }
@@ -141,7 +142,7 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                     Package () { "compatible", "passgate,scanboard" },
                     Package () { "passgate,turnstile", \_SB.LAN0 },
                     Package () { "current-speed", 115200 },
-                    Package () { "heartbeat-timeout-ms", 2000 },
+                    Package () { "heartbeat-timeout-ms", 1000 },
                 }
             })
         }

@@ -549,6 +549,9 @@ struct passgate_decision {
 	__u32 __reserved;
 };
 
+/* Deferred scans a lane holds; one more is denied with BUSY. */
+#define PASSGATE_SLOW_QUEUE_DEPTH 16
+
 /* Longest credential a SCAN frame carries. */
 #define PASSGATE_TOKEN_MAX 1016
 

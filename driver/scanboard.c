@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * passgate: the scanner board on a UART, a serdev client bound from
+ * firmware ("passgate,scanboard") that names its lane with the reference
+ * "passgate,turnstile".  Frames in become scans; verdicts go back as
+ * INDICATE frames.  A board that stops sending raises SCANNER_OFFLINE.
+ */
+#include <linux/jiffies.h>
+#include <linux/mod_devicetable.h>
+#include <linux/property.h>
+#include <linux/serdev.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "passgate.h"
+#include "scanframe.h"
+
+#define PASSGATE_BOARD_DEFAULT_SPEED 115200
+#define PASSGATE_BOARD_DEFAULT_HEARTBEAT_MS 3000
+/* Silence this long inside a frame means the rest is not coming. */
+#define PASSGATE_BOARD_GAP_NS (200 * NSEC_PER_MSEC)
+
+/**
+ * struct passgate_board - one scanner board
+ * @serdev: its UART
+ * @lane: the lane it serves
+ * @heartbeat_ms: silence after which it is offline
+ * @heartbeat_work: fires after @heartbeat_ms of silence
+ * @offline: SCANNER_OFFLINE was raised and nothing heard since
+ * @last_rx_ns: when the last bytes came
+ * @parser: frame parser, used from the receive path only
+ * @tx_lock: serialises transmission and @tx_seq
+ * @tx_seq: sequence number of the next frame to the board
+ */
+struct passgate_board {
+	struct serdev_device *serdev;
+	struct passgate_lane *lane;
+	u32 heartbeat_ms;
+	struct delayed_work heartbeat_work;
+	bool offline;
+	u64 last_rx_ns;
+	struct passgate_frame_parser parser;
+	struct mutex tx_lock;
+	u8 tx_seq;
+};
+
+static void passgate_board_send(struct passgate_board *board, u8 type,
+				const void *payload, u16 len)
+{
+	u8 frame[PASSGATE_FRAME_HEADER + 8 + PASSGATE_FRAME_TRAILER];
+	size_t n;
+
+	mutex_lock(&board->tx_lock);
+	n = passgate_frame_encode(frame, sizeof(frame), type, board->tx_seq++,
+				  payload, len);
+	if (n)
+		serdev_device_write_buf(board->serdev, frame, n);
+	mutex_unlock(&board->tx_lock);
+}
+
+void passgate_board_indicate(struct passgate_board *board, u8 seq,
+			     u32 verdict, u32 reason)
+{
+	u8 payload[5] = { seq, PASSGATE_LIGHT_RED, PASSGATE_BEEP_LONG,
+			  reason & 0xff, reason >> 8 };
+
+	if (verdict == PASSGATE_VERDICT_ACCEPT) {
+		payload[1] = PASSGATE_LIGHT_GREEN;
+		payload[2] = PASSGATE_BEEP_SHORT;
+	} else if (verdict == PASSGATE_VERDICT_PENDING) {
+		payload[1] = PASSGATE_LIGHT_AMBER;
+		payload[2] = PASSGATE_BEEP_SHORT;
+	}
+	passgate_board_send(board, PASSGATE_FRAME_INDICATE, payload,
+			    sizeof(payload));
+}
+
+struct passgate_board_rx {
+	struct passgate_board *board;
+	u64 received_ns;
+	struct passgate_scan_stats delta;
+};
+
+static void passgate_board_frame(void *data, const struct passgate_frame *f)
+{
+	struct passgate_board_rx *rx = data;
+	struct passgate_board *board = rx->board;
+	struct passgate_scan_payload sp;
+	struct passgate_scan_input in;
+
+	switch (f->type) {
+	case PASSGATE_FRAME_HEARTBEAT:
+		return;
+	case PASSGATE_FRAME_SCAN:
+		if (passgate_scan_payload_parse(f, &sp)) {
+			rx->delta.bad_scans++;
+			return;
+		}
+		passgate_board_send(board, PASSGATE_FRAME_ACK, &f->seq, 1);
+		in = (struct passgate_scan_input) {
+			.kind = sp.kind,
+			.flags = sp.flags,
+			.temperature = sp.temperature,
+			.token = sp.token,
+			.token_len = sp.token_len,
+			.received_ns = rx->received_ns,
+			.board_seq = f->seq,
+			.from_board = true,
+		};
+		passgate_scan_submit(board->lane, &in);
+		return;
+	default:
+		rx->delta.unknown_frames++;
+	}
+}
+
+#if defined(PASSGATE_SERDEV_RECEIVE_SIZE_T)
+static size_t passgate_board_receive(struct serdev_device *serdev,
+				     const u8 *data, size_t count)
+#else
+static int passgate_board_receive(struct serdev_device *serdev,
+				  const unsigned char *data, size_t count)
+#endif
+{
+	struct passgate_board *board = serdev_device_get_drvdata(serdev);
+	struct passgate_frame_stats before = board->parser.stats;
+	struct passgate_frame_stats *after = &board->parser.stats;
+	struct passgate_board_rx rx = {
+		.board = board,
+		.received_ns = ktime_get_boottime_ns(),
+	};
+
+	if (board->parser.have &&
+	    rx.received_ns - board->last_rx_ns > PASSGATE_BOARD_GAP_NS)
+		passgate_frame_flush(&board->parser);
+	board->last_rx_ns = rx.received_ns;
+
+	mod_delayed_work(system_wq, &board->heartbeat_work,
+			 msecs_to_jiffies(board->heartbeat_ms));
+	if (READ_ONCE(board->offline)) {
+		WRITE_ONCE(board->offline, false);
+		passgate_event_emit(board->lane->gate,
+				    PASSGATE_EV_SCANNER_ONLINE,
+				    board->lane->id, 0);
+	}
+
+	passgate_frame_feed(&board->parser, data, count, passgate_board_frame,
+			    &rx);
+
+	rx.delta.frames = after->frames - before.frames;
+	rx.delta.bad_crc = after->bad_crc - before.bad_crc;
+	rx.delta.oversize = after->oversize - before.oversize;
+	rx.delta.truncated = after->truncated - before.truncated;
+	rx.delta.garbage = after->garbage - before.garbage;
+	passgate_scan_frame_stats(board->lane, &rx.delta);
+	return count;
+}
+
+static const struct serdev_device_ops passgate_board_ops = {
+	.receive_buf = passgate_board_receive,
+	.write_wakeup = serdev_device_write_wakeup,
+};
+
+static void passgate_board_heartbeat_work(struct work_struct *work)
+{
+	struct passgate_board *board =
+		container_of(to_delayed_work(work), struct passgate_board,
+			     heartbeat_work);
+
+	if (!READ_ONCE(board->offline)) {
+		WRITE_ONCE(board->offline, true);
+		passgate_event_emit(board->lane->gate,
+				    PASSGATE_EV_SCANNER_OFFLINE,
+				    board->lane->id, 0);
+	}
+}
+
+static void passgate_board_stop(void *data)
+{
+	struct passgate_board *board = data;
+
+	cancel_delayed_work_sync(&board->heartbeat_work);
+}
+
+static void passgate_board_detach(void *data)
+{
+	struct passgate_board *board = data;
+	struct passgate_lane *lane = board->lane;
+
+	mutex_lock(&lane->scans.lock);
+	lane->scans.board = NULL;
+	mutex_unlock(&lane->scans.lock);
+}
+
+static int passgate_board_attach(struct passgate_board *board)
+{
+	struct passgate_lane *lane = board->lane;
+	int ret = 0;
+
+	mutex_lock(&lane->scans.lock);
+	if (lane->scans.board)
+		ret = -EBUSY;
+	else
+		lane->scans.board = board;
+	mutex_unlock(&lane->scans.lock);
+	if (ret)
+		return dev_err_probe(&board->serdev->dev, ret,
+				     "lane %u has a board already\n", lane->id);
+	return devm_add_action_or_reset(&board->serdev->dev,
+					passgate_board_detach, board);
+}
+
+static int passgate_board_probe(struct serdev_device *serdev)
+{
+	struct device *dev = &serdev->dev;
+	struct fwnode_handle *lane_node;
+	struct passgate_board *board;
+	u32 speed;
+	int ret;
+
+	board = devm_kzalloc(dev, sizeof(*board), GFP_KERNEL);
+	if (!board)
+		return -ENOMEM;
+	board->serdev = serdev;
+	mutex_init(&board->tx_lock);
+	passgate_frame_parser_init(&board->parser);
+	INIT_DELAYED_WORK(&board->heartbeat_work,
+			  passgate_board_heartbeat_work);
+
+	lane_node = fwnode_find_reference(dev_fwnode(dev),
+					  "passgate,turnstile", 0);
+	if (IS_ERR(lane_node))
+		return dev_err_probe(dev, PTR_ERR(lane_node),
+				     "no passgate,turnstile reference\n");
+	board->lane = passgate_lane_find(lane_node);
+	fwnode_handle_put(lane_node);
+	if (!board->lane)
+		return dev_err_probe(dev, -EPROBE_DEFER, "lane not bound yet\n");
+	if (!device_link_add(dev, board->lane->dev,
+			     DL_FLAG_AUTOPROBE_CONSUMER))
+		return dev_err_probe(dev, -EINVAL, "cannot link to lane\n");
+
+	speed = PASSGATE_BOARD_DEFAULT_SPEED;
+	device_property_read_u32(dev, "current-speed", &speed);
+	board->heartbeat_ms = PASSGATE_BOARD_DEFAULT_HEARTBEAT_MS;
+	device_property_read_u32(dev, "heartbeat-timeout-ms",
+				 &board->heartbeat_ms);
+	if (!board->heartbeat_ms)
+		return dev_err_probe(dev, -EINVAL,
+				     "heartbeat-timeout-ms must not be 0\n");
+
+	/* Undone after the UART closes, so nothing re-arms it. */
+	ret = devm_add_action_or_reset(dev, passgate_board_stop, board);
+	if (ret)
+		return ret;
+
+	serdev_device_set_drvdata(serdev, board);
+	serdev_device_set_client_ops(serdev, &passgate_board_ops);
+	ret = devm_serdev_device_open(dev, serdev);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot open the UART\n");
+	if (serdev_device_set_baudrate(serdev, speed) != speed)
+		return dev_err_probe(dev, -EINVAL, "baud rate %u refused\n",
+				     speed);
+	serdev_device_set_flow_control(serdev, false);
+	ret = serdev_device_set_parity(serdev, SERDEV_PARITY_NONE);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot set parity\n");
+
+	mod_delayed_work(system_wq, &board->heartbeat_work,
+			 msecs_to_jiffies(board->heartbeat_ms));
+	ret = passgate_board_attach(board);
+	if (ret)
+		return ret;
+
+	dev_info(dev, "scanner board of gate %u lane %u at %u baud\n",
+		 board->lane->gate->id, board->lane->id, speed);
+	return 0;
+}
+
+static const struct of_device_id passgate_board_of_match[] = {
+	{ .compatible = "passgate,scanboard" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, passgate_board_of_match);
+
+struct serdev_device_driver passgate_board_driver = {
+	.probe = passgate_board_probe,
+	.driver = {
+		.name = "passgate-scanboard",
+		.of_match_table = passgate_board_of_match,
+	},
+};

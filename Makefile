@@ -32,7 +32,7 @@ TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests -Iselftest
 TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 
 GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test
-HOST_TESTS := uapi_layout_test
+HOST_TESTS := uapi_layout_test scanframe_test
 
 USERSPACE_BIN := $(BUILD)/bin/passgatectl
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
@@ -96,9 +96,14 @@ $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 	$(CC) $(TEST_CPPFLAGS) -Idriver -Iselftests/bpf -I$(BUILD)/selftests \
 		$(CFLAGS) $(TEST_WARN) -pthread -o $@ $< $(GUEST_TEST_LIB) \
 		-lbpf -lsodium
-$(BUILD)/host/%: selftests/host/%.c uapi/linux/passgate.h $(HARNESS)
+# Host tests may use the sources that build both into the module and
+# into userspace.
+HOST_TEST_LIB := driver/scanframe.c
+$(BUILD)/host/%: selftests/host/%.c $(HOST_TEST_LIB) driver/scanframe.h \
+		uapi/linux/passgate.h $(HARNESS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CPPFLAGS) $(CFLAGS) $(TEST_WARN) -o $@ $<
+	$(CC) $(TEST_CPPFLAGS) -Idriver $(CFLAGS) $(TEST_WARN) -o $@ $< \
+		$(HOST_TEST_LIB)
 
 $(AML): selftests/testgate.asl | $(STAMP)
 	@mkdir -p $(@D)

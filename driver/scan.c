@@ -461,7 +461,7 @@ ssize_t passgate_scan_write(struct passgate_lane *lane,
 
 	passgate_frame_parser_init(parser);
 	passgate_frame_feed(parser, buf, count, passgate_write_frame, &ctx);
-	truncated = passgate_frame_flush(parser);
+	truncated = passgate_frame_flush(parser, passgate_write_frame, &ctx);
 	if (ctx.bad || truncated || parser->stats.bad_crc ||
 	    parser->stats.oversize || parser->stats.garbage) {
 		delta = (struct passgate_scan_stats) {

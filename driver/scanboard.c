@@ -26,9 +26,10 @@
  * @lane: the lane it serves
  * @heartbeat_ms: silence after which it is offline
  * @heartbeat_work: fires after @heartbeat_ms of silence
- * @offline: SCANNER_OFFLINE was raised and nothing heard since
- * @last_rx_ns: when the last bytes came
- * @parser: frame parser, used from the receive path only
+ * @offline: SCANNER_OFFLINE was raised and no frame heard since
+ * @rx_lock: serialises @parser between receiving and @flush_work
+ * @parser: frame parser
+ * @flush_work: gives up a frame cut off by silence
  * @tx_lock: serialises transmission and @tx_seq
  * @tx_seq: sequence number of the next frame to the board
  */
@@ -38,8 +39,9 @@ struct passgate_board {
 	u32 heartbeat_ms;
 	struct delayed_work heartbeat_work;
 	bool offline;
-	u64 last_rx_ns;
+	struct mutex rx_lock;
 	struct passgate_frame_parser parser;
+	struct delayed_work flush_work;
 	struct mutex tx_lock;
 	u8 tx_seq;
 };
@@ -61,7 +63,7 @@ static void passgate_board_send(struct passgate_board *board, u8 type,
 void passgate_board_indicate(struct passgate_board *board, u8 seq,
 			     u32 verdict, u32 reason)
 {
-	u8 payload[5] = { seq, PASSGATE_LIGHT_RED, PASSGATE_BEEP_LONG,
+	u8 payload[PASSGATE_INDICATE_LEN] = { seq, PASSGATE_LIGHT_RED, PASSGATE_BEEP_LONG,
 			  reason & 0xff, reason >> 8 };
 
 	if (verdict == PASSGATE_VERDICT_ACCEPT) {
@@ -114,27 +116,41 @@ static void passgate_board_frame(void *data, const struct passgate_frame *f)
 	}
 }
 
-#if defined(PASSGATE_SERDEV_RECEIVE_SIZE_T)
-static size_t passgate_board_receive(struct serdev_device *serdev,
-				     const u8 *data, size_t count)
-#else
-static int passgate_board_receive(struct serdev_device *serdev,
-				  const unsigned char *data, size_t count)
-#endif
+/*
+ * Feed received bytes (or, with @data NULL, give up a cut-off frame) and
+ * account for what the parser found.  A valid frame is what proves the
+ * board alive: line noise does not.
+ */
+static void passgate_board_rx(struct passgate_board *board, const u8 *data,
+			      size_t count)
 {
-	struct passgate_board *board = serdev_device_get_drvdata(serdev);
-	struct passgate_frame_stats before = board->parser.stats;
 	struct passgate_frame_stats *after = &board->parser.stats;
+	struct passgate_frame_stats before;
 	struct passgate_board_rx rx = {
 		.board = board,
 		.received_ns = ktime_get_boottime_ns(),
 	};
 
-	if (board->parser.have &&
-	    rx.received_ns - board->last_rx_ns > PASSGATE_BOARD_GAP_NS)
-		passgate_frame_flush(&board->parser);
-	board->last_rx_ns = rx.received_ns;
+	mutex_lock(&board->rx_lock);
+	before = *after;
+	if (data)
+		passgate_frame_feed(&board->parser, data, count,
+				    passgate_board_frame, &rx);
+	else
+		passgate_frame_flush(&board->parser, passgate_board_frame, &rx);
+	if (board->parser.have)
+		mod_delayed_work(system_wq, &board->flush_work,
+				 nsecs_to_jiffies(PASSGATE_BOARD_GAP_NS));
+	rx.delta.frames = after->frames - before.frames;
+	rx.delta.bad_crc = after->bad_crc - before.bad_crc;
+	rx.delta.oversize = after->oversize - before.oversize;
+	rx.delta.truncated = after->truncated - before.truncated;
+	rx.delta.garbage = after->garbage - before.garbage;
+	mutex_unlock(&board->rx_lock);
 
+	passgate_scan_frame_stats(board->lane, &rx.delta);
+	if (!rx.delta.frames)
+		return;
 	mod_delayed_work(system_wq, &board->heartbeat_work,
 			 msecs_to_jiffies(board->heartbeat_ms));
 	if (READ_ONCE(board->offline)) {
@@ -143,16 +159,26 @@ static int passgate_board_receive(struct serdev_device *serdev,
 				    PASSGATE_EV_SCANNER_ONLINE,
 				    board->lane->id, 0);
 	}
+}
 
-	passgate_frame_feed(&board->parser, data, count, passgate_board_frame,
-			    &rx);
+static void passgate_board_flush_work(struct work_struct *work)
+{
+	struct passgate_board *board =
+		container_of(to_delayed_work(work), struct passgate_board,
+			     flush_work);
 
-	rx.delta.frames = after->frames - before.frames;
-	rx.delta.bad_crc = after->bad_crc - before.bad_crc;
-	rx.delta.oversize = after->oversize - before.oversize;
-	rx.delta.truncated = after->truncated - before.truncated;
-	rx.delta.garbage = after->garbage - before.garbage;
-	passgate_scan_frame_stats(board->lane, &rx.delta);
+	passgate_board_rx(board, NULL, 0);
+}
+
+#if defined(PASSGATE_SERDEV_RECEIVE_SIZE_T)
+static size_t passgate_board_receive(struct serdev_device *serdev,
+				     const u8 *data, size_t count)
+#else
+static int passgate_board_receive(struct serdev_device *serdev,
+				  const unsigned char *data, size_t count)
+#endif
+{
+	passgate_board_rx(serdev_device_get_drvdata(serdev), data, count);
 	return count;
 }
 
@@ -179,6 +205,7 @@ static void passgate_board_stop(void *data)
 {
 	struct passgate_board *board = data;
 
+	cancel_delayed_work_sync(&board->flush_work);
 	cancel_delayed_work_sync(&board->heartbeat_work);
 }
 
@@ -223,9 +250,11 @@ static int passgate_board_probe(struct serdev_device *serdev)
 		return -ENOMEM;
 	board->serdev = serdev;
 	mutex_init(&board->tx_lock);
+	mutex_init(&board->rx_lock);
 	passgate_frame_parser_init(&board->parser);
 	INIT_DELAYED_WORK(&board->heartbeat_work,
 			  passgate_board_heartbeat_work);
+	INIT_DELAYED_WORK(&board->flush_work, passgate_board_flush_work);
 
 	lane_node = fwnode_find_reference(dev_fwnode(dev),
 					  "passgate,turnstile", 0);

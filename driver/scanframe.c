@@ -199,26 +199,36 @@ void passgate_frame_feed(struct passgate_frame_parser *p, const __u8 *data,
 }
 
 /**
- * passgate_frame_flush() - drop what is buffered
+ * passgate_frame_flush() - the stream went quiet: nothing more will come
  * @p: the parser
+ * @cb: called for each valid frame still found, as for a feed
+ * @ctx: passed to @cb
  *
- * For when the stream went quiet or ended mid-frame.  A started frame
- * (its start marker received) counts as one truncated frame; a lone 0xA5
- * counts as garbage.
+ * A frame waiting for more bytes will not get them: it loses its first
+ * byte and counts as truncated, and what was buffered behind it is scanned
+ * again, so a whole frame after a corrupted length is still delivered.
+ * Afterwards the parser is empty.
  *
  * Return: true if a started frame was dropped.
  */
-bool passgate_frame_flush(struct passgate_frame_parser *p)
+bool passgate_frame_flush(struct passgate_frame_parser *p,
+			  passgate_frame_cb cb, void *ctx)
 {
-	/* The buffer only ever holds nothing, a lone 0xA5 or a frame's start. */
-	bool started = p->have >= 2;
+	bool dropped = false;
 
-	if (started)
-		p->stats.truncated++;
-	else
-		p->stats.garbage += p->have;
-	p->have = 0;
-	return started;
+	while (p->have) {
+		/* After a scan the buffer starts at a marker or a lone 0xA5. */
+		if (p->have >= 2) {
+			p->stats.truncated++;
+			dropped = true;
+		} else {
+			p->stats.garbage++;
+		}
+		p->have--;
+		memmove(p->buf, p->buf + 1, p->have);
+		passgate_frame_scan(p, cb, ctx);
+	}
+	return dropped;
 }
 
 /**

@@ -7,15 +7,15 @@
  *
  * - in a delivered frame (@frames counts the frames);
  * - as the 0xA5 of a rejected frame: one byte per @bad_crc or @oversize;
+ * - as the 0xA5 of a frame cut off, dropped by passgate_frame_flush():
+ *   one byte per @truncated;
  * - in @garbage: skipped while looking for a start marker, including what
- *   follows that 0xA5 up to the next marker when a rejected frame's bytes
- *   are rescanned, and a lone 0xA5 dropped by passgate_frame_flush();
- * - in a started frame dropped by passgate_frame_flush() (@truncated
- *   counts the frames, not their bytes);
+ *   follows that 0xA5 up to the next marker when a rejected or cut-off
+ *   frame's bytes are rescanned, and a lone 0xA5 dropped by a flush;
  * - still in the buffer (@have).
  *
- * So between flushes: bytes fed == bytes of delivered frames + @bad_crc +
- * @oversize + @garbage + @have.
+ * So always: bytes fed == bytes of delivered frames + @bad_crc +
+ * @oversize + @truncated + @garbage + @have.
  */
 #ifndef _PASSGATE_SCANFRAME_H
 #define _PASSGATE_SCANFRAME_H
@@ -77,7 +77,8 @@ typedef void (*passgate_frame_cb)(void *ctx, const struct passgate_frame *frame)
 void passgate_frame_parser_init(struct passgate_frame_parser *p);
 void passgate_frame_feed(struct passgate_frame_parser *p, const __u8 *data,
 			 size_t len, passgate_frame_cb cb, void *ctx);
-bool passgate_frame_flush(struct passgate_frame_parser *p);
+bool passgate_frame_flush(struct passgate_frame_parser *p,
+			  passgate_frame_cb cb, void *ctx);
 __u16 passgate_frame_crc16(const __u8 *data, size_t len);
 size_t passgate_frame_encode(__u8 *out, size_t out_size, __u8 type, __u8 seq,
 			     const void *payload, __u16 len);

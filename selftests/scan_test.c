@@ -439,6 +439,27 @@ TEST_F(scan, garbage_bad_crc_and_oversize_are_counted)
 	EXPECT_EQ(frames0 + 1, lane_stat(0, "frames"));
 }
 
+TEST_F(scan, frame_behind_a_cut_off_one_is_found)
+{
+	long long cut0 = lane_stat(0, "truncated");
+	__u8 buf[PASSGATE_FRAME_MAX];
+	struct board_reply reply;
+	size_t n;
+
+	ASSERT_EQ(0, code_put(self->skel, "HC:BEHIND", PASSGATE_VERDICT_DENY,
+			      PASSGATE_REASON_RED));
+	/* A header whose length noise made 0x0300: the gate waits for it. */
+	memcpy(buf, "\xa5\x5a\x00\x03\x01\x45", 6);
+	n = 6 + board_scan_frame(buf + 6, sizeof(buf) - 6, 70,
+				 PASSGATE_CRED_HEALTH_CODE, "HC:BEHIND", -1);
+	ASSERT_EQ(0, board_write(self->tty, buf, n));
+	/* After 200 ms of silence it gives up and finds the SCAN inside. */
+	ASSERT_EQ(0, board_expect(self->tty, PASSGATE_FRAME_INDICATE, 70,
+				  &reply));
+	EXPECT_EQ(PASSGATE_REASON_RED, reply.payload[3]);
+	EXPECT_EQ(cut0 + 1, lane_stat(0, "truncated"));
+}
+
 TEST_F(scan, heartbeat_loss_and_recovery)
 {
 	struct passgate_event ev;

@@ -223,7 +223,7 @@ TEST(frame_inside_corrupt_frame_is_found)
 	in = encode(inner, PASSGATE_FRAME_HEARTBEAT, 5, "\x07", 1);
 
 	/* Wholly inside: an outer frame whose payload holds it, CRC broken. */
-	n = encode(stream, PASSGATE_FRAME_SCAN, 4, NULL, 0);
+	encode(stream, PASSGATE_FRAME_SCAN, 4, NULL, 0);
 	memcpy(stream + PASSGATE_FRAME_HEADER, "ab", 2);
 	memcpy(stream + PASSGATE_FRAME_HEADER + 2, inner, in);
 	memcpy(stream + PASSGATE_FRAME_HEADER + 2 + in, "cd", 2);
@@ -279,6 +279,11 @@ TEST(oversize_header_counted_then_resync)
 	free(c);
 }
 
+static bool flush(struct collector *c)
+{
+	return passgate_frame_flush(&c->parser, collect, c);
+}
+
 TEST(flush_counts_started_frames_once)
 {
 	struct collector *c = collector_new();
@@ -286,37 +291,65 @@ TEST(flush_counts_started_frames_once)
 	size_t n;
 
 	ASSERT_NE(NULL, c);
+	/* Payload 0x03: no byte of this frame but the first is 0xA5. */
 	n = encode(frame, PASSGATE_FRAME_HEARTBEAT, 1, "\x03", 1);
+	for (size_t i = 1; i < n; i++)
+		ASSERT_NE(PASSGATE_FRAME_SOF0, frame[i]);
 
-	EXPECT_FALSE(passgate_frame_flush(&c->parser));
+	EXPECT_FALSE(flush(c));
 
+	/* Cut off: its marker counts as truncated, the rest as garbage. */
 	feed(c, frame, n - 1);
-	EXPECT_TRUE(passgate_frame_flush(&c->parser));
-	EXPECT_FALSE(passgate_frame_flush(&c->parser));
+	EXPECT_TRUE(flush(c));
+	EXPECT_FALSE(flush(c));
 	EXPECT_EQ(1, c->parser.stats.truncated);
+	EXPECT_EQ(n - 2, c->parser.stats.garbage);
 	EXPECT_EQ(0, c->parser.have);
 
 	/* The marker alone has started a frame. */
 	feed(c, frame, 2);
-	EXPECT_TRUE(passgate_frame_flush(&c->parser));
+	EXPECT_TRUE(flush(c));
 	EXPECT_EQ(2, c->parser.stats.truncated);
+	EXPECT_EQ(n - 1, c->parser.stats.garbage);
 
 	/* A lone 0xA5 has not; it is garbage. */
 	feed(c, frame, 1);
-	EXPECT_FALSE(passgate_frame_flush(&c->parser));
+	EXPECT_FALSE(flush(c));
 	EXPECT_EQ(2, c->parser.stats.truncated);
-	EXPECT_EQ(1, c->parser.stats.garbage);
+	EXPECT_EQ(n, c->parser.stats.garbage);
 
-	/* Nothing stale: the tail of a dropped frame is garbage, then a frame. */
+	/* Nothing stale: after a flush the next whole frame is delivered. */
 	feed(c, frame, 3);
-	EXPECT_TRUE(passgate_frame_flush(&c->parser));
-	feed(c, frame + 3, n - 3);
-	EXPECT_EQ(1 + n - 3, c->parser.stats.garbage);
-	EXPECT_EQ(0, c->count);
+	EXPECT_TRUE(flush(c));
 	feed(c, frame, n);
 	EXPECT_EQ(1, c->count);
-	EXPECT_FALSE(passgate_frame_flush(&c->parser));
+	EXPECT_FALSE(flush(c));
 	EXPECT_EQ(3, c->parser.stats.truncated);
+	free(c);
+}
+
+TEST(flush_finds_frame_behind_corrupt_length)
+{
+	struct collector *c = collector_new();
+	__u8 stream[64];
+	size_t n;
+
+	ASSERT_NE(NULL, c);
+	/* A header whose length was hit by noise: 0x0300 bytes to wait for. */
+	memcpy(stream, "\xA5\x5A\x00\x03\x02\x09", 6);
+	n = 6 + encode(stream + 6, PASSGATE_FRAME_HEARTBEAT, 4, "\x01", 1);
+	feed(c, stream, n);
+	/* The parser waits for the long frame; the short one is inside it. */
+	EXPECT_EQ(0, c->count);
+
+	/* Silence: the long frame is given up and the short one found. */
+	EXPECT_TRUE(flush(c));
+	ASSERT_EQ(1, c->count);
+	EXPECT_TRUE(seen_is(&c->frames[0], PASSGATE_FRAME_HEARTBEAT, 4,
+			    "\x01", 1));
+	EXPECT_EQ(1, c->parser.stats.truncated);
+	EXPECT_EQ(5, c->parser.stats.garbage);
+	EXPECT_EQ(0, c->parser.have);
 	free(c);
 }
 
@@ -455,14 +488,16 @@ static void parse_in_callback(void *ctx, const struct passgate_frame *frame)
 
 TEST(scan_payload_from_the_stream)
 {
+	static const __u8 payload[] = { PASSGATE_CRED_ID_CARD,
+					PASSGATE_SCAN_F_TEMPERATURE, 0x42, 0x0e,
+					'a', 'b', 'c' };
 	struct passgate_frame_parser p;
 	__u8 stream[32];
 	int result = 1;
 	size_t n;
 
 	passgate_frame_parser_init(&p);
-	n = encode(stream, PASSGATE_FRAME_SCAN, 0,
-		   "\x02\x01\x42\x0e" "abc", 7);
+	n = encode(stream, PASSGATE_FRAME_SCAN, 0, payload, sizeof(payload));
 	passgate_frame_feed(&p, stream, n, parse_in_callback, &result);
 	EXPECT_EQ(0, result);
 }
@@ -589,7 +624,7 @@ TEST(stress_frames_between_garbage)
 	EXPECT_EQ(0, s->parser.stats.bad_crc);
 	EXPECT_EQ(0, s->parser.stats.oversize);
 	EXPECT_EQ(0, s->parser.have);
-	EXPECT_FALSE(passgate_frame_flush(&s->parser));
+	EXPECT_FALSE(passgate_frame_flush(&s->parser, NULL, NULL));
 	EXPECT_GE(sizeof(s->parser.buf), s->max_have);
 	free(s);
 }

@@ -58,6 +58,9 @@
  *   (open while not LOCKED, fire reset while the alarm is still active);
  * - %EEXIST: %PASSGATE_IOC_GATE_SET_KEY on a gate that has a key, without
  *   %PASSGATE_KEY_F_REPLACE;
+ * - write() on a scanboard node: %EBADMSG when the buffer is not a
+ *   sequence of whole, valid SCAN or HEARTBEAT frames (nothing in it
+ *   acts), %EMSGSIZE when it is longer than 4 * %PASSGATE_FRAME_MAX;
  * - %ENOENT: %PASSGATE_IOC_VERDICT for a scan id the lane never queued or
  *   that was already answered; %ETIMEDOUT: for one whose decision timeout
  *   passed (it was denied with %PASSGATE_REASON_TIMEOUT);
@@ -552,7 +555,10 @@ struct passgate_decision {
 /* Deferred scans a lane holds; one more is denied with BUSY. */
 #define PASSGATE_SLOW_QUEUE_DEPTH 16
 
-/* Longest credential a SCAN frame carries. */
+/*
+ * Longest credential a SCAN frame carries: %PASSGATE_FRAME_PAYLOAD_MAX
+ * less the SCAN header (%PASSGATE_SCAN_HEADER).
+ */
 #define PASSGATE_TOKEN_MAX 1016
 
 /**
@@ -677,7 +683,7 @@ struct passgate_key {
  *	temperature (s16 LE, 0.01 °C, valid if flags has
  *	%PASSGATE_SCAN_F_TEMPERATURE), then the token (1 or more bytes)
  * @PASSGATE_FRAME_HEARTBEAT: board -> gate: status (u8, bitmask of
- *	&enum passgate_board_status); more bytes are ignored
+ *	&enum passgate_board_status), optional; more bytes are ignored
  * @PASSGATE_FRAME_INDICATE: gate -> board: seq of the SCAN answered (u8),
  *	light (u8, &enum passgate_light), beep (u8, &enum passgate_beep),
  *	message (u16 LE: &enum passgate_reason for the display)
@@ -692,13 +698,28 @@ enum passgate_frame_type {
 
 /* SCAN payload: kind, flags, temperature, then the token. */
 #define PASSGATE_SCAN_HEADER 4
+/* INDICATE payload: seq, light, beep, message (u16 LE). */
+#define PASSGATE_INDICATE_LEN 5
 
+/**
+ * enum passgate_board_status - HEARTBEAT status bits: what works
+ * @PASSGATE_BOARD_IMAGER_OK: the QR imager
+ * @PASSGATE_BOARD_READER_OK: the ID-card/NFC reader
+ * @PASSGATE_BOARD_THERMOMETER_OK: the contactless thermometer
+ */
 enum passgate_board_status {
 	PASSGATE_BOARD_IMAGER_OK = 1 << 0,
 	PASSGATE_BOARD_READER_OK = 1 << 1,
 	PASSGATE_BOARD_THERMOMETER_OK = 1 << 2,
 };
 
+/**
+ * enum passgate_light - INDICATE light
+ * @PASSGATE_LIGHT_OFF: off
+ * @PASSGATE_LIGHT_GREEN: ACCEPT
+ * @PASSGATE_LIGHT_RED: DENY
+ * @PASSGATE_LIGHT_AMBER: PENDING: the next credential, please
+ */
 enum passgate_light {
 	PASSGATE_LIGHT_OFF = 0,
 	PASSGATE_LIGHT_GREEN = 1,
@@ -706,6 +727,13 @@ enum passgate_light {
 	PASSGATE_LIGHT_AMBER = 3,
 };
 
+/**
+ * enum passgate_beep - INDICATE beep pattern
+ * @PASSGATE_BEEP_NONE: silent
+ * @PASSGATE_BEEP_SHORT: ACCEPT, PENDING
+ * @PASSGATE_BEEP_LONG: DENY
+ * @PASSGATE_BEEP_TRIPLE: reserved for alarms
+ */
 enum passgate_beep {
 	PASSGATE_BEEP_NONE = 0,
 	PASSGATE_BEEP_SHORT = 1,

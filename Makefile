@@ -31,10 +31,11 @@ TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests -Iselftest
 # parameters unused and compare with mixed signedness.
 TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 
-GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test
-HOST_TESTS := uapi_layout_test scanframe_test
+GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
+	policy_test
+HOST_TESTS := uapi_layout_test scanframe_test allowlist_test
 
-USERSPACE_BIN := $(BUILD)/bin/passgatectl
+USERSPACE_BIN := $(addprefix $(BUILD)/bin/,passgatectl passgate-issuer passgated)
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 AML := $(BUILD)/selftests/testgate.aml
@@ -59,19 +60,38 @@ $(HARNESS): | $(STAMP)
 		$(addprefix linux-source-6.1/,$(KSRC_FILES))
 	touch $(addprefix $(KSRC)/,$(KSRC_FILES))
 
-LIB_SRC := $(wildcard userspace/lib/*.c)
+# libpassgate: device access, names, list files and signatures, the
+# policy's BPF state.  Every program links all of it.
+LIB_SRC := $(addprefix userspace/lib/,gate.c lane.c names.c policy.c \
+	minisign.c listfile.c digest.c state.c install.c config.c)
 LIB_OBJ := $(patsubst userspace/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 LIB := $(BUILD)/lib/libpassgate.a
+LIB_LDLIBS := -lbpf -lelf -lz -lsodium
+USERSPACE_CPPFLAGS := $(CPPFLAGS) -Iuserspace -I$(BUILD)/userspace
+POLICY_SKEL := $(BUILD)/userspace/policy.skel.h
 
-userspace: $(USERSPACE_BIN)
-$(BUILD)/lib/%.o: userspace/lib/%.c userspace/lib/passgate.h uapi/linux/passgate.h
+userspace: $(USERSPACE_BIN) $(BUILD)/userspace/policy.bpf.o
+$(BUILD)/lib/%.o: userspace/lib/%.c $(wildcard userspace/lib/*.h) \
+		uapi/linux/passgate.h userspace/bpf/policy.h $(POLICY_SKEL)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fvisibility=hidden -c -o $@ $<
+	$(CC) $(USERSPACE_CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
-$(BUILD)/bin/%: userspace/%.c $(LIB) userspace/lib/passgate.h
+# A program is userspace/NAME.c or the folder userspace/NAME/.
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(wildcard userspace/$$*.c userspace/$$*/*.c userspace/$$*/*.h) \
+		$(LIB) $(wildcard userspace/lib/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iuserspace $(CFLAGS) $(WARN) -o $@ $< $(LIB)
+	$(CC) $(USERSPACE_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB) $(LIB_LDLIBS)
+
+$(BUILD)/userspace/%.bpf.o: userspace/bpf/%.bpf.c userspace/bpf/%.h \
+		uapi/linux/passgate.h | $(STAMP)
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -Iuserspace/bpf -c -o $@ $<
+$(BUILD)/userspace/%.skel.h: $(BUILD)/userspace/%.bpf.o
+	bpftool gen skeleton $< name $* > $@
+.SECONDARY: $(POLICY_SKEL) $(BUILD)/userspace/policy.bpf.o
 
 BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 	-Iuapi -Iselftests/bpf -Wall -Werror
@@ -91,19 +111,20 @@ GUEST_TEST_HDR := selftests/gate_fixture.h selftests/board.h \
 	driver/scanframe.h selftests/bpf/decide_test.h
 tests: $(GUEST_BIN) $(HOST_BIN)
 $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
-		$(TEST_BPF) uapi/linux/passgate.h $(HARNESS)
+		$(TEST_BPF) $(LIB) uapi/linux/passgate.h $(HARNESS)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CPPFLAGS) -Idriver -Iselftests/bpf -I$(BUILD)/selftests \
-		$(CFLAGS) $(TEST_WARN) -pthread -o $@ $< $(GUEST_TEST_LIB) \
-		-lbpf -lsodium
+		-Iuserspace -I$(BUILD)/userspace $(CFLAGS) $(TEST_WARN) \
+		-pthread -o $@ $< $(GUEST_TEST_LIB) $(LIB) $(LIB_LDLIBS)
 # Host tests may use the sources that build both into the module and
 # into userspace.
 HOST_TEST_LIB := driver/scanframe.c
 $(BUILD)/host/%: selftests/host/%.c $(HOST_TEST_LIB) driver/scanframe.h \
-		uapi/linux/passgate.h $(HARNESS)
+		$(LIB) uapi/linux/passgate.h $(HARNESS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CPPFLAGS) -Idriver $(CFLAGS) $(TEST_WARN) -o $@ $< \
-		$(HOST_TEST_LIB)
+	$(CC) $(TEST_CPPFLAGS) -Idriver -Iuserspace -I$(BUILD)/userspace \
+		$(CFLAGS) $(TEST_WARN) -o $@ $< $(HOST_TEST_LIB) $(LIB) \
+		$(LIB_LDLIBS)
 
 $(AML): selftests/testgate.asl | $(STAMP)
 	@mkdir -p $(@D)
@@ -111,7 +132,7 @@ $(AML): selftests/testgate.asl | $(STAMP)
 
 check: all
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/check.sh \
-		$(HOST_BIN) -- $(GUEST_BIN)
+		$(HOST_BIN) selftests/host/minisign_interop.sh -- $(GUEST_BIN)
 
 demo: all
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/demo.sh

@@ -23,6 +23,7 @@ union passgate_ioctl_arg {
 	struct passgate_gate_state gate_state;
 	struct passgate_verdict_cmd verdict;
 	struct passgate_key key;
+	struct passgate_note note;
 };
 
 static bool passgate_zeroed(const void *p, size_t len)
@@ -112,6 +113,29 @@ static int passgate_gate_set_key_ioctl(struct passgate_file *pf,
 	return passgate_gate_set_key(passgate_file_gate(pf), &arg->key);
 }
 
+static int passgate_gate_note(struct passgate_file *pf,
+			      union passgate_ioctl_arg *arg)
+{
+	struct passgate_note *note = &arg->note;
+
+	if (note->flags)
+		return -EINVAL;
+	switch (note->type) {
+	case PASSGATE_EV_LIST_ACTIVATED:
+	case PASSGATE_EV_LIST_REFUSED:
+	case PASSGATE_EV_LIST_EXPIRED:
+		break;
+	default:
+		return -EINVAL;
+	}
+	passgate_event_emit_extra(passgate_file_gate(pf), note->type,
+				  PASSGATE_LANE_NONE, note->arg,
+				  &(struct passgate_event_extra) {
+					.value = note->value,
+				  });
+	return 0;
+}
+
 static int passgate_gate_get_state_ioctl(struct passgate_file *pf,
 					 union passgate_ioctl_arg *arg)
 {
@@ -187,6 +211,8 @@ static const struct passgate_ioctl_op passgate_ioctl_ops[] = {
 		    passgate_reset, __reserved, true, true, false),
 	PASSGATE_OP(GATE_SET_KEY, passgate_gate_set_key_ioctl, passgate_key,
 		    key, true, true, false),
+	PASSGATE_OP(GATE_NOTE, passgate_gate_note, passgate_note, value,
+		    true, true, false),
 };
 
 long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)

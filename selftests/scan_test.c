@@ -601,7 +601,7 @@ TEST_F(scan, key_is_write_only_and_set_once)
 	EXPECT_EQ(1, ev.arg);
 	EXPECT_EQ(0, memcmp(ev.data, zero, sizeof(ev.data)));
 	/* No command reads a key. */
-	EXPECT_EQ(-1, ioctl(self->events, _IO(PASSGATE_IOC_TYPE, 0x14), &k));
+	EXPECT_EQ(-1, ioctl(self->events, _IO(PASSGATE_IOC_TYPE, 0x15), &k));
 	EXPECT_EQ(ENOTTY, errno);
 
 	/* ID digests follow the new key, then the old one again. */

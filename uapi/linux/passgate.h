@@ -52,7 +52,8 @@
  * - %EPERM: the command needs %CAP_SYS_ADMIN and the caller lacks it
  *   (%PASSGATE_IOC_OPEN, %PASSGATE_IOC_SET_MODE, %PASSGATE_IOC_RESET_ALARMS,
  *   %PASSGATE_IOC_VERDICT, %PASSGATE_IOC_GATE_SET_MODE,
- *   %PASSGATE_IOC_GATE_RESET_FIRE, %PASSGATE_IOC_GATE_SET_KEY, and read()
+ *   %PASSGATE_IOC_GATE_RESET_FIRE, %PASSGATE_IOC_GATE_SET_KEY,
+ *   %PASSGATE_IOC_GATE_NOTE, and read()
  *   and write() on a scanboard node; reading state needs no privilege);
  * - %EBUSY: the lane or gate is not in a state that allows the command
  *   (open while not LOCKED, fire reset while the alarm is still active);
@@ -86,6 +87,7 @@ enum {
 	PASSGATE_CMD_GATE_SET_MODE = 0x11,
 	PASSGATE_CMD_GATE_RESET_FIRE = 0x12,
 	PASSGATE_CMD_GATE_SET_KEY = 0x13,
+	PASSGATE_CMD_GATE_NOTE = 0x14,
 };
 
 /**
@@ -382,6 +384,12 @@ struct passgate_gate_state {
  * @PASSGATE_EV_SCANNER_OFFLINE: the lane's board missed its heartbeats
  * @PASSGATE_EV_SCANNER_ONLINE: the lane's board is heard again
  * @PASSGATE_EV_KEY_SET: the ID-card key was set; @arg: 1 if it replaced one
+ * @PASSGATE_EV_LIST_ACTIVATED: (from the daemon) a list generation became
+ *	active; @arg: &enum passgate_list_kind, @value: generation
+ * @PASSGATE_EV_LIST_REFUSED: (from the daemon) a list was refused;
+ *	@arg: why (daemon-defined code), @value: its generation
+ * @PASSGATE_EV_LIST_EXPIRED: (from the daemon) the active list expired:
+ *	the policy runs in degraded mode; @value: its generation
  */
 enum passgate_event_type {
 	PASSGATE_EV_LOST = 0,
@@ -401,6 +409,9 @@ enum passgate_event_type {
 	PASSGATE_EV_SCANNER_OFFLINE = 14,
 	PASSGATE_EV_SCANNER_ONLINE = 15,
 	PASSGATE_EV_KEY_SET = 16,
+	PASSGATE_EV_LIST_ACTIVATED = 17,
+	PASSGATE_EV_LIST_REFUSED = 18,
+	PASSGATE_EV_LIST_EXPIRED = 19,
 };
 
 /* &struct passgate_event.lane of gate-wide events */
@@ -493,6 +504,9 @@ enum passgate_verdict {
  * @PASSGATE_REASON_BAD_VERDICT: the program wrote a verdict, reason or
  *	direction the module does not know
  * @PASSGATE_REASON_WAIT_ID: PENDING: scan the ID card now
+ * @PASSGATE_REASON_WAIT_CODE: PENDING: show the health code now
+ * @PASSGATE_REASON_NOT_VALID: on the list, outside its validity window
+ * @PASSGATE_REASON_COUNT: number of reasons
  */
 enum passgate_reason {
 	PASSGATE_REASON_NONE = 0,
@@ -510,6 +524,8 @@ enum passgate_reason {
 	PASSGATE_REASON_LANE_BUSY = 12,
 	PASSGATE_REASON_BAD_VERDICT = 13,
 	PASSGATE_REASON_WAIT_ID = 14,
+	PASSGATE_REASON_WAIT_CODE = 15,
+	PASSGATE_REASON_NOT_VALID = 16,
 	PASSGATE_REASON_COUNT
 };
 
@@ -657,6 +673,25 @@ struct passgate_key {
 };
 
 /**
+ * struct passgate_note - PASSGATE_IOC_GATE_NOTE argument: the daemon
+ *	records what it did with allowlists in the gate's event stream, so
+ *	the audit trail is one sequence
+ * @size: sizeof(struct passgate_note)
+ * @flags: must be 0
+ * @type: %PASSGATE_EV_LIST_ACTIVATED, %PASSGATE_EV_LIST_REFUSED or
+ *	%PASSGATE_EV_LIST_EXPIRED; any other is %EINVAL
+ * @arg: the event's @arg
+ * @value: the event's @value
+ */
+struct passgate_note {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 arg;
+	__u64 value;
+};
+
+/**
  * DOC: Scanner-board frames
  *
  * The byte stream between a scanner board and the gate (on the UART, and
@@ -756,5 +791,6 @@ enum passgate_beep {
 #define PASSGATE_IOC_VERDICT _IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_VERDICT)
 #define PASSGATE_IOC_GATE_SET_KEY \
 	_IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_GATE_SET_KEY)
+#define PASSGATE_IOC_GATE_NOTE _IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_GATE_NOTE)
 
 #endif /* _UAPI_LINUX_PASSGATE_H */

@@ -13,21 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/passgate.h"
+#include "ctl.h"
 
 static const char *const capability_names[] = {
 	"unlock-exit", "unlock-entry", "beams", "alarm", "indicator",
 	"fail-safe",
 };
 
-struct options {
-	int json;
-	unsigned int gate;
-	int follow;
-	uint64_t from;
-};
-
-static int fail(const char *what)
+int fail(const char *what)
 {
 	fprintf(stderr, "passgatectl: %s: %s\n", what, strerror(errno));
 	return 1;
@@ -343,13 +336,15 @@ static const struct command {
 	{ "reset-alarms", "LANE", 2, cmd_reset_alarms },
 	{ "gate-mode", "normal|free-all|lock-all", 2, cmd_gate_mode },
 	{ "fire-reset", "", 1, cmd_fire_reset },
+	{ "load", "LIST", 2, cmd_load },
+	{ "list", "", 1, cmd_list },
 };
 
 static int usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: passgatectl [--json] [--gate N] COMMAND\n"
+	fprintf(stderr, "usage: passgatectl [--json] [--config FILE] COMMAND\n"
 		"       (events also takes --from SEQ and --follow)\n");
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		fprintf(stderr, "  %s %s\n", commands[i].name, commands[i].args);
@@ -358,8 +353,9 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .from = 0 };
+	struct options o = { .config_path = PASSGATE_CONFIG_FILE };
 	unsigned long long from;
+	char err[512];
 	char *end;
 	size_t i;
 
@@ -368,9 +364,9 @@ int main(int argc, char **argv)
 			o.json = 1;
 		} else if (!strcmp(argv[1], "--follow")) {
 			o.follow = 1;
-		} else if (!strcmp(argv[1], "--gate") && argc > 2) {
-			if (parse_uint(argv[2], &o.gate))
-				return 2;
+		} else if (!strcmp(argv[1], "--config") && argc > 2) {
+			o.config_path = argv[2];
+			o.config_given = 1;
 			argc--;
 			argv++;
 		} else if (!strcmp(argv[1], "--from") && argc > 2) {
@@ -389,6 +385,14 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		return usage();
+	/* Without a config file the defaults describe gate 0. */
+	passgate_config_defaults(&o.config);
+	if ((o.config_given || !access(o.config_path, F_OK)) &&
+	    passgate_config_load(o.config_path, &o.config, err, sizeof(err))) {
+		fprintf(stderr, "passgatectl: %s\n", err);
+		return 2;
+	}
+	o.gate = o.config.gate;
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (!strcmp(argv[1], commands[i].name)) {
 			if (argc - 1 != commands[i].argc)

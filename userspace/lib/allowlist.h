@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The signed allowlist file format, version 1 (docs/allowlist-format.md).
+ * Little-endian throughout; the file is a header followed by entry_count
+ * entries sorted by digest (memcmp order, no duplicates), and travels with
+ * a detached minisign signature (<file>.minisig).
+ */
+#ifndef PASSGATE_ALLOWLIST_H
+#define PASSGATE_ALLOWLIST_H
+
+#include <linux/types.h>
+
+#define PASSGATE_LIST_MAGIC "PGLIST\r\n"
+#define PASSGATE_LIST_VERSION 1
+/*
+ * Digests in lists and in the kernel's maps are the first 16 bytes of the
+ * 32-byte credential digest: see docs/allowlist-format.md for why.
+ */
+#define PASSGATE_LIST_DIGEST 16
+/* Lists above this size are refused before anything is read. */
+#define PASSGATE_LIST_MAX_BYTES (1ull << 30)
+
+enum passgate_list_kind {
+	PASSGATE_LIST_FULL = 1,
+	PASSGATE_LIST_DELTA = 2,
+};
+
+enum passgate_list_status {
+	PASSGATE_STATUS_REMOVE = 0,	/* delta only: drop this digest */
+	PASSGATE_STATUS_GREEN = 1,
+	PASSGATE_STATUS_YELLOW = 2,
+	PASSGATE_STATUS_RED = 3,
+};
+
+/* struct passgate_list_entry.flags */
+#define PASSGATE_ENTRY_TICKET (1u << 0)	/* holds a ticket for the station */
+
+struct passgate_list_header {
+	__u8 magic[8];
+	__u16 version;
+	__u16 kind;
+	__u32 header_size;
+	__u8 key_id[8];
+	__u64 generation;
+	__u64 base_generation;
+	__u64 issued_at;
+	__u64 not_before;
+	__u64 expires_at;
+	__u64 entry_count;
+	__u32 entry_size;
+	__u32 digest_size;
+	__u8 station[16];
+	__u8 reserved[32];
+};
+
+struct passgate_list_entry {
+	__u8 digest[PASSGATE_LIST_DIGEST];
+	__u8 status;
+	__u8 flags;
+	__u8 reserved[2];
+	__u32 valid_from;
+	__u32 valid_until;
+	__u32 reserved2;
+	__u8 id_digest[PASSGATE_LIST_DIGEST];
+};
+
+_Static_assert(sizeof(struct passgate_list_header) == 128, "list header");
+_Static_assert(sizeof(struct passgate_list_entry) == 48, "list entry");
+
+#endif

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/passgate.h>
+
+#include "lib/config.h"
+#include "lib/allowlist.h"
+#include "lib/state.h"
+#include "lib/policy.h"
+
+void passgate_config_defaults(struct passgate_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->trust_dir, sizeof(cfg->trust_dir), "/etc/passgate/trust");
+	snprintf(cfg->spool_dir, sizeof(cfg->spool_dir), "/var/spool/passgate");
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), PASSGATE_STATE_DIR);
+	snprintf(cfg->pin_root, sizeof(cfg->pin_root), PASSGATE_PIN_ROOT);
+	snprintf(cfg->id_key_file, sizeof(cfg->id_key_file),
+		 "/etc/passgate/id.key");
+	cfg->max_list_bytes = PASSGATE_LIST_MAX_BYTES;
+	cfg->slow_reason = PASSGATE_REASON_MANUAL_CHECK;
+	cfg->policy.direction = PASSGATE_DIR_EXIT;
+	cfg->policy.unknown = POLICY_FALLBACK_DENY;
+	cfg->policy.degraded = POLICY_FALLBACK_DENY;
+	cfg->policy.fever_centi_c = 3730;
+	cfg->policy.pair_window_ns = 30ull * 1000000000ull;
+}
+
+static int parse_u64(const char *v, uint64_t max, uint64_t *out)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int parse_choice(const char *v, const char *const *names, int count)
+{
+	for (int i = 0; i < count; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	return -1;
+}
+
+static int parse_path(const char *v, char *out, size_t len)
+{
+	if (*v != '/' || strlen(v) >= len)
+		return -1;
+	snprintf(out, len, "%s", v);
+	return 0;
+}
+
+/* Temperature in °C with up to two decimals, e.g. 37.3; 0 = off. */
+static int parse_celsius(const char *v, int32_t *out)
+{
+	double c;
+	char *end;
+
+	errno = 0;
+	c = strtod(v, &end);
+	if (errno || *end || end == v || c < 0 || c > 50)
+		return -1;
+	*out = (int32_t)(c * 100 + 0.5);
+	return 0;
+}
+
+static int set_key(struct passgate_config *cfg, const char *k, const char *v)
+{
+	static const char *const fallback[] = { "deny", "defer" };
+	static const char *const yesno[] = { "no", "yes" };
+	static const char *const dirs[] = { "exit", "entry" };
+	uint64_t n;
+	int c;
+
+	if (!strcmp(k, "gate"))
+		return parse_u64(v, 255, &n) ? -1 : (cfg->gate = n, 0);
+	if (!strcmp(k, "trust_dir"))
+		return parse_path(v, cfg->trust_dir, sizeof(cfg->trust_dir));
+	if (!strcmp(k, "spool_dir"))
+		return parse_path(v, cfg->spool_dir, sizeof(cfg->spool_dir));
+	if (!strcmp(k, "state_dir"))
+		return parse_path(v, cfg->state_dir, sizeof(cfg->state_dir));
+	if (!strcmp(k, "pin_root"))
+		return parse_path(v, cfg->pin_root, sizeof(cfg->pin_root));
+	if (!strcmp(k, "id_key_file"))
+		return parse_path(v, cfg->id_key_file,
+				  sizeof(cfg->id_key_file));
+	if (!strcmp(k, "max_list_bytes"))
+		return parse_u64(v, PASSGATE_LIST_MAX_BYTES,
+				 &cfg->max_list_bytes);
+	if (!strcmp(k, "unknown") || !strcmp(k, "degraded")) {
+		c = parse_choice(v, fallback, 2);
+		if (c < 0)
+			return -1;
+		*(!strcmp(k, "unknown") ? &cfg->policy.unknown :
+		  &cfg->policy.degraded) = c;
+		return 0;
+	}
+	if (!strcmp(k, "require_ticket")) {
+		c = parse_choice(v, yesno, 2);
+		return c < 0 ? -1 : (cfg->policy.require_ticket = c, 0);
+	}
+	if (!strcmp(k, "direction")) {
+		c = parse_choice(v, dirs, 2);
+		return c < 0 ? -1 : (cfg->policy.direction = c, 0);
+	}
+	if (!strcmp(k, "fever_celsius"))
+		return parse_celsius(v, &cfg->policy.fever_centi_c);
+	if (!strcmp(k, "pair_window_ms")) {
+		if (parse_u64(v, 3600000, &n) || !n)
+			return -1;
+		cfg->policy.pair_window_ns = n * 1000000;
+		return 0;
+	}
+	if (!strcmp(k, "passback_s")) {
+		if (parse_u64(v, 86400, &n))
+			return -1;
+		cfg->policy.passback_ns = n * 1000000000ull;
+		return 0;
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+int passgate_config_load(const char *path, struct passgate_config *cfg,
+			 char *err, size_t errlen)
+{
+	char line[PATH_MAX + 64], *k, *v, *eq;
+	int lineno = 0, saved;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		saved = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		k = trim(line);
+		if (!*k || *k == '#')
+			continue;
+		eq = strchr(k, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%d: expected key = value",
+				 path, lineno);
+			goto bad;
+		}
+		*eq = '\0';
+		k = trim(k);
+		v = trim(eq + 1);
+		errno = 0;
+		if (set_key(cfg, k, v)) {
+			snprintf(err, errlen, errno == ENOENT ?
+				 "%s:%d: unknown key \"%s\"" :
+				 "%s:%d: bad value for %s", path, lineno, k);
+			goto bad;
+		}
+	}
+	fclose(f);
+	cfg->policy.gate = cfg->gate;
+	return 0;
+bad:
+	fclose(f);
+	errno = EINVAL;
+	return -1;
+}

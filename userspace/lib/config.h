@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * passgated.conf (docs/operations.md): shared by the daemon and
+ * passgatectl, so both find the same trust store, state and pins.
+ */
+#ifndef PASSGATE_CONFIG_H
+#define PASSGATE_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/policy.h"
+
+#define PASSGATE_CONFIG_FILE "/etc/passgate/passgated.conf"
+
+struct passgate_config {
+	unsigned int gate;
+	char trust_dir[PATH_MAX];
+	char spool_dir[PATH_MAX];
+	char state_dir[PATH_MAX];
+	char pin_root[PATH_MAX];
+	char id_key_file[PATH_MAX];
+	uint64_t max_list_bytes;
+	/* What the daemon answers for a deferred scan it cannot decide. */
+	uint32_t slow_reason;
+	struct policy_config policy;
+};
+
+void passgate_config_defaults(struct passgate_config *cfg);
+/*
+ * Read @path over the defaults.  -1 with errno and a message naming the
+ * line in @err on a missing file, an unknown key or a bad value.
+ */
+int passgate_config_load(const char *path, struct passgate_config *cfg,
+			 char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef PASSGATECTL_H
+#define PASSGATECTL_H
+
+#include <stdint.h>
+
+#include "lib/config.h"
+#include "lib/passgate.h"
+
+struct options {
+	int json;
+	unsigned int gate;
+	int follow;
+	uint64_t from;
+	const char *config_path;
+	int config_given;
+	struct passgate_config config;
+};
+
+/* Print "passgatectl: WHAT: strerror(errno)"; returns 1. */
+int fail(const char *what);
+
+int cmd_load(const struct options *o, int argc, char **argv);
+int cmd_list(const struct options *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef PASSGATED_H
+#define PASSGATED_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/config.h"
+#include "lib/passgate.h"
+#include "lib/policy.h"
+
+#define DAEMON_MAX_BOARDS 64
+
+/* What an epoll event is about: the top 32 bits of its data. */
+enum daemon_source {
+	SOURCE_SIGNAL,
+	SOURCE_SPOOL,
+	SOURCE_EXPIRY,
+	SOURCE_SLOW,
+};
+
+struct daemon {
+	const char *config_path;
+	struct passgate_config cfg;
+	struct passgate_gate *gate;
+	struct passgate_policy *policy;
+	int epfd;
+	int sigfd;
+	int spool_fd;
+	int expiry_fd;
+	uint64_t expired_generation;
+	int board_fd[DAEMON_MAX_BOARDS];
+	unsigned int boards;
+};
+
+void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int daemon_watch(struct daemon *d, int fd, enum daemon_source source,
+		 unsigned int index);
+
+/* spool.c: signed lists dropped into the spool folder */
+int spool_open(struct daemon *d);
+void spool_handle(struct daemon *d);
+void spool_close(struct daemon *d);
+
+/* expiry.c: the active list's expiry puts the gate in degraded mode */
+int expiry_open(struct daemon *d);
+void expiry_arm(struct daemon *d);
+void expiry_handle(struct daemon *d);
+void expiry_close(struct daemon *d);
+
+/* slow.c: scans the fast path deferred */
+int slow_open(struct daemon *d);
+void slow_handle(struct daemon *d, unsigned int index);
+void slow_close(struct daemon *d);
+
+#endif

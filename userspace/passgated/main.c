@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * passgated: the gate daemon.  One epoll loop over signals, the list
+ * spool folder (inotify), the active list's expiry (timerfd) and the
+ * lanes' slow-path queues.  The fast path never waits for it: the policy
+ * is pinned and keeps deciding when the daemon is gone, and the daemon
+ * adopts it again on start.
+ *
+ *   passgated [-c FILE]      (default /etc/passgate/passgated.conf)
+ *
+ * It prints "ready" on stdout once it decides, so tests and service
+ * managers wait on that, not on time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lib/digest.h"
+
+void daemon_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("passgated: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static int set_id_key(struct daemon *d)
+{
+	struct passgate_key k = { .size = sizeof(k) };
+	char err[256];
+
+	if (access(d->cfg.id_key_file, F_OK))
+		return 0;
+	if (passgate_digest_key_load(d->cfg.id_key_file, k.key, err,
+				     sizeof(err))) {
+		daemon_log("%s", err);
+		return -1;
+	}
+	/* Set once per gate binding: a key already there stays. */
+	if (ioctl(passgate_gate_fd(d->gate), PASSGATE_IOC_GATE_SET_KEY, &k) &&
+	    errno != EEXIST) {
+		daemon_log("setting the ID-card key: %s", strerror(errno));
+		memset(k.key, 0, sizeof(k.key));
+		return -1;
+	}
+	memset(k.key, 0, sizeof(k.key));
+	return 0;
+}
+
+static int open_policy(struct daemon *d)
+{
+	bool adopted;
+
+	d->policy = passgate_policy_open(d->cfg.pin_root, d->cfg.gate,
+					 &d->cfg.policy, &adopted);
+	if (!d->policy) {
+		daemon_log("policy: %s", strerror(errno));
+		return -1;
+	}
+	/* The configuration file is the truth, also for an adopted policy. */
+	if (adopted && passgate_policy_set_config(d->policy, &d->cfg.policy)) {
+		daemon_log("policy config: %s", strerror(errno));
+		return -1;
+	}
+	daemon_log("%s the policy of gate %u", adopted ? "adopted" : "loaded",
+		   d->cfg.gate);
+	return 0;
+}
+
+int daemon_watch(struct daemon *d, int fd, enum daemon_source source,
+		 unsigned int index)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN,
+		.data.u64 = (uint64_t)source << 32 | index,
+	};
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -1;
+	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sigfd < 0)
+		return -1;
+	return daemon_watch(d, d->sigfd, SOURCE_SIGNAL, 0);
+}
+
+/* SIGHUP: read the configuration again and apply what can change. */
+static void reload(struct daemon *d)
+{
+	struct passgate_config cfg;
+	char err[512];
+
+	passgate_config_defaults(&cfg);
+	if (passgate_config_load(d->config_path, &cfg, err, sizeof(err))) {
+		daemon_log("reload refused: %s", err);
+		return;
+	}
+	if (cfg.gate != d->cfg.gate) {
+		daemon_log("reload refused: the gate cannot change");
+		return;
+	}
+	if (passgate_policy_set_config(d->policy, &cfg.policy)) {
+		daemon_log("reload: policy config: %s", strerror(errno));
+		return;
+	}
+	d->cfg = cfg;
+	daemon_log("configuration reloaded");
+}
+
+/* Returns false when the daemon should stop. */
+static bool handle_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(d);
+			continue;
+		}
+		daemon_log("stopping on signal %u; the policy keeps deciding",
+			   si.ssi_signo);
+		return false;
+	}
+	return true;
+}
+
+static int run(struct daemon *d)
+{
+	struct epoll_event events[16];
+	int n, i;
+
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		n = epoll_wait(d->epfd, events, 16, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		for (i = 0; i < n; i++) {
+			uint32_t index = (uint32_t)events[i].data.u64;
+
+			switch (events[i].data.u64 >> 32) {
+			case SOURCE_SIGNAL:
+				if (!handle_signal(d))
+					return 0;
+				break;
+			case SOURCE_SPOOL:
+				spool_handle(d);
+				break;
+			case SOURCE_EXPIRY:
+				expiry_handle(d);
+				break;
+			case SOURCE_SLOW:
+				slow_handle(d, index);
+				break;
+			}
+		}
+	}
+}
+
+static void cleanup(struct daemon *d)
+{
+	slow_close(d);
+	spool_close(d);
+	expiry_close(d);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	passgate_policy_close(d->policy);
+	passgate_gate_close(d->gate);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = {
+		.config_path = PASSGATE_CONFIG_FILE,
+		.sigfd = -1,
+		.epfd = -1,
+	};
+	char err[512];
+	int opt, ret = 1;
+
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt != 'c') {
+			fprintf(stderr, "usage: passgated [-c FILE]\n");
+			return 2;
+		}
+		d.config_path = optarg;
+	}
+	passgate_config_defaults(&d.cfg);
+	if (passgate_config_load(d.config_path, &d.cfg, err, sizeof(err))) {
+		daemon_log("%s", err);
+		return 2;
+	}
+
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	d.gate = passgate_gate_open(d.cfg.gate, O_RDONLY);
+	if (d.epfd < 0 || !d.gate) {
+		daemon_log("gate %u: %s", d.cfg.gate, strerror(errno));
+		goto out;
+	}
+	if (set_id_key(&d) || open_policy(&d) || setup_signals(&d) ||
+	    slow_open(&d) || expiry_open(&d) || spool_open(&d))
+		goto out;
+	ret = run(&d) ? 1 : 0;
+out:
+	cleanup(&d);
+	return ret;
+}

@@ -15,7 +15,7 @@ packages="
 	qemu-system-x86 acpica-tools
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libsodium-dev libsqlite3-dev
-	pkg-config minisign
+	pkg-config minisign dkms
 	device-tree-compiler dt-schema
 	linux-source-6.1 linux-headers-amd64
 "

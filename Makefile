@@ -27,27 +27,7 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
 CPPFLAGS := -Iuapi
 TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests -Iselftests
-# 6.1's kselftest_harness.h itself is not -Wextra # Install as a gate PC expects it (DESTDIR for packaging): programs, the
-# daemon's unit and config (kept if present), docs, and the module's
-# sources for DKMS, which then builds it for every kernel.
-VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
-install: userspace
-	install -d $(DESTDIR)/usr/bin $(DESTDIR)/usr/sbin \
-		$(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/passgate/trust \
-		$(DESTDIR)/usr/share/doc/passgate $(DESTDIR)/usr/src/passgate-$(VERSION)
-	install -m 755 $(BUILD)/bin/passgatectl $(BUILD)/bin/passgate-issuer \
-		$(DESTDIR)/usr/bin/
-	install -m 755 $(BUILD)/bin/passgated $(DESTDIR)/usr/sbin/
-	install -m 644 dist/passgated.service $(DESTDIR)/lib/systemd/system/
-	[ -e $(DESTDIR)/etc/passgate/passgated.conf ] || \
-		install -m 644 dist/passgated.conf $(DESTDIR)/etc/passgate/
-	install -m 644 README.md docs/*.md $(DESTDIR)/usr/share/doc/passgate/
-	cp -r Kbuild dkms.conf driver uapi $(DESTDIR)/usr/src/passgate-$(VERSION)/
-	find $(DESTDIR)/usr/src/passgate-$(VERSION) \( -name '*.o' -o -name '*.ko' \
-		-o -name '*.mod*' -o -name '.*.cmd' \) -delete
-	@echo "now: dkms install -m passgate -v $(VERSION); systemctl enable --now passgated"
-
-clean: its macros leave
+# 6.1's kselftest_harness.h itself is not -Wextra clean: its macros leave
 # parameters unused and compare with mixed signedness.
 TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 

@@ -96,6 +96,19 @@ static int set_key(struct passgate_config *cfg, const char *k, const char *v)
 	if (!strcmp(k, "id_key_file"))
 		return parse_path(v, cfg->id_key_file,
 				  sizeof(cfg->id_key_file));
+	if (!strcmp(k, "staff_file"))
+		return parse_path(v, cfg->staff_file, sizeof(cfg->staff_file));
+	if (!strcmp(k, "slow_reason")) {
+		static const char *const reasons[] = {
+			"manual_check", "unknown",
+		};
+		c = parse_choice(v, reasons, 2);
+		if (c < 0)
+			return -1;
+		cfg->slow_reason = c ? PASSGATE_REASON_UNKNOWN :
+			PASSGATE_REASON_MANUAL_CHECK;
+		return 0;
+	}
 	if (!strcmp(k, "max_list_bytes"))
 		return parse_u64(v, PASSGATE_LIST_MAX_BYTES,
 				 &cfg->max_list_bytes);

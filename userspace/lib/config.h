@@ -24,6 +24,8 @@ struct passgate_config {
 	uint64_t max_list_bytes;
 	/* What the daemon answers for a deferred scan it cannot decide. */
 	uint32_t slow_reason;
+	/* Credentials the slow path accepts (staff cards): one per line. */
+	char staff_file[PATH_MAX];
 	struct policy_config policy;
 };
 

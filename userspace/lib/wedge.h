@@ -93,9 +93,10 @@ int passgate_wedge_config_parse(const char *value,
  * @resets: input dropped by passgate_wedge_decoder_reset()
  * @unknown_keys: presses of keys with no character, one per press
  *
- * Every attempt, i.e. input that started with a character or unknown
- * key, ends in exactly one of @codes, @timeouts, @overlong, @spoiled,
- * @resets; a terminator with no attempt counts in @empty.
+ * An attempt starts with the press of a key that is not a modifier or
+ * a terminator, and ends in exactly one of @codes, @timeouts, @overlong,
+ * @spoiled, @empty or @resets; a terminator with no attempt before it
+ * counts in @empty too.
  */
 struct passgate_wedge_stats {
 	uint64_t codes;

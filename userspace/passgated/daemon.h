@@ -32,6 +32,8 @@ struct daemon {
 	uint64_t expired_generation;
 	int board_fd[DAEMON_MAX_BOARDS];
 	unsigned int boards;
+	uint8_t *staff;		/* sorted digests of the staff file */
+	size_t staff_count;
 };
 
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -2,14 +2,17 @@
 /*
  * The slow path: scans the fast path deferred (unknown credentials or a
  * degraded gate, by configuration), read from each lane's scanboard node
- * and answered before their deadline.  Without a richer source of truth
- * the daemon sends them to the manual check (slow_reason).
+ * and answered before their deadline.  The gate PC's own source of truth
+ * is the staff file: credentials that are not the health authority's
+ * business (staff and maintenance cards), accepted here; every other
+ * deferred scan is denied with slow_reason.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -17,6 +20,53 @@
 #include <linux/passgate.h>
 
 #include "daemon.h"
+#include "lib/digest.h"
+
+static int digest_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, PASSGATE_DIGEST_SIZE);
+}
+
+/* One token per line (health-code kind); blank lines and # comments. */
+static int staff_load(struct daemon *d)
+{
+	char line[PASSGATE_TOKEN_MAX + 2];
+	size_t len, cap = 0;
+	uint8_t *grown;
+	FILE *f;
+
+	if (!d->cfg.staff_file[0])
+		return 0;
+	f = fopen(d->cfg.staff_file, "re");
+	if (!f) {
+		daemon_log("staff file %s: %s", d->cfg.staff_file,
+			   strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		len = strcspn(line, "\r\n");
+		line[len] = '\0';
+		if (!len || line[0] == '#')
+			continue;
+		if (d->staff_count == cap) {
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(d->staff, cap * PASSGATE_DIGEST_SIZE);
+			if (!grown) {
+				fclose(f);
+				return -1;
+			}
+			d->staff = grown;
+		}
+		passgate_digest_compute(PASSGATE_CRED_HEALTH_CODE, line, len,
+					NULL, d->staff + d->staff_count *
+					PASSGATE_DIGEST_SIZE);
+		d->staff_count++;
+	}
+	fclose(f);
+	qsort(d->staff, d->staff_count, PASSGATE_DIGEST_SIZE, digest_cmp);
+	daemon_log("slow path: %zu staff credentials", d->staff_count);
+	return 0;
+}
 
 int slow_open(struct daemon *d)
 {
@@ -25,6 +75,8 @@ int slow_open(struct daemon *d)
 	size_t i;
 	int fd;
 
+	if (staff_load(d))
+		return -1;
 	snprintf(pattern, sizeof(pattern), "/dev/passgate/gate%u/lane*/scanboard",
 		 d->cfg.gate);
 	if (glob(pattern, 0, NULL, &g))
@@ -43,6 +95,13 @@ int slow_open(struct daemon *d)
 	return 0;
 }
 
+static bool slow_is_staff(const struct daemon *d, const struct passgate_scan *s)
+{
+	return s->kind == PASSGATE_CRED_HEALTH_CODE && d->staff_count &&
+	       bsearch(s->digest, d->staff, d->staff_count,
+		       PASSGATE_DIGEST_SIZE, digest_cmp);
+}
+
 void slow_handle(struct daemon *d, unsigned int index)
 {
 	struct passgate_verdict_cmd cmd = { .size = sizeof(cmd) };
@@ -51,11 +110,18 @@ void slow_handle(struct daemon *d, unsigned int index)
 
 	while (read(fd, &scan, sizeof(scan)) == sizeof(scan)) {
 		cmd.scan_id = scan.scan_id;
-		cmd.verdict = PASSGATE_VERDICT_DENY;
-		cmd.reason = d->cfg.slow_reason;
+		if (slow_is_staff(d, &scan)) {
+			cmd.verdict = PASSGATE_VERDICT_ACCEPT;
+			cmd.reason = PASSGATE_REASON_NONE;
+			cmd.direction = d->cfg.policy.direction;
+		} else {
+			cmd.verdict = PASSGATE_VERDICT_DENY;
+			cmd.reason = d->cfg.slow_reason;
+		}
 		if (ioctl(fd, PASSGATE_IOC_VERDICT, &cmd))
 			daemon_log("lane %u scan %" PRIu64 ": %s", scan.lane,
 				   (uint64_t)scan.scan_id, strerror(errno));
+		/* The token must not linger in memory. */
 		memset(&scan, 0, sizeof(scan));
 	}
 }
@@ -64,4 +130,5 @@ void slow_close(struct daemon *d)
 {
 	for (unsigned int i = 0; i < d->boards; i++)
 		close(d->board_fd[i]);
+	free(d->staff);
 }

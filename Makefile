@@ -109,7 +109,13 @@ $(BUILD)/selftests/%.skel.h: $(BUILD)/selftests/%.bpf.o
 GUEST_TEST_LIB := selftests/gate_fixture.c selftests/board.c driver/scanframe.c
 GUEST_TEST_HDR := selftests/gate_fixture.h selftests/board.h \
 	driver/scanframe.h selftests/bpf/decide_test.h
-tests: $(GUEST_BIN) $(HOST_BIN)
+DEMO_BIN := $(BUILD)/selftests/station_exit
+tests: $(GUEST_BIN) $(HOST_BIN) $(DEMO_BIN)
+$(DEMO_BIN): selftests/demo/station_exit.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
+		$(LIB) uapi/linux/passgate.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) -Idriver -Iuserspace -I$(BUILD)/userspace \
+		$(CFLAGS) $(WARN) -o $@ $< $(GUEST_TEST_LIB) $(LIB) $(LIB_LDLIBS)
 $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(TEST_BPF) $(LIB) uapi/linux/passgate.h $(HARNESS)
 	@mkdir -p $(@D)

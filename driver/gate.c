@@ -40,6 +40,27 @@ struct passgate_gate *passgate_gate_find(struct fwnode_handle *fwnode)
 	return found;
 }
 
+/*
+ * Returns the bound gate numbered @id with a reference, or NULL; the
+ * caller drops it with passgate_live_put().  A listed gate still holds
+ * its driver's reference, so taking one here is safe.
+ */
+struct passgate_gate *passgate_gate_get(u32 id)
+{
+	struct passgate_gate *gate, *found = NULL;
+
+	mutex_lock(&passgate_gate_list_lock);
+	list_for_each_entry(gate, &passgate_gate_list, list) {
+		if (gate->id == id) {
+			kref_get(&gate->live.ref);
+			found = gate;
+			break;
+		}
+	}
+	mutex_unlock(&passgate_gate_list_lock);
+	return found;
+}
+
 static void passgate_gate_refresh_lanes(struct passgate_gate *gate)
 {
 	struct passgate_lane *lane;

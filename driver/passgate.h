@@ -24,6 +24,7 @@
 struct dentry;
 struct gpio_desc;
 struct passgate_board;
+struct sk_buff;
 
 #define PASSGATE_MAX_GATES 16
 #define PASSGATE_MAX_LANES 128
@@ -323,6 +324,7 @@ long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 /* gate.c */
 struct passgate_gate *passgate_gate_find(struct fwnode_handle *fwnode);
+struct passgate_gate *passgate_gate_get(u32 id);
 int passgate_gate_add_lane(struct passgate_gate *gate,
 			   struct passgate_lane *lane);
 int passgate_gate_set_mode(struct passgate_gate *gate, u32 mode);
@@ -345,7 +347,17 @@ void passgate_event_emit(struct passgate_gate *gate, u32 type, u32 lane,
 ssize_t passgate_events_read(struct passgate_file *pf, char __user *buf,
 			     size_t count, loff_t *ppos, bool nonblock);
 bool passgate_events_pending(struct passgate_gate *gate, loff_t pos);
+bool passgate_events_next(struct passgate_gate *gate, u64 *pos,
+			  struct passgate_event *ev);
+u64 passgate_events_end(struct passgate_gate *gate);
 loff_t passgate_events_llseek(struct file *file, loff_t offset, int whence);
+
+/* netlink.c */
+int passgate_nl_init(void);
+void passgate_nl_exit(void);
+struct sk_buff *passgate_nl_event_alloc(void);
+void passgate_nl_event_send(struct sk_buff *msg, u32 gate,
+			    const struct passgate_event *ev);
 
 /* digest.c */
 void passgate_digest(u8 kind, const u8 *token, size_t len, const u8 *key,

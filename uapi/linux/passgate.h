@@ -793,4 +793,124 @@ enum passgate_beep {
 	_IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_GATE_SET_KEY)
 #define PASSGATE_IOC_GATE_NOTE _IO(PASSGATE_IOC_TYPE, PASSGATE_CMD_GATE_NOTE)
 
+/**
+ * DOC: Generic netlink
+ *
+ * The generic netlink family %PASSGATE_GENL_NAME (version
+ * %PASSGATE_GENL_VERSION) exists in the initial network namespace only.
+ * Its multicast group %PASSGATE_GENL_MCGRP_EVENTS carries every event of
+ * every gate as it is added to the gate's ring, in sequence order: one
+ * %PASSGATE_NL_CMD_EVENT message per event, with %PASSGATE_A_GATE and
+ * %PASSGATE_A_EVENT.  The ring is the source of truth; a notification that
+ * cannot be allocated or queued is dropped, never the event.
+ *
+ * A listener that gets %ENOBUFS from recv() lost notifications: it dumps
+ * %PASSGATE_NL_CMD_GET_EVENTS from the sequence number after the last
+ * event it has, and ignores notifications it already has (same or lower
+ * @seq).  Events that left the ring meanwhile come back as one
+ * %PASSGATE_EV_LOST record, exactly as read() on the gate node gives it.
+ *
+ * Privileges: subscribing to %PASSGATE_GENL_MCGRP_EVENTS and
+ * %PASSGATE_NL_CMD_GET_EVENTS need %CAP_NET_ADMIN (the gate node is
+ * root-only too); %PASSGATE_NL_CMD_GET_LANE needs nothing; the commands
+ * that act on a lane or gate need %CAP_NET_ADMIN and, as their ioctls,
+ * %CAP_SYS_ADMIN.
+ *
+ * Errno contract of requests (doit errors come with an extended ack
+ * message; dumps report errors found before the first reply in the ack
+ * without a message on Linux 6.1):
+ *
+ * - %EINVAL: an attribute fails the policy (unknown type, wrong length,
+ *   out of range, sent by the kernel only) or %PASSGATE_A_FLAGS has a bit
+ *   set (the ack's offset points at the attribute); a required attribute
+ *   is missing (the ack names it in %NLMSGERR_ATTR_MISS_TYPE); a direction
+ *   the lane is not configured for, an unknown mode;
+ * - %ENODEV: no bound gate numbered %PASSGATE_A_GATE, or no bound lane
+ *   %PASSGATE_A_LANE in it; a dump whose gate is unbound while it runs
+ *   ends with it;
+ * - %EPERM: the caller lacks a capability named above;
+ * - %EBUSY: as the ioctls: open while the lane is not LOCKED, fire reset
+ *   while an input is active;
+ * - %EOPNOTSUPP: a command the kernel does not take (%PASSGATE_NL_CMD_EVENT),
+ *   or a dump-only command without %NLM_F_DUMP.
+ */
+#define PASSGATE_GENL_NAME "passgate"
+#define PASSGATE_GENL_VERSION 1
+#define PASSGATE_GENL_MCGRP_EVENTS "events"
+
+/**
+ * enum passgate_nl_cmd - commands of the passgate generic netlink family
+ * @PASSGATE_NL_CMD_UNSPEC: unused
+ * @PASSGATE_NL_CMD_EVENT: kernel to userspace only: one event, as a
+ *	notification to %PASSGATE_GENL_MCGRP_EVENTS and as each message of a
+ *	%PASSGATE_NL_CMD_GET_EVENTS dump; %PASSGATE_A_GATE, %PASSGATE_A_EVENT
+ * @PASSGATE_NL_CMD_GET_EVENTS: dump the events of gate %PASSGATE_A_GATE
+ *	from sequence number %PASSGATE_A_SEQ up to the last one emitted when
+ *	the dump started, from the gate's ring; a LOST record first if
+ *	%PASSGATE_A_SEQ left the ring (and wherever the dump falls behind it)
+ * @PASSGATE_NL_CMD_GET_LANE: %PASSGATE_A_GATE and %PASSGATE_A_LANE: reply
+ *	with the lane's %PASSGATE_A_INFO and %PASSGATE_A_STATE; as a dump,
+ *	with %PASSGATE_A_GATE only: one such message per lane, by lane number
+ * @PASSGATE_NL_CMD_LANE_OPEN: %PASSGATE_IOC_OPEN: %PASSGATE_A_GATE,
+ *	%PASSGATE_A_LANE, %PASSGATE_A_DIRECTION
+ * @PASSGATE_NL_CMD_LANE_SET_MODE: %PASSGATE_IOC_SET_MODE: %PASSGATE_A_GATE,
+ *	%PASSGATE_A_LANE, %PASSGATE_A_MODE (&enum passgate_lane_mode)
+ * @PASSGATE_NL_CMD_LANE_RESET_ALARMS: %PASSGATE_IOC_RESET_ALARMS:
+ *	%PASSGATE_A_GATE, %PASSGATE_A_LANE
+ * @PASSGATE_NL_CMD_GATE_SET_MODE: %PASSGATE_IOC_GATE_SET_MODE:
+ *	%PASSGATE_A_GATE, %PASSGATE_A_MODE (&enum passgate_gate_mode)
+ * @PASSGATE_NL_CMD_GATE_RESET_FIRE: %PASSGATE_IOC_GATE_RESET_FIRE:
+ *	%PASSGATE_A_GATE
+ * @__PASSGATE_NL_CMD_LAST: internal
+ * @PASSGATE_NL_CMD_MAX: highest command number
+ */
+enum passgate_nl_cmd {
+	PASSGATE_NL_CMD_UNSPEC,
+	PASSGATE_NL_CMD_EVENT,
+	PASSGATE_NL_CMD_GET_EVENTS,
+	PASSGATE_NL_CMD_GET_LANE,
+	PASSGATE_NL_CMD_LANE_OPEN,
+	PASSGATE_NL_CMD_LANE_SET_MODE,
+	PASSGATE_NL_CMD_LANE_RESET_ALARMS,
+	PASSGATE_NL_CMD_GATE_SET_MODE,
+	PASSGATE_NL_CMD_GATE_RESET_FIRE,
+	__PASSGATE_NL_CMD_LAST
+};
+#define PASSGATE_NL_CMD_MAX (__PASSGATE_NL_CMD_LAST - 1)
+
+/**
+ * enum passgate_nl_attr - attributes of the passgate family
+ * @PASSGATE_A_UNSPEC: unused
+ * @PASSGATE_A_GATE: u32: the gate's number (``passgate,id``)
+ * @PASSGATE_A_LANE: u32: the lane's number within its gate
+ * @PASSGATE_A_SEQ: u64: the first sequence number wanted
+ * @PASSGATE_A_EVENT: binary, kernel to userspace: one &struct
+ *	passgate_event
+ * @PASSGATE_A_INFO: binary, kernel to userspace: &struct passgate_info,
+ *	@size set
+ * @PASSGATE_A_STATE: binary, kernel to userspace: &struct passgate_state,
+ *	@size set
+ * @PASSGATE_A_DIRECTION: u32: &enum passgate_direction
+ * @PASSGATE_A_MODE: u32: &enum passgate_lane_mode or &enum
+ *	passgate_gate_mode, as the command says
+ * @PASSGATE_A_FLAGS: u32: reserved, must be 0 (%EINVAL otherwise); any
+ *	request may carry it
+ * @__PASSGATE_A_LAST: internal
+ * @PASSGATE_A_MAX: highest attribute number
+ */
+enum passgate_nl_attr {
+	PASSGATE_A_UNSPEC,
+	PASSGATE_A_GATE,
+	PASSGATE_A_LANE,
+	PASSGATE_A_SEQ,
+	PASSGATE_A_EVENT,
+	PASSGATE_A_INFO,
+	PASSGATE_A_STATE,
+	PASSGATE_A_DIRECTION,
+	PASSGATE_A_MODE,
+	PASSGATE_A_FLAGS,
+	__PASSGATE_A_LAST
+};
+#define PASSGATE_A_MAX (__PASSGATE_A_LAST - 1)
+
 #endif /* _UAPI_LINUX_PASSGATE_H */

@@ -21,6 +21,11 @@ struct options {
 int fail(const char *what);
 
 int cmd_load(const struct options *o, int argc, char **argv);
+int cmd_open(const struct options *o, int argc, char **argv);
+int cmd_free(const struct options *o, int argc, char **argv);
+int cmd_close(const struct options *o, int argc, char **argv);
+int cmd_normal(const struct options *o, int argc, char **argv);
+int cmd_reset(const struct options *o, int argc, char **argv);
 int cmd_list(const struct options *o, int argc, char **argv);
 
 #endif

@@ -326,18 +326,24 @@ static const struct command {
 	const char *name;
 	const char *args;
 	int argc;
+	int max_argc;
 	int (*run)(const struct options *o, int argc, char **argv);
 } commands[] = {
-	{ "lanes", "", 1, cmd_lanes },
-	{ "gate", "", 1, cmd_gate },
-	{ "events", "", 1, cmd_events },
-	{ "unlock", "LANE exit|entry", 3, cmd_unlock },
-	{ "mode", "LANE normal|free|closed", 3, cmd_mode },
-	{ "reset-alarms", "LANE", 2, cmd_reset_alarms },
-	{ "gate-mode", "normal|free-all|lock-all", 2, cmd_gate_mode },
-	{ "fire-reset", "", 1, cmd_fire_reset },
-	{ "load", "LIST", 2, cmd_load },
-	{ "list", "", 1, cmd_list },
+	{ "open", "LANE|all [exit|entry]", 2, 3, cmd_open },
+	{ "free", "LANE|all", 2, 0, cmd_free },
+	{ "close", "LANE|all", 2, 0, cmd_close },
+	{ "normal", "LANE|all", 2, 0, cmd_normal },
+	{ "reset", "LANE|all", 2, 0, cmd_reset },
+	{ "lanes", "", 1, 0, cmd_lanes },
+	{ "gate", "", 1, 0, cmd_gate },
+	{ "events", "", 1, 0, cmd_events },
+	{ "unlock", "LANE exit|entry", 3, 0, cmd_unlock },
+	{ "mode", "LANE normal|free|closed", 3, 0, cmd_mode },
+	{ "reset-alarms", "LANE", 2, 0, cmd_reset_alarms },
+	{ "gate-mode", "normal|free-all|lock-all", 2, 0, cmd_gate_mode },
+	{ "fire-reset", "", 1, 0, cmd_fire_reset },
+	{ "load", "LIST", 2, 0, cmd_load },
+	{ "list", "", 1, 0, cmd_list },
 };
 
 static int usage(void)
@@ -395,7 +401,9 @@ int main(int argc, char **argv)
 	o.gate = o.config.gate;
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (!strcmp(argv[1], commands[i].name)) {
-			if (argc - 1 != commands[i].argc)
+			if (argc - 1 < commands[i].argc ||
+			    argc - 1 > (commands[i].max_argc ?
+					commands[i].max_argc : commands[i].argc))
 				return usage();
 			return commands[i].run(&o, argc - 1, argv + 1);
 		}

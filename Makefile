@@ -33,7 +33,7 @@ TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 
 GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
 	policy_test
-HOST_TESTS := uapi_layout_test scanframe_test allowlist_test
+HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test
 
 USERSPACE_BIN := $(addprefix $(BUILD)/bin/,passgatectl passgate-issuer passgated)
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
@@ -63,10 +63,10 @@ $(HARNESS): | $(STAMP)
 # libpassgate: device access, names, list files and signatures, the
 # policy's BPF state.  Every program links all of it.
 LIB_SRC := $(addprefix userspace/lib/,gate.c lane.c names.c policy.c \
-	minisign.c listfile.c digest.c state.c install.c config.c)
+	minisign.c listfile.c digest.c state.c install.c config.c journal.c)
 LIB_OBJ := $(patsubst userspace/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 LIB := $(BUILD)/lib/libpassgate.a
-LIB_LDLIBS := -lbpf -lelf -lz -lsodium
+LIB_LDLIBS := -lbpf -lelf -lz -lsodium -lsqlite3
 USERSPACE_CPPFLAGS := $(CPPFLAGS) -Iuserspace -I$(BUILD)/userspace
 POLICY_SKEL := $(BUILD)/userspace/policy.skel.h
 

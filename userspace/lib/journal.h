@@ -56,8 +56,11 @@ struct passgate_journal_cursor;
 #define PASSGATE_JOURNAL_CREATE (1u << 1)	/* create a new journal if absent */
 
 /*
- * Open the journal of @gate at @path.  A writer (no RDONLY) is the only
- * writer of the file; a second one is detected at its next commit.
+ * Open the journal of @gate at @path (ANY_GATE: whichever gate's it is).
+ * A writer (no RDONLY) is the only writer of the file, a second one is
+ * detected at its next commit; it first writes the WAL into the database
+ * and fsyncs it.  A reader opens a damaged journal too, to verify it; a
+ * writer refuses one whose last stream it cannot tell (EBADMSG).
  */
 struct passgate_journal *passgate_journal_open(const char *path,
 					       uint32_t gate,
@@ -100,8 +103,11 @@ int passgate_journal_append(struct passgate_journal *j,
 int passgate_journal_append_gap(struct passgate_journal *j,
 				uint64_t first_missing, uint64_t count);
 
-/* Highest seq journaled in the current stream, buffered ones included
- * (a LOST row counts through its last missing seq); SEQ_NONE if none. */
+/*
+ * Highest seq journaled in the current stream, buffered ones included
+ * (a LOST row counts through its last missing seq); SEQ_NONE if none.
+ * Skip every event at or below it.  A reader's value is as of open.
+ */
 uint64_t passgate_journal_last_seq(const struct passgate_journal *j);
 /* The same, committed only: events up to this one are acknowledged. */
 uint64_t passgate_journal_last_committed_seq(const struct passgate_journal *j);
@@ -236,8 +242,10 @@ struct passgate_journal_row {
 	uint8_t hash[PASSGATE_JOURNAL_HASH_SIZE];
 };
 
-/* Committed rows in chain order (or newest first).  Close the cursor
- * before the journal. */
+/*
+ * Committed event rows (not marks) in chain order, or newest first.
+ * Close the cursor before the journal.
+ */
 struct passgate_journal_cursor *
 passgate_journal_query(struct passgate_journal *j,
 		       const struct passgate_journal_filter *filter);

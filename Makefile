@@ -32,7 +32,7 @@ TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests -Iselftest
 TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 
 GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
-	policy_test
+	policy_test netlink_test
 HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test
 
 USERSPACE_BIN := $(addprefix $(BUILD)/bin/,passgatectl passgate-issuer passgated)
@@ -66,8 +66,10 @@ LIB_SRC := $(addprefix userspace/lib/,gate.c lane.c names.c policy.c \
 	minisign.c listfile.c digest.c state.c install.c config.c journal.c)
 LIB_OBJ := $(patsubst userspace/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 LIB := $(BUILD)/lib/libpassgate.a
-LIB_LDLIBS := -lbpf -lelf -lz -lsodium -lsqlite3
-USERSPACE_CPPFLAGS := $(CPPFLAGS) -Iuserspace -I$(BUILD)/userspace
+NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+LIB_LDLIBS = -lbpf -lelf -lz -lsodium -lsqlite3 $(NL_LIBS)
+USERSPACE_CPPFLAGS = $(CPPFLAGS) -Iuserspace -I$(BUILD)/userspace $(NL_CFLAGS)
 POLICY_SKEL := $(BUILD)/userspace/policy.skel.h
 
 userspace: $(USERSPACE_BIN) $(BUILD)/userspace/policy.bpf.o
@@ -120,8 +122,9 @@ $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(TEST_BPF) $(LIB) uapi/linux/passgate.h $(HARNESS)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CPPFLAGS) -Idriver -Iselftests/bpf -I$(BUILD)/selftests \
-		-Iuserspace -I$(BUILD)/userspace $(CFLAGS) $(TEST_WARN) \
-		-pthread -o $@ $< $(GUEST_TEST_LIB) $(LIB) $(LIB_LDLIBS)
+		-Iuserspace -I$(BUILD)/userspace $(NL_CFLAGS) $(CFLAGS) \
+		$(TEST_WARN) -pthread -o $@ $< $(GUEST_TEST_LIB) $(LIB) \
+		$(LIB_LDLIBS)
 # Host tests may use the sources that build both into the module and
 # into userspace.
 HOST_TEST_LIB := driver/scanframe.c

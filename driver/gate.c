@@ -12,6 +12,7 @@
 #include <linux/interrupt.h>
 #include <linux/mod_devicetable.h>
 #include <linux/property.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 
 #include "passgate.h"
@@ -42,8 +43,12 @@ struct passgate_gate *passgate_gate_find(struct fwnode_handle *fwnode)
 
 /*
  * Returns the bound gate numbered @id with a reference, or NULL; the
- * caller drops it with passgate_live_put().  A listed gate still holds
- * its driver's reference, so taking one here is safe.
+ * caller drops it with passgate_live_put() and, like a file, uses the
+ * gate only under its unbind_lock while it is not gone.  A listed gate
+ * still holds its driver's reference, so taking one here is safe.  Only
+ * a gate whose probe finished (drvdata is set last) is handed out: one
+ * still probing has no nodes yet, and if its probe failed it would free
+ * its ring without ever being marked gone.
  */
 struct passgate_gate *passgate_gate_get(u32 id)
 {
@@ -51,7 +56,7 @@ struct passgate_gate *passgate_gate_get(u32 id)
 
 	mutex_lock(&passgate_gate_list_lock);
 	list_for_each_entry(gate, &passgate_gate_list, list) {
-		if (gate->id == id) {
+		if (gate->id == id && dev_get_drvdata(gate->dev) == gate) {
 			kref_get(&gate->live.ref);
 			found = gate;
 			break;
@@ -164,6 +169,7 @@ void passgate_gate_get_state(struct passgate_gate *gate,
 			     gate->ring_next - gate->ring_size : 0;
 	spin_unlock_irq(&gate->ring_lock);
 	state->event_ring_size = gate->ring_size;
+	memcpy(state->stream_id, gate->stream_id, sizeof(state->stream_id));
 	mutex_unlock(&gate->lock);
 }
 
@@ -298,6 +304,7 @@ static int passgate_gate_probe(struct platform_device *pdev)
 	spin_lock_init(&gate->key_lock);
 	INIT_LIST_HEAD(&gate->lanes);
 	gate->dev = dev;
+	get_random_bytes(gate->stream_id, sizeof(gate->stream_id));
 	/* Open files keep the gate; the driver's reference goes at unbind. */
 	ret = devm_add_action_or_reset(dev, passgate_gate_put_action, gate);
 	if (ret)
@@ -321,6 +328,7 @@ static int passgate_gate_probe(struct platform_device *pdev)
 	if (ret)
 		return dev_err_probe(dev, ret, "cannot add device node\n");
 
+	/* Last: passgate_gate_get() hands out only gates that have it. */
 	platform_set_drvdata(pdev, gate);
 	dev_info(dev, "gate %u ready\n", gate->id);
 	return 0;

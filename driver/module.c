@@ -21,11 +21,15 @@ static int __init passgate_init(void)
 	if (ret)
 		return ret;
 	passgate_stats_init();
+	/* Before any gate can emit an event, gone after the last one. */
+	ret = passgate_nl_init();
+	if (ret)
+		goto err_exit_chrdev;
 
 	ret = platform_register_drivers(passgate_drivers,
 					ARRAY_SIZE(passgate_drivers));
 	if (ret)
-		goto err_exit_chrdev;
+		goto err_exit_netlink;
 	ret = serdev_device_driver_register(&passgate_board_driver);
 	if (ret)
 		goto err_unregister_platform;
@@ -34,6 +38,8 @@ static int __init passgate_init(void)
 err_unregister_platform:
 	platform_unregister_drivers(passgate_drivers,
 				    ARRAY_SIZE(passgate_drivers));
+err_exit_netlink:
+	passgate_nl_exit();
 err_exit_chrdev:
 	passgate_stats_exit();
 	passgate_chrdev_exit();
@@ -46,6 +52,7 @@ static void __exit passgate_exit(void)
 	serdev_device_driver_unregister(&passgate_board_driver);
 	platform_unregister_drivers(passgate_drivers,
 				    ARRAY_SIZE(passgate_drivers));
+	passgate_nl_exit();
 	passgate_stats_exit();
 	passgate_chrdev_exit();
 }

@@ -74,6 +74,7 @@ enum passgate_node {
  * @ring: @ring_size events, @ring[seq % @ring_size]
  * @ring_size: events the ring holds
  * @ring_next: sequence number of the next event
+ * @stream_id: random per binding; names this run of sequence numbers
  * @scan_ids: scan numbers handed out
  * @key_lock: serialises @key and @has_key
  * @key: the ID-card HMAC key, write-only from userspace
@@ -99,6 +100,7 @@ struct passgate_gate {
 	u32 ring_size;
 	u64 ring_next;
 
+	u8 stream_id[16];
 	atomic64_t scan_ids;
 	spinlock_t key_lock;
 	u8 key[PASSGATE_KEY_SIZE];

@@ -120,7 +120,16 @@ static int bus_bind(const char *bus, const char *driver, const char *device,
 		 bind ? "bind" : "unbind");
 	ret = write_string(path, device);
 	/* Bound already, e.g. re-probed when its supplier came back. */
-	return bind && ret == -EBUSY ? 0 : ret;
+	if (bind && ret == -EBUSY)
+		return 0;
+	/* Deferred: bound meanwhile by the re-probe of its supplier? */
+	if (bind && ret == -EAGAIN) {
+		snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/driver",
+			 bus, device);
+		if (!access(path, F_OK))
+			return 0;
+	}
+	return ret;
 }
 
 int driver_bind(const char *driver, const char *device, bool bind)
@@ -364,4 +373,36 @@ int drop_cap_sys_admin(void)
 		return -errno;
 	data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+int drop_cap(unsigned int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (cap >= 64)
+		return -EINVAL;
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[cap / 32].effective &= ~(1u << (cap % 32));
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+int gate_device_name(unsigned int gate, char *buf, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/passgate/passgate!gate%u!gate/device", gate);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(buf, len, "%s", base ? base + 1 : target);
+	return 0;
 }

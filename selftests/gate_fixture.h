@@ -91,3 +91,9 @@ int gate_restore(void);
 
 /* Drop CAP_SYS_ADMIN from the calling thread's effective set. */
 int drop_cap_sys_admin(void);
+
+/* Drop capability @cap from the calling thread's effective set. */
+int drop_cap(unsigned int cap);
+
+/* The gate's platform device name, as its driver's bind/unbind take it. */
+int gate_device_name(unsigned int gate, char *buf, size_t len);

@@ -551,6 +551,8 @@ TEST_F(policy, swap_under_load_is_atomic)
 	EXPECT_EQ(DENY, last);
 	close(fd);
 }
+static void show_file(const char *path);
+
 /* Start passgated; returns once it printed "ready". */
 static pid_t start_daemon(FIXTURE_DATA(policy) *self, const char *log)
 {
@@ -584,6 +586,7 @@ static pid_t start_daemon(FIXTURE_DATA(policy) *self, const char *log)
 	if (n <= 0 || strncmp(line, "ready", 5)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+		show_file(log);
 		return -1;
 	}
 	return pid;

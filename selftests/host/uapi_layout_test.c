@@ -41,7 +41,8 @@ TEST(command_layouts)
 	EXPECT_EQ(16, offsetof(struct passgate_gate_state, fire_alarms));
 	EXPECT_EQ(24, offsetof(struct passgate_gate_state, event_first));
 	EXPECT_EQ(40, offsetof(struct passgate_gate_state, event_ring_size));
-	EXPECT_EQ(48, offsetof(struct passgate_gate_state, __reserved));
+	EXPECT_EQ(48, offsetof(struct passgate_gate_state, stream_id));
+	EXPECT_EQ(64, offsetof(struct passgate_gate_state, __reserved));
 }
 
 TEST(event_layout)

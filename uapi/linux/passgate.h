@@ -327,6 +327,8 @@ enum passgate_fire {
  * @event_next: out: sequence number the next event will get
  * @event_ring_size: out: events the ring holds
  * @lanes: out: lanes bound to the gate
+ * @stream_id: out: random, new each time the gate binds: sequence numbers
+ *	start again from 0 then, so (stream_id, seq) names an event for good
  * @__reserved: must be 0
  */
 struct passgate_gate_state {
@@ -339,7 +341,8 @@ struct passgate_gate_state {
 	__u64 event_next;
 	__u32 event_ring_size;
 	__u32 lanes;
-	__u64 __reserved[4];
+	__u8 stream_id[16];
+	__u64 __reserved[2];
 };
 
 /**
@@ -821,10 +824,12 @@ enum passgate_beep {
  * without a message on Linux 6.1):
  *
  * - %EINVAL: an attribute fails the policy (unknown type, wrong length,
- *   out of range, sent by the kernel only) or %PASSGATE_A_FLAGS has a bit
- *   set (the ack's offset points at the attribute); a required attribute
- *   is missing (the ack names it in %NLMSGERR_ATTR_MISS_TYPE); a direction
- *   the lane is not configured for, an unknown mode;
+ *   sent by the kernel only) or %PASSGATE_A_FLAGS has a bit set (the ack's
+ *   offset points at the attribute); a required attribute is missing (the
+ *   ack names it in %NLMSGERR_ATTR_MISS_TYPE); a direction the lane is not
+ *   configured for, an unknown mode;
+ * - %ERANGE: %PASSGATE_A_DIRECTION is not an &enum passgate_direction (the
+ *   policy's range; the ack points at it);
  * - %ENODEV: no bound gate numbered %PASSGATE_A_GATE, or no bound lane
  *   %PASSGATE_A_LANE in it; a dump whose gate is unbound while it runs
  *   ends with it;
@@ -862,7 +867,6 @@ enum passgate_beep {
  * @PASSGATE_NL_CMD_GATE_RESET_FIRE: %PASSGATE_IOC_GATE_RESET_FIRE:
  *	%PASSGATE_A_GATE
  * @__PASSGATE_NL_CMD_LAST: internal
- * @PASSGATE_NL_CMD_MAX: highest command number
  */
 enum passgate_nl_cmd {
 	PASSGATE_NL_CMD_UNSPEC,
@@ -896,7 +900,6 @@ enum passgate_nl_cmd {
  * @PASSGATE_A_FLAGS: u32: reserved, must be 0 (%EINVAL otherwise); any
  *	request may carry it
  * @__PASSGATE_A_LAST: internal
- * @PASSGATE_A_MAX: highest attribute number
  */
 enum passgate_nl_attr {
 	PASSGATE_A_UNSPEC,

@@ -30,6 +30,21 @@ void passgate_config_defaults(struct passgate_config *cfg)
 	cfg->policy.pair_window_ns = 30ull * 1000000000ull;
 }
 
+void passgate_config_finish(struct passgate_config *cfg)
+{
+	int n;
+
+	cfg->policy.gate = cfg->gate;
+	/* By default the journal lives with the gate's other state. */
+	if (!cfg->journal[0]) {
+		n = snprintf(cfg->journal, sizeof(cfg->journal), "%s",
+			     cfg->state_dir);
+		if (n > 0 && (size_t)n < sizeof(cfg->journal))
+			snprintf(cfg->journal + n, sizeof(cfg->journal) - n,
+				 "/journal-gate%u.db", cfg->gate);
+	}
+}
+
 static int parse_u64(const char *v, uint64_t max, uint64_t *out)
 {
 	unsigned long long n;
@@ -96,6 +111,8 @@ static int set_key(struct passgate_config *cfg, const char *k, const char *v)
 	if (!strcmp(k, "id_key_file"))
 		return parse_path(v, cfg->id_key_file,
 				  sizeof(cfg->id_key_file));
+	if (!strcmp(k, "journal"))
+		return parse_path(v, cfg->journal, sizeof(cfg->journal));
 	if (!strcmp(k, "staff_file"))
 		return parse_path(v, cfg->staff_file, sizeof(cfg->staff_file));
 	if (!strcmp(k, "slow_reason")) {
@@ -195,7 +212,7 @@ int passgate_config_load(const char *path, struct passgate_config *cfg,
 		}
 	}
 	fclose(f);
-	cfg->policy.gate = cfg->gate;
+	passgate_config_finish(cfg);
 	return 0;
 bad:
 	fclose(f);

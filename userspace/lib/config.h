@@ -26,10 +26,14 @@ struct passgate_config {
 	uint32_t slow_reason;
 	/* Credentials the slow path accepts (staff cards): one per line. */
 	char staff_file[PATH_MAX];
+	/* The audit journal (SQLite); empty: none. */
+	char journal[PATH_MAX];
 	struct policy_config policy;
 };
 
 void passgate_config_defaults(struct passgate_config *cfg);
+/* Derive what the file left out (the journal's path); load() calls it. */
+void passgate_config_finish(struct passgate_config *cfg);
 /*
  * Read @path over the defaults.  -1 with errno and a message naming the
  * line in @err on a missing file, an unknown key or a bad value.

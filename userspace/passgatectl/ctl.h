@@ -26,6 +26,9 @@ int cmd_free(const struct options *o, int argc, char **argv);
 int cmd_close(const struct options *o, int argc, char **argv);
 int cmd_normal(const struct options *o, int argc, char **argv);
 int cmd_reset(const struct options *o, int argc, char **argv);
+int cmd_log(const struct options *o, int argc, char **argv);
+int cmd_log_verify(const struct options *o, int argc, char **argv);
+int cmd_stats(const struct options *o, int argc, char **argv);
 int cmd_list(const struct options *o, int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "lib/policy.h"
 
 static const char *const capability_names[] = {
 	"unlock-exit", "unlock-entry", "beams", "alarm", "indicator",
@@ -226,6 +227,47 @@ static int cmd_events(const struct options *o, int argc, char **argv)
 	return 0;
 }
 
+/* monitor: the gate's events as they happen, from now on. */
+static int cmd_monitor(const struct options *o, int argc, char **argv)
+{
+	struct options live = *o;
+
+	live.follow = 1;
+	live.from = UINT64_MAX;
+	return cmd_events(&live, argc, argv);
+}
+
+/* status: the gate, its lanes and the active list at a glance. */
+static int cmd_status(const struct options *o, int argc, char **argv)
+{
+	struct passgate_policy_active active = { 0 };
+	struct passgate_policy *policy;
+	int ret;
+
+	policy = passgate_policy_adopt(o->config.pin_root, o->gate);
+	if (policy && passgate_policy_active(policy, &active))
+		memset(&active, 0, sizeof(active));
+	passgate_policy_close(policy);
+	if (o->json)
+		printf("{\"policy\":%s,\"generation\":%llu,\"entries\":%llu,"
+		       "\"expires_tai\":%u,\"gate\":", policy ? "true" : "false",
+		       (unsigned long long)active.generation,
+		       (unsigned long long)active.entries, active.expires_tai);
+	else
+		printf("policy %s, list generation %llu (%llu entries, "
+		       "expires TAI %u)\n", policy ? "pinned" : "NOT LOADED",
+		       (unsigned long long)active.generation,
+		       (unsigned long long)active.entries, active.expires_tai);
+	fflush(stdout);
+	ret = cmd_gate(o, argc, argv);
+	if (o->json)
+		printf(",\"lanes\":");
+	ret |= cmd_lanes(o, argc, argv);
+	if (o->json)
+		printf("}\n");
+	return ret;
+}
+
 static int lane_command(const struct options *o, const char *lane_arg,
 			int (*apply)(struct passgate_lane *l, int value),
 			int value, const char *what)
@@ -334,6 +376,11 @@ static const struct command {
 	{ "close", "LANE|all", 2, 0, cmd_close },
 	{ "normal", "LANE|all", 2, 0, cmd_normal },
 	{ "reset", "LANE|all", 2, 0, cmd_reset },
+	{ "status", "", 1, 0, cmd_status },
+	{ "monitor", "", 1, 0, cmd_monitor },
+	{ "log", "[--lane N] [--type TYPE] [--limit N]", 1, 7, cmd_log },
+	{ "log-verify", "", 1, 0, cmd_log_verify },
+	{ "stats", "", 1, 0, cmd_stats },
 	{ "lanes", "", 1, 0, cmd_lanes },
 	{ "gate", "", 1, 0, cmd_gate },
 	{ "events", "", 1, 0, cmd_events },
@@ -398,6 +445,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "passgatectl: %s\n", err);
 		return 2;
 	}
+	passgate_config_finish(&o.config);
 	o.gate = o.config.gate;
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (!strcmp(argv[1], commands[i].name)) {

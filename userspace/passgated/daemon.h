@@ -18,7 +18,11 @@ enum daemon_source {
 	SOURCE_SPOOL,
 	SOURCE_EXPIRY,
 	SOURCE_SLOW,
+	SOURCE_EVENTS,
+	SOURCE_FLUSH,
 };
+
+struct passgate_journal;
 
 struct daemon {
 	const char *config_path;
@@ -34,6 +38,9 @@ struct daemon {
 	unsigned int boards;
 	uint8_t *staff;		/* sorted digests of the staff file */
 	size_t staff_count;
+	struct passgate_journal *journal;
+	int flush_fd;
+	uint64_t journaled;
 };
 
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -50,6 +57,12 @@ int expiry_open(struct daemon *d);
 void expiry_arm(struct daemon *d);
 void expiry_handle(struct daemon *d);
 void expiry_close(struct daemon *d);
+
+/* audit.c: every gate event into the journal */
+int audit_open(struct daemon *d);
+void audit_handle(struct daemon *d);
+void audit_flush(struct daemon *d);
+void audit_close(struct daemon *d);
 
 /* slow.c: scans the fast path deferred */
 int slow_open(struct daemon *d);

@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -177,6 +178,12 @@ static int run(struct daemon *d)
 			case SOURCE_SLOW:
 				slow_handle(d, index);
 				break;
+			case SOURCE_EVENTS:
+				audit_handle(d);
+				break;
+			case SOURCE_FLUSH:
+				audit_flush(d);
+				break;
 			}
 		}
 	}
@@ -184,6 +191,7 @@ static int run(struct daemon *d)
 
 static void cleanup(struct daemon *d)
 {
+	audit_close(d);
 	slow_close(d);
 	spool_close(d);
 	expiry_close(d);
@@ -201,6 +209,7 @@ int main(int argc, char **argv)
 		.config_path = PASSGATE_CONFIG_FILE,
 		.sigfd = -1,
 		.epfd = -1,
+		.flush_fd = -1,
 	};
 	char err[512];
 	int opt, ret = 1;
@@ -218,14 +227,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* The record of accepted lists and, by default, the journal. */
+	if (mkdir(d.cfg.state_dir, 0700) && errno != EEXIST) {
+		daemon_log("%s: %s", d.cfg.state_dir, strerror(errno));
+		return 1;
+	}
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	d.gate = passgate_gate_open(d.cfg.gate, O_RDONLY);
+	d.gate = passgate_gate_open(d.cfg.gate, O_RDONLY | O_NONBLOCK);
 	if (d.epfd < 0 || !d.gate) {
 		daemon_log("gate %u: %s", d.cfg.gate, strerror(errno));
 		goto out;
 	}
+	/* The journal first: it must see what the others cause. */
 	if (set_id_key(&d) || open_policy(&d) || setup_signals(&d) ||
-	    slow_open(&d) || expiry_open(&d) || spool_open(&d))
+	    audit_open(&d) || slow_open(&d) || expiry_open(&d) ||
+	    spool_open(&d))
 		goto out;
 	ret = run(&d) ? 1 : 0;
 out:

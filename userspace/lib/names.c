@@ -19,6 +19,14 @@ static const char *const event_type_names[] = {
 	[PASSGATE_EV_FIRE_CLEAR] = "fire-clear",
 	[PASSGATE_EV_FIRE_RESET] = "fire-reset",
 	[PASSGATE_EV_ALARMS_RESET] = "alarms-reset",
+	[PASSGATE_EV_SCAN] = "scan",
+	[PASSGATE_EV_VERDICT] = "verdict",
+	[PASSGATE_EV_SCANNER_OFFLINE] = "scanner-offline",
+	[PASSGATE_EV_SCANNER_ONLINE] = "scanner-online",
+	[PASSGATE_EV_KEY_SET] = "key-set",
+	[PASSGATE_EV_LIST_ACTIVATED] = "list-activated",
+	[PASSGATE_EV_LIST_REFUSED] = "list-refused",
+	[PASSGATE_EV_LIST_EXPIRED] = "list-expired",
 };
 
 static const char *const lane_state_names[] = {

@@ -31,6 +31,7 @@
 #include "lib/listfile.h"
 #include "lib/minisign.h"
 #include "lib/install.h"
+#include "lib/journal.h"
 
 #define PASSENGERS 3000
 #define REPLAYED 240
@@ -182,11 +183,11 @@ static void setup(struct demo *d)
 	snprintf(text, sizeof(text),
 		 "gate = 0\ntrust_dir = %s/trust\nspool_dir = %s/spool\n"
 		 "state_dir = %s/state\nid_key_file = %s/id.key\n"
-		 "staff_file = %s/staff.txt\n"
+		 "staff_file = %s/staff.txt\njournal = %s/journal.db\n"
 		 "unknown = defer\nslow_reason = unknown\n"
 		 "passback_s = 600\nfever_celsius = 37.3\n"
 		 "pair_window_ms = 60000\n",
-		 d->dir, d->dir, d->dir, d->dir, d->dir);
+		 d->dir, d->dir, d->dir, d->dir, d->dir, d->dir);
 	snprintf(d->config, sizeof(d->config), "%s/passgated.conf", d->dir);
 	write_file(d->config, text);
 }
@@ -350,10 +351,15 @@ static void incidents(struct demo *d)
 	v = scan(d, 0, PASSGATE_CRED_HEALTH_CODE, "HC:v1:NOT-ON-THE-LIST", &reason);
 	expect(d, 9001, "unknown", v, reason, PASSGATE_VERDICT_DENY,
 	       PASSGATE_REASON_UNKNOWN);
-	v = scan(d, 0, PASSGATE_CRED_HEALTH_CODE, STAFF_CODE, &reason);
-	expect(d, 9002, "staff card", v, reason, PASSGATE_VERDICT_ACCEPT, 0);
-	if (v == PASSGATE_VERDICT_ACCEPT)
-		walk(d, 0);
+	/* Maintenance staff going in and out all day, on the slow path. */
+	for (int n = 0; n < 20; n++) {
+		v = scan(d, n % 2, PASSGATE_CRED_HEALTH_CODE, STAFF_CODE,
+			 &reason);
+		expect(d, 9002, "staff card", v, reason,
+		       PASSGATE_VERDICT_ACCEPT, 0);
+		if (v == PASSGATE_VERDICT_ACCEPT)
+			walk(d, n % 2);
+	}
 
 	/* A tailgater follows a passenger who travels on the code alone. */
 	code_of(2005, code, sizeof(code));
@@ -428,7 +434,40 @@ static double percentile_us(uint64_t *v, unsigned int n, unsigned int p)
 	return v[(n - 1) * p / 100] / 1000.0;
 }
 
-static void report(struct demo *d, uint64_t emitted)
+/* Count what the journal holds of [first, next) and verify its chain. */
+static uint64_t journaled(struct demo *d, uint64_t first, uint64_t next,
+			  bool *verified)
+{
+	struct passgate_journal_filter f = {
+		.flags = PASSGATE_JOURNAL_F_SEQ, .stream = 1,
+		.first_seq = first, .last_seq = next - 1,
+	};
+	struct passgate_journal_report report;
+	struct passgate_journal_cursor *c;
+	struct passgate_journal_row row;
+	struct passgate_journal *j;
+	char path[PATH_MAX], err[256];
+	uint64_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/journal.db", d->dir);
+	j = passgate_journal_open(path, 0, PASSGATE_JOURNAL_RDONLY, err,
+				  sizeof(err));
+	if (!j) {
+		fprintf(stderr, "demo: journal: %s\n", err);
+		*verified = false;
+		return 0;
+	}
+	*verified = !passgate_journal_verify(j, &report);
+	c = passgate_journal_query(j, &f);
+	while (c && passgate_journal_cursor_next(c, &row) == 1)
+		n += row.event.type != PASSGATE_EV_LOST;
+	passgate_journal_cursor_close(c);
+	passgate_journal_close(j);
+	return n;
+}
+
+static void report(struct demo *d, uint64_t emitted, uint64_t stored,
+		   bool verified)
 {
 	static const char *const names[PASSGATE_REASON_COUNT] = {
 		"-", "not on the list", "red code", "manual check (yellow)",
@@ -455,6 +494,10 @@ static void report(struct demo *d, uint64_t emitted)
 	       "scan-to-unlock, slow path", percentile_us(d->slow_ns, d->slow_n, 50),
 	       percentile_us(d->slow_ns, d->slow_n, 99), d->slow_n);
 	printf("  %-34s %" PRIu64 "\n", "events emitted", emitted);
+	printf("  %-34s %" PRIu64 "%s\n", "events journaled", stored,
+	       stored == emitted ? " (all)" : " (MISSING EVENTS)");
+	printf("  %-34s %s\n", "journal hash chain",
+	       verified ? "verified" : "BROKEN");
 	printf("  %-34s %u\n", "wrong verdicts", d->wrong);
 }
 
@@ -462,7 +505,8 @@ int main(int argc, char **argv)
 {
 	struct passgate_gate_state gst;
 	struct demo d = { .seq = 0 };
-	uint64_t first;
+	uint64_t first, stored;
+	bool verified;
 	unsigned int i;
 
 	if (argc != 2) {
@@ -512,10 +556,11 @@ int main(int argc, char **argv)
 
 	if (gate_get_state(d.events, &gst))
 		die("gate state");
-	report(&d, gst.event_next - first);
-
+	/* SIGTERM: the daemon commits what it has read, then goes. */
 	kill(d.daemon, SIGTERM);
 	waitpid(d.daemon, NULL, 0);
+	stored = journaled(&d, first, gst.event_next, &verified);
+	report(&d, gst.event_next - first, stored, verified);
 	passgate_policy_unpin(PASSGATE_PIN_ROOT, 0);
-	return d.wrong ? 1 : 0;
+	return d.wrong || stored != gst.event_next - first || !verified;
 }

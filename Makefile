@@ -32,8 +32,8 @@ TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests -Iselftest
 TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 
 GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
-	policy_test netlink_test daemon_test
-HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test
+	policy_test netlink_test daemon_test wedge_test
+HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test wedge_test
 
 USERSPACE_BIN := $(addprefix $(BUILD)/bin/,passgatectl passgate-issuer passgated)
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
@@ -63,7 +63,7 @@ $(HARNESS): | $(STAMP)
 # libpassgate: device access, names, list files and signatures, the
 # policy's BPF state.  Every program links all of it.
 LIB_SRC := $(addprefix userspace/lib/,gate.c lane.c names.c policy.c \
-	minisign.c listfile.c digest.c state.c install.c config.c journal.c)
+	minisign.c listfile.c digest.c state.c install.c config.c journal.c wedge.c)
 LIB_OBJ := $(patsubst userspace/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 LIB := $(BUILD)/lib/libpassgate.a
 NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
@@ -84,8 +84,15 @@ $(LIB): $(LIB_OBJ)
 $(BUILD)/bin/%: $$(wildcard userspace/$$*.c userspace/$$*/*.c userspace/$$*/*.h) \
 		$(LIB) $(wildcard userspace/lib/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(USERSPACE_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ \
-		$(filter %.c,$^) $(LIB) $(LIB_LDLIBS)
+	$(CC) $(USERSPACE_CPPFLAGS) $(PROG_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB) $(LIB_LDLIBS) $(PROG_LDLIBS)
+# passgated's wedge bridge (passgated/wedge.c) reads input devices with
+# libevdev and builds SCAN frames with the module's own encoder.
+EVDEV_CFLAGS = $(shell pkg-config --cflags libevdev)
+EVDEV_LIBS = $(shell pkg-config --libs libevdev)
+$(BUILD)/bin/passgated: driver/scanframe.c driver/scanframe.h
+$(BUILD)/bin/passgated: PROG_CPPFLAGS = -Idriver $(EVDEV_CFLAGS)
+$(BUILD)/bin/passgated: PROG_LDLIBS = $(EVDEV_LIBS)
 
 $(BUILD)/userspace/%.bpf.o: userspace/bpf/%.bpf.c userspace/bpf/%.h \
 		uapi/linux/passgate.h | $(STAMP)
@@ -125,6 +132,16 @@ $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		-Iuserspace -I$(BUILD)/userspace $(NL_CFLAGS) $(CFLAGS) \
 		$(TEST_WARN) -pthread -o $@ $< $(GUEST_TEST_LIB) $(LIB) \
 		$(LIB_LDLIBS)
+# The wedge test drives passgated's wedge bridge itself, no daemon.
+WEDGE_TEST_SRC := userspace/passgated/wedge.c
+$(BUILD)/selftests/wedge_test: selftests/wedge_test.c $(WEDGE_TEST_SRC) \
+		userspace/passgated/daemon.h $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
+		$(LIB) uapi/linux/passgate.h $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) -Idriver -Iuserspace -I$(BUILD)/userspace \
+		$(NL_CFLAGS) $(EVDEV_CFLAGS) $(CFLAGS) $(TEST_WARN) -o $@ $< \
+		$(WEDGE_TEST_SRC) $(GUEST_TEST_LIB) $(LIB) $(LIB_LDLIBS) \
+		$(EVDEV_LIBS)
 # Host tests may use the sources that build both into the module and
 # into userspace.
 HOST_TEST_LIB := driver/scanframe.c

@@ -159,6 +159,13 @@ static int set_key(struct passgate_config *cfg, const char *k, const char *v)
 		cfg->policy.passback_ns = n * 1000000000ull;
 		return 0;
 	}
+	if (!strcmp(k, "wedge")) {
+		if (cfg->wedges == PASSGATE_WEDGE_MAX ||
+		    passgate_wedge_config_parse(v, &cfg->wedge[cfg->wedges]))
+			return -1;
+		cfg->wedges++;
+		return 0;
+	}
 	errno = ENOENT;
 	return -1;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "bpf/policy.h"
+#include "lib/wedge.h"
 
 #define PASSGATE_CONFIG_FILE "/etc/passgate/passgated.conf"
 
@@ -29,6 +30,9 @@ struct passgate_config {
 	/* The audit journal (SQLite); empty: none. */
 	char journal[PATH_MAX];
 	struct policy_config policy;
+	/* Keyboard-wedge scanners: one per "wedge =" line. */
+	struct passgate_wedge_config wedge[PASSGATE_WEDGE_MAX];
+	unsigned int wedges;
 };
 
 void passgate_config_defaults(struct passgate_config *cfg);

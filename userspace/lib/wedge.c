@@ -267,6 +267,7 @@ static void wedge_end(struct passgate_wedge_decoder *w)
 	w->active = false;
 	w->spoiled = false;
 	w->overlong = false;
+	w->lost = false;
 }
 
 static unsigned int wedge_held_bit(unsigned int code)
@@ -353,7 +354,9 @@ static bool wedge_terminate(struct passgate_wedge_decoder *w,
 		w->stats.empty++;
 		return false;
 	}
-	if (w->spoiled) {
+	if (w->lost) {
+		/* counted when it was reset */
+	} else if (w->spoiled) {
 		w->stats.spoiled++;
 	} else if (!wedge_claim(w, &kind, &skip)) {
 		w->stats.empty++;
@@ -389,7 +392,8 @@ bool passgate_wedge_decoder_key(struct passgate_wedge_decoder *w,
 	/* A gap means a new attempt: what came before was no scan. */
 	if (w->active && time_ns > w->last_press_ns &&
 	    time_ns - w->last_press_ns > timeout_ns) {
-		w->stats.timeouts++;
+		if (!w->lost)
+			w->stats.timeouts++;
 		wedge_end(w);
 	}
 	w->last_press_ns = time_ns;
@@ -418,6 +422,8 @@ bool passgate_wedge_decoder_key(struct passgate_wedge_decoder *w,
 		w->spoiled = true;
 		return false;
 	}
+	if (w->lost)
+		return false;
 	if (w->len == sizeof(w->buf))
 		w->overlong = true;
 	else
@@ -425,11 +431,14 @@ bool passgate_wedge_decoder_key(struct passgate_wedge_decoder *w,
 	return false;
 }
 
-void passgate_wedge_decoder_reset(struct passgate_wedge_decoder *w)
+void passgate_wedge_decoder_reset(struct passgate_wedge_decoder *w,
+				  uint64_t time_ns)
 {
-	if (w->active)
-		w->stats.resets++;
 	wedge_end(w);
+	w->stats.resets++;
+	w->active = true;
+	w->lost = true;
+	w->last_press_ns = time_ns;
 	w->held = 0;
 }
 

@@ -90,13 +90,14 @@ int passgate_wedge_config_parse(const char *value,
  * @spoiled: dropped at the terminator: a key with no character (or with
  *	Ctrl, Alt or Meta held) was pressed inside the code
  * @empty: terminators with no token before them (or only a prefix)
- * @resets: input dropped by passgate_wedge_decoder_reset()
+ * @resets: passgate_wedge_decoder_reset() calls: events were lost, and
+ *	what was being read then is dropped up to its end
  * @unknown_keys: presses of keys with no character, one per press
  *
  * An attempt starts with the press of a key that is not a modifier or
  * a terminator, and ends in exactly one of @codes, @timeouts, @overlong,
- * @spoiled, @empty or @resets; a terminator with no attempt before it
- * counts in @empty too.
+ * @spoiled or @empty, or is one that a reset began; a terminator with no
+ * attempt before it counts in @empty too.
  */
 struct passgate_wedge_stats {
 	uint64_t codes;
@@ -141,6 +142,7 @@ enum passgate_wedge_held {
  * @active: an attempt is in progress
  * @spoiled: an unknown key was pressed in this attempt
  * @overlong: this attempt outgrew @buf
+ * @lost: this attempt began before events were lost: drop it whole
  * @last_press_ns: time of the last key press
  * @len: bytes in @buf
  * @buf: the attempt as typed, prefix included
@@ -153,6 +155,7 @@ struct passgate_wedge_decoder {
 	bool active;
 	bool spoiled;
 	bool overlong;
+	bool lost;
 	uint64_t last_press_ns;
 	size_t len;
 	uint8_t buf[PASSGATE_TOKEN_MAX + PASSGATE_WEDGE_PREFIX_MAX];
@@ -170,11 +173,13 @@ bool passgate_wedge_decoder_key(struct passgate_wedge_decoder *w,
 				unsigned int code, int value, uint64_t time_ns,
 				struct passgate_wedge_code *out);
 /*
- * Events were lost (SYN_DROPPED) or the device went away: drop the
- * attempt in progress (counted in resets) and forget the held keys.
- * CapsLock is kept.
+ * Events were lost (SYN_DROPPED, stamped @time_ns): the code being read
+ * is dropped, and so are the keys that follow up to the next terminator
+ * or gap, since they may be the rest of a code whose start is gone.
+ * Counted in resets.  Held keys are forgotten; CapsLock is kept.
  */
-void passgate_wedge_decoder_reset(struct passgate_wedge_decoder *w);
+void passgate_wedge_decoder_reset(struct passgate_wedge_decoder *w,
+				  uint64_t time_ns);
 /*
  * Set whether a key is held without typing it: for the key state a
  * device reports after a reset.  Only Shift, Ctrl, Alt and Meta matter.

@@ -20,6 +20,7 @@ enum daemon_source {
 	SOURCE_SLOW,
 	SOURCE_EVENTS,
 	SOURCE_FLUSH,
+	SOURCE_WEDGE,
 };
 
 struct passgate_journal;
@@ -41,6 +42,7 @@ struct daemon {
 	struct passgate_journal *journal;
 	int flush_fd;
 	uint64_t journaled;
+	struct wedge_bridge *wedge;
 };
 
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -68,5 +70,11 @@ void audit_close(struct daemon *d);
 int slow_open(struct daemon *d);
 void slow_handle(struct daemon *d, unsigned int index);
 void slow_close(struct daemon *d);
+
+/* wedge.c: USB keyboard-wedge scanners, grabbed and forwarded to lanes */
+int wedge_open(struct daemon *d);
+void wedge_handle(struct daemon *d, unsigned int index);
+void wedge_rescan(struct daemon *d);
+void wedge_close(struct daemon *d);
 
 #endif

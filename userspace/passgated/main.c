@@ -178,6 +178,9 @@ static int run(struct daemon *d)
 			case SOURCE_SLOW:
 				slow_handle(d, index);
 				break;
+			case SOURCE_WEDGE:
+				wedge_handle(d, index);
+				break;
 			case SOURCE_EVENTS:
 				audit_handle(d);
 				break;
@@ -191,6 +194,7 @@ static int run(struct daemon *d)
 
 static void cleanup(struct daemon *d)
 {
+	wedge_close(d);
 	audit_close(d);
 	slow_close(d);
 	spool_close(d);
@@ -241,7 +245,8 @@ int main(int argc, char **argv)
 	/* The journal first: it must see what the others cause. */
 	if (set_id_key(&d) || open_policy(&d) || setup_signals(&d) ||
 	    audit_open(&d) || slow_open(&d) || expiry_open(&d) ||
-	    spool_open(&d))
+	    spool_open(&d) ||
+	    wedge_open(&d))
 		goto out;
 	ret = run(&d) ? 1 : 0;
 out:

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -420,6 +421,47 @@ TEST_F(daemon, status_json)
 	EXPECT_NE(NULL, strstr(out, "\"policy\":true"));
 	EXPECT_NE(NULL, strstr(out, "\"lane\":1,"));
 	EXPECT_NE(NULL, strstr(out, "\"mode\":\"normal\""));
+}
+
+/* passgatectl monitor (generic netlink) shows events as they happen. */
+TEST_F(daemon, monitor_json_over_netlink)
+{
+	char exe[PATH_MAX + 16], buf[4096] = "";
+	struct pollfd pfd;
+	int out[2], fd, tries;
+	size_t have = 0;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(exe, sizeof(exe), "%s/passgatectl", self->bin);
+	ASSERT_EQ(0, pipe(out));
+	pid = fork();
+	if (!pid) {
+		dup2(out[1], STDOUT_FILENO);
+		execl(exe, "passgatectl", "--json", "--config", self->config,
+		      "monitor", NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	fd = lane_open(0, 0, "turnstile", O_RDONLY);
+	ASSERT_LE(0, fd);
+	pfd = (struct pollfd){ .fd = out[0], .events = POLLIN };
+	/* It shows what happens once it is subscribed: keep causing events. */
+	for (tries = 0; tries < 100 && !strstr(buf, "\"lane-mode\""); tries++) {
+		ASSERT_EQ(0, lane_set_mode(fd, PASSGATE_MODE_NORMAL));
+		if (poll(&pfd, 1, 100) == 1) {
+			n = read(out[0], buf + have, sizeof(buf) - 1 - have);
+			ASSERT_LT(0, n);
+			have += n;
+		}
+		buf[have] = '\0';
+	}
+	EXPECT_NE(NULL, strstr(buf, "\"type\":\"lane-mode\",\"lane\":0"))
+		TH_LOG("%s", buf);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	close(out[0]);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

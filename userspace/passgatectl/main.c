@@ -227,16 +227,6 @@ static int cmd_events(const struct options *o, int argc, char **argv)
 	return 0;
 }
 
-/* monitor: the gate's events as they happen, from now on. */
-static int cmd_monitor(const struct options *o, int argc, char **argv)
-{
-	struct options live = *o;
-
-	live.follow = 1;
-	live.from = UINT64_MAX;
-	return cmd_events(&live, argc, argv);
-}
-
 /* status: the gate, its lanes and the active list at a glance. */
 static int cmd_status(const struct options *o, int argc, char **argv)
 {

@@ -40,7 +40,7 @@ GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 AML := $(BUILD)/selftests/testgate.aml
 
-.PHONY: all setup module testboard userspace tests check demo clean install
+.PHONY: all setup module testboard userspace tests check demo shell clean install
 
 all: module testboard userspace tests $(AML)
 
@@ -164,6 +164,12 @@ check: all
 
 demo: all
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/demo.sh
+
+# An interactive shell in the guest with the gate loaded.
+shell: all
+	PASSGATE_INTERACTIVE=1 selftests/run-qemu.sh \
+		--kernel-dir $(GUEST_KERNEL) --acpi $(AML) --out $(BUILD)/shell \
+		--timeout 86400 -- scripts/guest-gate.sh scripts/guest-shell.sh $(BUILD)
 
 # Install as a gate PC expects it (DESTDIR for packaging): programs, the
 # daemon's unit and config (kept if present), docs, and the module's

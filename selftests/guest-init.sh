@@ -60,12 +60,14 @@ mnt tmpfs /run mode=755
 mkdir -p "/host$PASSGATE_SCRATCH" || die "mkdir /host$PASSGATE_SCRATCH"
 mount --bind /scratch "/host$PASSGATE_SCRATCH" || die "bind scratch"
 
-# stdin from /dev/null: nobody types on the console.  $PASSGATE_* expand in
-# the chroot's shell, not here.
+# stdin from /dev/null: nobody types on the console, except in make shell.
+# $PASSGATE_* expand in the chroot's shell, not here.
+input=/dev/null
+[ "${PASSGATE_INTERACTIVE:-0}" = 1 ] && input=/dev/console
 # shellcheck disable=SC2016
 env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	HOME=/root PASSGATE_SCRATCH="$PASSGATE_SCRATCH" \
+	HOME=/tmp TERM=vt100 PASSGATE_SCRATCH="$PASSGATE_SCRATCH" \
 	PASSGATE_REPO="$PASSGATE_REPO" PASSGATE_CMD="$PASSGATE_CMD" \
 	chroot /host /bin/sh -c 'cd "$PASSGATE_REPO" && eval "exec $PASSGATE_CMD"' \
-	</dev/null
+	<"$input"
 finish $?

@@ -114,6 +114,7 @@ cat >"$root/passgate.env" <<EOF
 PASSGATE_CMD=$(shquote "$(shquote "$@")")
 PASSGATE_REPO=$(shquote "$repo")
 PASSGATE_SCRATCH=/tmp/passgate-scratch
+PASSGATE_INTERACTIVE=${PASSGATE_INTERACTIVE:-0}
 EOF
 
 # Without /dev/console in the initramfs the kernel starts init with no stdio,
@@ -162,7 +163,13 @@ qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp 2 -nographic -no-reboot
 # --foreground keeps QEMU in our process group so Ctrl-C still stops it.
 start=$SECONDS
 set +e
-timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
+if [[ ${PASSGATE_INTERACTIVE:-0} = 1 ]]; then
+	# make shell: the console is the user's (Ctrl-C goes to the guest).
+	qemu=("${qemu[@]/#stdio,id=con/stdio,id=con,signal=off}")
+	timeout --foreground -k 10 "$tmo" "${qemu[@]}" 2>&1 | tee "$log"
+else
+	timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
+fi
 qemu_rc=${PIPESTATUS[0]}
 set -e
 echo "$prog: QEMU ran $((SECONDS - start)) s (exit $qemu_rc)" >&2

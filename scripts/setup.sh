@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 packages="
 	make gcc libc6-dev cpio xz-utils kmod busybox-static
 	qemu-system-x86 acpica-tools
-	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+	clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libsodium-dev libsqlite3-dev
 	pkg-config minisign dkms
 	device-tree-compiler dt-schema

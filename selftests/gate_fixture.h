@@ -27,7 +27,7 @@ enum tb_lane_line {
 #define TB_FIRE_FAULT 17
 
 /* Safety net for waits that should end at once: never a synchronisation. */
-#define GATE_WAIT_MS 5000
+#define GATE_WAIT_MS 10000
 
 /* Drive an input line of the test board; returns 0 or -errno. */
 int tb_drive(unsigned int line, int value);

@@ -55,12 +55,15 @@ static void spool_move(const struct daemon *d, const char *name,
 		daemon_log("spool: moving %s: %s", name, strerror(errno));
 	if (!why)
 		return;
+	/* Written aside and renamed: whoever sees the file sees all of it. */
+	spool_path(from, d, to, name, ".why.new");
 	spool_path(dest, d, to, name, ".why");
-	f = fopen(dest, "we");
-	if (f) {
-		fprintf(f, "%s\n", why);
-		fclose(f);
-	}
+	f = fopen(from, "we");
+	if (!f)
+		return;
+	fprintf(f, "%s\n", why);
+	if (fclose(f) || rename(from, dest))
+		daemon_log("spool: %s.why: %s", name, strerror(errno));
 }
 
 static void spool_take(struct daemon *d, const char *name)

@@ -112,6 +112,8 @@ struct passgate_gate {
 
 /**
  * struct passgate_scan_stats - a lane's scan counters (debugfs)
+ * @rx_bytes: bytes the UART board's driver received
+ * @frame_bytes: bytes of valid frames among @rx_bytes
  * @frames: valid frames received, UART and write()
  * @bad_crc: frames with a wrong CRC
  * @oversize: frame headers announcing too long a payload
@@ -130,6 +132,8 @@ struct passgate_gate {
  * @unlock_ns: scan-to-unlock latency histogram, log2 of nanoseconds
  */
 struct passgate_scan_stats {
+	u64 rx_bytes;
+	u64 frame_bytes;
 	u64 frames;
 	u64 bad_crc;
 	u64 oversize;

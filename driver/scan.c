@@ -497,6 +497,8 @@ void passgate_scan_frame_stats(struct passgate_lane *lane,
 	struct passgate_scan_stats *stats = &lane->scans.stats;
 
 	mutex_lock(&lane->scans.lock);
+	stats->rx_bytes += delta->rx_bytes;
+	stats->frame_bytes += delta->frame_bytes;
 	stats->frames += delta->frames;
 	stats->bad_crc += delta->bad_crc;
 	stats->oversize += delta->oversize;

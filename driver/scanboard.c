@@ -90,6 +90,8 @@ static void passgate_board_frame(void *data, const struct passgate_frame *f)
 	struct passgate_scan_payload sp;
 	struct passgate_scan_input in;
 
+	rx->delta.frame_bytes += PASSGATE_FRAME_HEADER + f->len +
+				 PASSGATE_FRAME_TRAILER;
 	switch (f->type) {
 	case PASSGATE_FRAME_HEARTBEAT:
 		return;
@@ -141,6 +143,7 @@ static void passgate_board_rx(struct passgate_board *board, const u8 *data,
 	if (board->parser.have)
 		mod_delayed_work(system_wq, &board->flush_work,
 				 nsecs_to_jiffies(PASSGATE_BOARD_GAP_NS));
+	rx.delta.rx_bytes = data ? count : 0;
 	rx.delta.frames = after->frames - before.frames;
 	rx.delta.bad_crc = after->bad_crc - before.bad_crc;
 	rx.delta.oversize = after->oversize - before.oversize;

@@ -45,6 +45,8 @@ static int passgate_stats_show(struct seq_file *m, void *unused)
 	*s = lane->scans.stats;
 	mutex_unlock(&lane->scans.lock);
 
+	seq_printf(m, "rx_bytes %llu\nframe_bytes %llu\n", s->rx_bytes,
+		   s->frame_bytes);
 	seq_printf(m, "frames %llu\nbad_crc %llu\noversize %llu\n"
 		   "truncated %llu\ngarbage %llu\nbad_writes %llu\n"
 		   "bad_scans %llu\nunknown_frames %llu\n",

@@ -40,7 +40,8 @@ GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 AML := $(BUILD)/selftests/testgate.aml
 
-.PHONY: all setup module testboard userspace tests check demo shell clean install
+.PHONY: all setup module testboard userspace tests check demo shell clean \
+	install fuzz fuzz-build
 
 all: module testboard userspace tests $(AML)
 
@@ -81,6 +82,31 @@ $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 # A program is userspace/NAME.c or the folder userspace/NAME/.
 .SECONDEXPANSION:
+
+# libFuzzer targets (docs/fuzzing.md), built with clang and the sanitizers
+# from the very sources they test; selftests/fuzz/run.sh runs them.
+FUZZ_TARGETS := fuzz_scanframe fuzz_listfile fuzz_config fuzz_wedge \
+	fuzz_wedge_config
+FUZZ_BIN := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all $(WARN)
+FUZZ_CPPFLAGS := $(CPPFLAGS) -Iuserspace -Idriver -Iselftests/fuzz
+FUZZ_SRC_fuzz_scanframe := driver/scanframe.c
+FUZZ_SRC_fuzz_listfile := userspace/lib/listfile.c userspace/lib/minisign.c
+FUZZ_SRC_fuzz_config := userspace/lib/config.c userspace/lib/wedge.c
+FUZZ_SRC_fuzz_wedge := userspace/lib/wedge.c
+FUZZ_SRC_fuzz_wedge_config := userspace/lib/wedge.c
+FUZZ_LIBS_fuzz_listfile := -lsodium
+
+fuzz-build: $(FUZZ_BIN)
+$(BUILD)/fuzz/%: selftests/fuzz/%.c selftests/fuzz/fuzz_common.h \
+		$$(FUZZ_SRC_$$*) $(wildcard userspace/lib/*.h) driver/scanframe.h \
+		userspace/bpf/policy.h uapi/linux/passgate.h | $(STAMP)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) \
+		$(FUZZ_LIBS_$*)
+fuzz: $(FUZZ_BIN)
+	selftests/fuzz/run.sh $(BUILD) 300
 $(BUILD)/bin/%: $$(wildcard userspace/$$*.c userspace/$$*/*.c userspace/$$*/*.h) \
 		$(LIB) $(wildcard userspace/lib/*.h)
 	@mkdir -p $(@D)
@@ -156,11 +182,12 @@ $(AML): selftests/testgate.asl | $(STAMP)
 	@mkdir -p $(@D)
 	iasl -p $(basename $@) $< >/dev/null
 
-check: all
+check: all fuzz-build
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) \
 	DT_INCLUDE=/usr/src/linux-headers-$(ABI)-common/include \
 	KERNEL_RELEASE=$(ABI)-amd64 scripts/check.sh \
-		$(HOST_BIN) selftests/host/minisign_interop.sh -- $(GUEST_BIN)
+		$(HOST_BIN) selftests/host/minisign_interop.sh selftests/fuzz/run.sh \
+		-- $(GUEST_BIN)
 
 demo: all
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/demo.sh

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +31,22 @@ void passgate_config_defaults(struct passgate_config *cfg)
 	cfg->policy.pair_window_ns = 30ull * 1000000000ull;
 }
 
-void passgate_config_finish(struct passgate_config *cfg)
+int passgate_config_finish(struct passgate_config *cfg)
 {
 	int n;
 
 	cfg->policy.gate = cfg->gate;
+	if (cfg->journal[0])
+		return 0;
 	/* By default the journal lives with the gate's other state. */
-	if (!cfg->journal[0]) {
-		n = snprintf(cfg->journal, sizeof(cfg->journal), "%s",
-			     cfg->state_dir);
-		if (n > 0 && (size_t)n < sizeof(cfg->journal))
-			snprintf(cfg->journal + n, sizeof(cfg->journal) - n,
-				 "/journal-gate%u.db", cfg->gate);
+	n = snprintf(cfg->journal, sizeof(cfg->journal), "%s/journal-gate%u.db",
+		     cfg->state_dir, cfg->gate);
+	if (n < 0 || (size_t)n >= sizeof(cfg->journal)) {
+		cfg->journal[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
 	}
+	return 0;
 }
 
 static int parse_u64(const char *v, uint64_t max, uint64_t *out)
@@ -84,7 +88,8 @@ static int parse_celsius(const char *v, int32_t *out)
 
 	errno = 0;
 	c = strtod(v, &end);
-	if (errno || *end || end == v || c < 0 || c > 50)
+	/* Written so that NaN fails too. */
+	if (errno || *end || end == v || !(c >= 0 && c <= 50))
 		return -1;
 	*out = (int32_t)(c * 100 + 0.5);
 	return 0;
@@ -185,8 +190,10 @@ static char *trim(char *s)
 int passgate_config_load(const char *path, struct passgate_config *cfg,
 			 char *err, size_t errlen)
 {
-	char line[PATH_MAX + 64], *k, *v, *eq;
+	char *line = NULL, *k, *v, *eq;
 	int lineno = 0, saved;
+	size_t cap = 0;
+	ssize_t len;
 	FILE *f;
 
 	f = fopen(path, "re");
@@ -196,10 +203,19 @@ int passgate_config_load(const char *path, struct passgate_config *cfg,
 		errno = saved;
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	/* Lines of any length; a NUL byte is allowed in a comment only. */
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		bool nul = strlen(line) != (size_t)len;
+
 		lineno++;
 		k = trim(line);
-		if (!*k || *k == '#')
+		if (*k == '#')
+			continue;
+		if (nul) {
+			snprintf(err, errlen, "%s:%d: NUL byte", path, lineno);
+			goto bad;
+		}
+		if (!*k)
 			continue;
 		eq = strchr(k, '=');
 		if (!eq) {
@@ -218,10 +234,17 @@ int passgate_config_load(const char *path, struct passgate_config *cfg,
 			goto bad;
 		}
 	}
+	free(line);
 	fclose(f);
-	passgate_config_finish(cfg);
+	if (passgate_config_finish(cfg)) {
+		snprintf(err, errlen, "%s: state_dir too long for the journal's "
+			 "path", path);
+		errno = EINVAL;
+		return -1;
+	}
 	return 0;
 bad:
+	free(line);
 	fclose(f);
 	errno = EINVAL;
 	return -1;

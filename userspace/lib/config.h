@@ -36,8 +36,11 @@ struct passgate_config {
 };
 
 void passgate_config_defaults(struct passgate_config *cfg);
-/* Derive what the file left out (the journal's path); load() calls it. */
-void passgate_config_finish(struct passgate_config *cfg);
+/*
+ * Derive what the file left out (the journal's path); load() calls it.
+ * -1 (ENAMETOOLONG) when the derived path would not fit.
+ */
+int passgate_config_finish(struct passgate_config *cfg);
 /*
  * Read @path over the defaults.  -1 with errno and a message naming the
  * line in @err on a missing file, an unknown key or a bad value.

@@ -435,7 +435,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "passgatectl: %s\n", err);
 		return 2;
 	}
-	passgate_config_finish(&o.config);
+	if (passgate_config_finish(&o.config))
+		return fail("config");
 	o.gate = o.config.gate;
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (!strcmp(argv[1], commands[i].name)) {

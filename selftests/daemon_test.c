@@ -50,32 +50,10 @@ static void run_path(FIXTURE_DATA(daemon) *self, char *buf, const char *name)
 
 static pid_t start(FIXTURE_DATA(daemon) *self)
 {
-	char exe[PATH_MAX + 16], log[PATH_MAX], line[16] = "";
-	int out[2];
-	pid_t pid;
+	char log[PATH_MAX];
 
-	snprintf(exe, sizeof(exe), "%s/passgated", self->bin);
 	run_path(self, log, "passgated.log");
-	if (pipe(out))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		dup2(out[1], STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execl(exe, "passgated", "-c", self->config, NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	if (read(out[0], line, sizeof(line) - 1) <= 0 ||
-	    strncmp(line, "ready", 5)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		pid = -1;
-	}
-	close(out[0]);
-	return pid;
+	return passgated_start(self->config, log);
 }
 
 static int stop(pid_t pid, int sig)

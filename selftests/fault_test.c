@@ -41,32 +41,10 @@ FIXTURE(fault) {
 
 static pid_t start(FIXTURE_DATA(fault) *self)
 {
-	char exe[PATH_MAX + 16], log[PATH_MAX + 16], line[16] = "";
-	int out[2];
-	pid_t pid;
+	char log[PATH_MAX + 16];
 
-	snprintf(exe, sizeof(exe), "%s/passgated", self->bin);
 	snprintf(log, sizeof(log), "%s/passgated.log", self->dir);
-	if (pipe(out))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		dup2(out[1], STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execl(exe, "passgated", "-c", self->config, NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	if (read(out[0], line, sizeof(line) - 1) <= 0 ||
-	    strncmp(line, "ready", 5)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		pid = -1;
-	}
-	close(out[0]);
-	return pid;
+	return passgated_start(self->config, log);
 }
 
 static void kill_daemon(FIXTURE_DATA(fault) *self)

@@ -8,6 +8,9 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -405,4 +408,76 @@ int gate_device_name(unsigned int gate, char *buf, size_t len)
 	base = strrchr(target, '/');
 	snprintf(buf, len, "%s", base ? base + 1 : target);
 	return 0;
+}
+
+int build_bin_dir(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	/* BUILD/selftests/NAME -> BUILD */
+	for (int i = 0; i < 2; i++) {
+		slash = strrchr(exe, '/');
+		if (!slash)
+			return -ENOENT;
+		*slash = '\0';
+	}
+	snprintf(buf, len, "%s/bin", exe);
+	return 0;
+}
+
+int passgated_start(const char *config, const char *log)
+{
+	char bin[PATH_MAX], exe[PATH_MAX + 16], line[16] = "";
+	int out[2];
+	pid_t pid;
+
+	if (build_bin_dir(bin, sizeof(bin)) || pipe(out))
+		return -1;
+	snprintf(exe, sizeof(exe), "%s/passgated", bin);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		dup2(out[1], STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execl(exe, "passgated", "-c", config, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	/* "ready" once it decides: the wait is on its output, not on time. */
+	if (read(out[0], line, sizeof(line) - 1) <= 0 ||
+	    strncmp(line, "ready", 5)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(out[0]);
+	return pid;
+}
+
+long long lane_stat(unsigned int lane, const char *name)
+{
+	char path[64], line[128], key[96];
+	long long value, found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/passgate/gate0-lane%u",
+		 lane);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%95s %lld", key, &value) == 2 &&
+		    !strcmp(key, name))
+			found = value;
+	fclose(f);
+	return found;
 }

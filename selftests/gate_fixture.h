@@ -97,3 +97,13 @@ int drop_cap(unsigned int cap);
 
 /* The gate's platform device name, as its driver's bind/unbind take it. */
 int gate_device_name(unsigned int gate, char *buf, size_t len);
+
+/* BUILD/bin, found from the test binary's own place (BUILD/selftests/). */
+int build_bin_dir(char *buf, size_t len);
+/*
+ * Start BUILD/bin/passgated -c @config, its stderr appended to @log;
+ * returns its pid once it printed "ready", or -1.
+ */
+int passgated_start(const char *config, const char *log);
+/* A counter of /sys/kernel/debug/passgate/gate0-laneL, or -1. */
+long long lane_stat(unsigned int lane, const char *name);

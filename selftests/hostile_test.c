@@ -40,24 +40,6 @@ static uint32_t rnd(void)
 	return rnd_state;
 }
 
-static long long lane_stat(unsigned int lane, const char *name)
-{
-	char path[64], line[128], key[96];
-	long long value, found = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/passgate/gate0-lane%u",
-		 lane);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%95s %lld", key, &value) == 2 &&
-		    !strcmp(key, name))
-			found = value;
-	fclose(f);
-	return found;
-}
 
 /* A valid scan still gets the verdict the program gives it. */
 static int still_decides(struct decide_test_bpf *skel, int tty, int events,

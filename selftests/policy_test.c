@@ -556,39 +556,10 @@ static void show_file(const char *path);
 /* Start passgated; returns once it printed "ready". */
 static pid_t start_daemon(FIXTURE_DATA(policy) *self, const char *log)
 {
-	char exe[PATH_MAX], bin[PATH_MAX + 32], line[16] = "";
-	int out[2];
-	ssize_t n;
-	pid_t pid;
+	pid_t pid = passgated_start(self->config, log);
 
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	/* build/selftests/policy_test -> build/bin/passgated */
-	*strrchr(exe, '/') = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(bin, sizeof(bin), "%s/bin/passgated", exe);
-	if (pipe(out))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		dup2(out[1], STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execl(bin, "passgated", "-c", self->config, NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	n = read(out[0], line, sizeof(line) - 1);
-	close(out[0]);
-	if (n <= 0 || strncmp(line, "ready", 5)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+	if (pid < 0)
 		show_file(log);
-		return -1;
-	}
 	return pid;
 }
 

@@ -33,25 +33,6 @@ static int set_key(int gate_fd, const __u8 *key, __u32 flags)
 	return ioctl(gate_fd, PASSGATE_IOC_GATE_SET_KEY, &k) ? -errno : 0;
 }
 
-/* A counter from /sys/kernel/debug/passgate/gate0-laneL. */
-static long long lane_stat(unsigned int lane, const char *name)
-{
-	char path[64], line[128], key[96];
-	long long value, found = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/passgate/gate0-lane%u",
-		 lane);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%95s %lld", key, &value) == 2 &&
-		    !strcmp(key, name))
-			found = value;
-	fclose(f);
-	return found;
-}
 
 static int answer(int fd, __u64 scan_id, __u32 verdict, __u32 reason);
 

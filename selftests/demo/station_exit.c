@@ -192,32 +192,16 @@ static void setup(struct demo *d)
 	write_file(d->config, text);
 }
 
-static void start_daemon(struct demo *d, const char *bin)
+static void start_daemon(struct demo *d)
 {
-	char line[16] = "", log[PATH_MAX];
-	int out[2];
-	pid_t pid;
+	char log[PATH_MAX];
 
 	snprintf(log, sizeof(log), "%s/passgated.log", d->dir);
-	if (pipe(out))
-		die("pipe");
-	pid = fork();
-	if (!pid) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		dup2(out[1], STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execl(bin, "passgated", "-c", d->config, NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	if (read(out[0], line, sizeof(line) - 1) <= 0 ||
-	    strncmp(line, "ready", 5)) {
-		fprintf(stderr, "demo: passgated did not start\n");
+	d->daemon = passgated_start(d->config, log);
+	if (d->daemon < 0) {
+		fprintf(stderr, "demo: passgated did not start (see %s)\n", log);
 		exit(2);
 	}
-	close(out[0]);
-	d->daemon = pid;
 }
 
 static void record_latency(struct demo *d,
@@ -501,7 +485,7 @@ static void report(struct demo *d, uint64_t emitted, uint64_t stored,
 	printf("  %-34s %u\n", "wrong verdicts", d->wrong);
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
 	struct passgate_gate_state gst;
 	struct demo d = { .seq = 0 };
@@ -509,10 +493,6 @@ int main(int argc, char **argv)
 	bool verified;
 	unsigned int i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: station_exit BUILD_DIR/bin/passgated\n");
-		return 2;
-	}
 	d.fast_ns = calloc(4 * REPLAYED, sizeof(uint64_t));
 	d.slow_ns = calloc(4 * REPLAYED, sizeof(uint64_t));
 	if (gate_restore())
@@ -534,7 +514,7 @@ int main(int argc, char **argv)
 		      PASSENGERS - 100))
 		return 2;
 	printf("== starting passgated; the list goes into its spool\n");
-	start_daemon(&d, argv[1]);
+	start_daemon(&d);
 	spool(&d, "list-000001.pgl", 1);
 
 	printf("== passengers leave through lanes 0 (UART board) and 1 (bridge)\n");

@@ -2,7 +2,10 @@
 #
 #   make          build everything (runs scripts/setup.sh first when needed)
 #   make check    host tests, checkpatch, then the kselftests in a QEMU guest
-#   make demo     boot the test gate in QEMU and show its lanes
+#   make demo     a station exit replayed on the test gate in QEMU
+#   make bench    measure the gate in QEMU; writes docs/PERFORMANCE.md
+#   make fuzz     the fuzzers, 300 s each
+#   make shell    a shell in the guest with the gate loaded
 #   make clean    remove build output
 #
 # Build output goes to $(BUILD), except what kbuild writes beside the module
@@ -40,8 +43,8 @@ GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 AML := $(BUILD)/selftests/testgate.aml
 
-.PHONY: all setup module testboard userspace tests check demo shell clean \
-	install fuzz fuzz-build
+.PHONY: all setup module testboard userspace tests check demo shell bench \
+	clean install fuzz fuzz-build
 
 all: module testboard userspace tests $(AML)
 
@@ -191,6 +194,18 @@ check: all fuzz-build
 
 demo: all
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/demo.sh
+
+# make bench: what the gate costs, measured on the test gate in QEMU
+# (scripts/bench.sh); the table goes to stdout and, with the method and
+# the machine, into docs/PERFORMANCE.md.  Not part of make check.
+BENCH_BIN := $(addprefix $(BUILD)/bench/,passgate_bench sqlite_peer)
+bench: all $(BENCH_BIN)
+	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/bench.sh
+$(BUILD)/bench/%: selftests/bench/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
+		$(LIB) uapi/linux/passgate.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) -Idriver -Iuserspace -I$(BUILD)/userspace \
+		$(CFLAGS) $(WARN) -o $@ $< $(GUEST_TEST_LIB) $(LIB) $(LIB_LDLIBS)
 
 # An interactive shell in the guest with the gate loaded.
 shell: all

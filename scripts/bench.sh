@@ -1,0 +1,198 @@
+#!/bin/sh
+# make bench: boot the test gate in QEMU, measure it
+# (selftests/bench/passgate_bench.c, run by scripts/guest-bench.sh), print
+# one table and write it, with the method, the machine and the date, to
+# docs/PERFORMANCE.md.  Not part of make check.
+#
+# Environment: BUILD and GUEST_KERNEL (from make); BENCH_MEM, guest memory
+# in MB (default 3584: the list of 10 million needs about 2.3 GB);
+# BENCH_ARGS, more passgate_bench options (e.g. "--sizes 1000,100000
+# --scans 1000" for a quick look); BENCH_DOC, where the report goes.
+set -eu
+build=${BUILD:?} kernel=${GUEST_KERNEL:?}
+mem=${BENCH_MEM:-3584}
+doc=${BENCH_DOC:-docs/PERFORMANCE.md}
+out=$build/bench-guest
+table=$out/scratch/bench-table.md
+
+# Other guests on this host take host cores from ours: note how many ran.
+mkdir -p "$out"
+mine=$(cd "$out" && pwd -P)/initrd
+monitor=$out/host-monitor.txt
+while :; do
+	all=$(pgrep -c qemu-system || true)
+	ours=$(pgrep -c -f -- "^qemu-system.*$mine" || true)
+	echo "$((all - ours)) $(cut -d' ' -f1 /proc/loadavg)"
+	sleep 5
+done >"$monitor" 2>/dev/null &
+monitor_pid=$!
+trap 'kill $monitor_pid 2>/dev/null || true' EXIT
+
+start=$(date +%s)
+rc=0
+# shellcheck disable=SC2086 # BENCH_ARGS are words
+selftests/run-qemu.sh --kernel-dir "$kernel" \
+	--acpi "$build/selftests/testgate.aml" --out "$out" --mem "$mem" \
+	--timeout 2400 -- scripts/guest-gate.sh scripts/guest-bench.sh \
+	"$build" ${BENCH_ARGS:-} || rc=$?
+elapsed=$(($(date +%s) - start))
+kill "$monitor_pid" 2>/dev/null || true
+others=$(awk '{ if ($1 > m) m = $1 } END { print m + 0 }' "$monitor")
+busy=$(awk '$1 > 0 { n++ } END { print 5 * n }' "$monitor")
+load_max=$(awk '{ if ($2 > m) m = $2 } END { print m + 0 }' "$monitor")
+guests="other QEMU guests"
+[ "$others" -eq 1 ] && guests="other QEMU guest"
+if [ "$others" -gt 0 ]; then
+	contention="Up to $others $guests ran on the host during
+  about $busy s of the run (sampled every 5 s; highest 1-minute load
+  average $load_max):
+  they took host cores from this guest's vCPUs, which hurts most where a
+  process must wake another (the slow path and the peer).  Run again on a
+  quiet host before comparing."
+else
+	contention="No other QEMU guest ran on the host during the bench
+  (sampled every 5 s; highest 1-minute load average $load_max)."
+fi
+
+if [ "$rc" -ne 0 ] || [ ! -s "$table" ]; then
+	echo "bench: failed (exit $rc) after $elapsed s; $doc left as it" \
+		"was; see $out/console.log" >&2
+	exit $((rc ? rc : 1))
+fi
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+cores=$(nproc)
+host_mem=$(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
+qemu=$(qemu-system-x86_64 --version | head -n 1)
+debian=$(cat /etc/debian_version 2>/dev/null || echo unknown)
+
+{
+	cat <<EOF
+# Performance
+
+Measured by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC'); the whole
+run (building the initramfs, booting the guest, the bench, powering off)
+took $((elapsed / 60)) min $((elapsed % 60)) s.  This file is written by
+\`scripts/bench.sh\`: run \`make bench\` again to refresh it.
+
+## Results
+
+EOF
+	cat "$table"
+	cat <<EOF
+
+## Machine
+
+- Host: $cpu, $cores cores, $host_mem GB, Debian $debian, Linux
+  $(uname -r), shared with other people's QEMU runs.  $contention
+- Guest: $qemu, TCG (no KVM), \`-M pc\`, 2 vCPUs, $mem MB, Debian's stock
+  kernel (release above) booted by \`selftests/run-qemu.sh\` with the test
+  gate (\`selftests/testgate.asl\`).  TCG makes every instruction several
+  times slower than on hardware: the absolute numbers are those of this
+  emulator, the ratios between them are what carries over.
+
+## Method
+
+\`scripts/bench.sh\` boots the guest; \`scripts/guest-bench.sh\` mounts
+cgroup v2 there and runs \`selftests/bench/passgate_bench\` with
+\`passgate.ko\` and the test board loaded.  The bench loads the policy
+(\`userspace/bpf/policy.bpf.c\`) with libpassgate exactly as
+\`passgated\` does, with the configuration \`unknown = defer\`,
+\`slow_reason = unknown\` and the defaults otherwise (anti-passback off).
+Lists hold synthetic passengers \`HC:v1:BENCH:<n>\` (a twentieth RED, a
+twentieth YELLOW, the rest GREEN, no ID card bound); all scans are health
+codes on lane 1 through \`write()\` on
+\`/dev/passgate/gate0/lane1/scanboard\` (lane 0's UART at 115200 baud
+would measure the wire).
+
+1. **Scan-to-unlock latency**: \`actuated_ns - received_ns\` of each
+   VERDICT event's \`struct passgate_verdict_record\` (the kernel's stamps:
+   frame taken by \`write()\`, unlock output set), waited for on the gate's
+   event stream, one scan at a time; after each ACCEPT the lane is set
+   CLOSED and NORMAL so that the next scan unlocks it again.  The bench
+   runs on CPU 0; the process that answers (\`passgated\`, the peer) runs
+   on CPU 0 too (the result column: a deferred scan is answered as soon
+   as the bench waits, no wake-up of another CPU) and then on CPU 1 (the
+   note).  The same 10,100 credentials (the first 100 are warm-up) go
+   three ways:
+   *slow path*: not on the active list, so the policy defers them, and
+   \`passgated\` accepts them from its \`staff_file\`;
+   *peer*: the same deferred scans answered by
+   \`selftests/bench/sqlite_peer\` instead, which verifies the signed list
+   and the delta adding the credentials, imports them into an SQLite table
+   (\`WITHOUT ROWID\`, digest primary key), \`read()\`s each scan from the
+   scanboard node, looks its digest up and answers with
+   \`PASSGATE_IOC_VERDICT\`;
+   *fast path*: after that delta is loaded into the kernel, the BPF policy
+   decides them.  "verdict alone" is \`decided_ns - received_ns\`.  The
+   target is the ratio slow ÷ fast and peer ÷ fast, at p50 and at p99;
+   the result column is the one to judge it by: the other placement
+   depends on how soon the emulator, and the shared host under it, run a
+   vCPU that sleeps, and while this bench was written it varied several
+   times over from run to run (a peer asleep on an idle vCPU once took
+   about one guest timer tick, 4 ms, to answer), where the same-CPU
+   medians stayed within about 25% of each other (the tails less so: the
+   peer's p99 was 0.9 ms on a quiet host, near 5 ms with another guest
+   running).  The slow path's long
+   tail is most likely \`passgated\`'s journal: a deferred scan waits
+   while the daemon commits a batch of events (SQLite WAL,
+   \`synchronous = FULL\`) in the same event loop.
+2. **Throughput**: one process pinned to CPU 0 writes pre-built SCAN
+   frames, 4 per \`write()\`, as fast as the kernel takes them, for a set
+   time after a warm-up; the lane is FREE so that every scan is an ACCEPT
+   without waiting for a passage (digest, SCAN event, policy, verdict,
+   VERDICT event); the policy's own counters confirm every scan was
+   accepted.  The scanned credentials (up to 65,536 distinct ones) are
+   spread over the whole list.
+3. **Lists**: *issue + sign* is \`passgate_listfile_write()\` (sort,
+   check, write, fsync, minisign signature: BLAKE2b-512 of the file and
+   Ed25519) from digests already computed (computing them is its own row);
+   *verify* is \`passgate_listfile_open()\` (the signature over the whole
+   file read as a stream, the header, every entry); *load + swap* is
+   \`passgate_policy_load()\` reading the verified file (hashed a second
+   time as it is read), batch-inserting into a new map and swapping it
+   into the \`lists\` slot, as \`passgated\` installs a list from its
+   spool.  Files live in the guest's tmpfs, so no disk is measured.
+   *Batch vs one-by-one* insert the same entries, already in memory, into
+   two maps made as libpassgate makes them; *swap alone* swaps the batch
+   map in.  *Kernel memory*: memlock is the map's own accounting
+   (\`/proc/self/fdinfo\`, what \`bpftool map show\` prints), which on
+   Linux 6.1 is \`max_entries × round_up(key + value, 8)\`, an estimate;
+   "charged" is what the kernel really charged for the map: the map is
+   created in a fresh memory cgroup and \`memory.stat\`'s \`kernel\` grows
+   by its elements (slab) and its bucket array (vmalloc).  The minimum is
+   one hash-table element as the running kernel lays it out, from its BTF:
+   \`struct htab_elem\` + key 16 + value 28 rounded to 32.  On Linux 6.1 a
+   map made with \`BPF_F_NO_PREALLOC\` (as libpassgate makes the list
+   maps) takes each element from \`bpf_mem_alloc\`, which adds an 8-byte
+   list node: 104 bytes, served from the 128-byte kmalloc class, plus
+   8 bytes per object for memory-cgroup accounting; the bucket array is
+   16 bytes times the smallest power of two not below \`max_entries\`.
+
+## Targets missed: why, and what would fix them
+
+- **Fast path ≥ 20× the slow path at p50** (measured ~10×): the slow path
+  is quick at its median, ~0.1 ms from scan to answer, because the daemon
+  answers deferred scans at once from memory (the staff file). Its p99 is
+  far off (~100–200×): the daemon's journal commits (fsync) run in the
+  same event loop and hold answers up behind them. Fix: take journal
+  commits off the loop that answers the slow path (a writer thread or a
+  second process); the ratio at p50 then rests on the verdict round trip,
+  whose context switches TCG slows more than hardware does.
+- **Fast path ≥ 20× the SQLite peer at p99** (~11–15×; met at p50,
+  ~35×): the fast path's own p99 (~60–80 µs) is TCG jitter around a
+  12-µs median; the peer's p99 is SQLite's ~1 ms. Fix: measure on
+  hardware or under KVM, where the fast path's tail shrinks with its
+  median; nothing in the design adds a tail to the fast path.
+- **Kernel memory within 15% of the minimum** (+59% at 1M, +70% at 10M):
+  each element of a \`BPF_F_NO_PREALLOC\` hash map comes from
+  \`bpf_mem_alloc\` (96 B + an 8 B list node, served from the 128 B kmalloc
+  class, +8 B for memcg), and the bucket array is sized to the next power
+  of two. Fix: create list maps preallocated (without
+  \`BPF_F_NO_PREALLOC\`) with \`max_entries\` equal to the entry count, so
+  elements are carved from one array at their exact size; deltas then
+  need headroom in the copy, which the loader already sizes.
+EOF
+} >"$doc.tmp"
+mv "$doc.tmp" "$doc"
+echo "bench: $elapsed s in all; written to $doc"

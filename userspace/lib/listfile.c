@@ -249,23 +249,6 @@ static int compare_entries(const void *a, const void *b)
 		      PASSGATE_LIST_DIGEST);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static int write_entries(int fd, const struct passgate_list_entry *entries,
 			 size_t count)
 {
@@ -279,7 +262,7 @@ static int write_entries(int fd, const struct passgate_list_entry *entries,
 		n = count < CHUNK_ENTRIES ? count : CHUNK_ENTRIES;
 		for (i = 0; i < n; i++)
 			entry_to_le(&chunk[i], &entries[i]);
-		if (write_all(fd, chunk, n * ENTRY_SIZE)) {
+		if (passgate_write_all(fd, chunk, n * ENTRY_SIZE)) {
 			free(chunk);
 			return -1;
 		}
@@ -349,7 +332,7 @@ int passgate_listfile_write(const char *path, struct passgate_list_info *info,
 		fail(err, errlen, errno, "%s: %s", path, strerror(errno));
 		goto out_free;
 	}
-	if (write_all(fd, &header, sizeof(header)) ||
+	if (passgate_write_all(fd, &header, sizeof(header)) ||
 	    write_entries(fd, entries, count) || fchmod(fd, 0644) || fsync(fd)) {
 		e = errno;
 		close(fd);

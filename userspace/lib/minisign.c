@@ -380,8 +380,8 @@ struct passgate_pubkey *passgate_seckey_pubkey(const struct passgate_seckey *sec
 	return pub;
 }
 
-/* Write all of @buf, retrying short writes. */
-static int write_all(int fd, const void *buf, size_t len)
+/* Write all of @buf, retrying short writes (listfile.c uses it too). */
+int passgate_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	ssize_t n;
@@ -408,11 +408,11 @@ static int write_blob_lines(int fd, const char *comment, const uint8_t *blob,
 
 	sodium_bin2base64(b64, sizeof(b64), blob, size,
 			  sodium_base64_VARIANT_ORIGINAL);
-	ret = write_all(fd, COMMENT_PREFIX, strlen(COMMENT_PREFIX)) ||
-	      write_all(fd, comment, strlen(comment)) ||
-	      write_all(fd, "\n", 1) ||
-	      write_all(fd, b64, strlen(b64)) ||
-	      write_all(fd, "\n", 1);
+	ret = passgate_write_all(fd, COMMENT_PREFIX, strlen(COMMENT_PREFIX)) ||
+	      passgate_write_all(fd, comment, strlen(comment)) ||
+	      passgate_write_all(fd, "\n", 1) ||
+	      passgate_write_all(fd, b64, strlen(b64)) ||
+	      passgate_write_all(fd, "\n", 1);
 	sodium_memzero(b64, sizeof(b64));
 	return ret ? -1 : 0;
 }
@@ -869,7 +869,7 @@ static int replace_file(const char *path, const char *text, char *err,
 		free(tmp);
 		return fail(err, errlen, e, "%s: %s", path, strerror(e));
 	}
-	if (write_all(fd, text, strlen(text)) || fchmod(fd, 0644) || fsync(fd))
+	if (passgate_write_all(fd, text, strlen(text)) || fchmod(fd, 0644) || fsync(fd))
 		goto out_unlink;
 	if (close(fd)) {
 		fd = -1;

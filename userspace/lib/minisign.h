@@ -119,4 +119,7 @@ int passgate_signature_verify_file(const char *path, const char *sig_path,
 void passgate_key_id_format(const uint8_t *key_id,
 			    char out[PASSGATE_KEY_ID_HEX]);
 
+/* Library-internal: write all of @buf, retrying short writes; 0 or -1. */
+int passgate_write_all(int fd, const void *buf, size_t len);
+
 #endif

@@ -157,19 +157,6 @@ static int bridge_scan(int fd, int events, const char *code,
 	return gate_wait_event(events, PASSGATE_EV_VERDICT, 1, ev);
 }
 
-static int relock(unsigned int lane)
-{
-	int fd = lane_open(0, lane, "turnstile", O_RDONLY), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = lane_set_mode(fd, PASSGATE_MODE_CLOSED);
-	if (!ret)
-		ret = lane_set_mode(fd, PASSGATE_MODE_NORMAL);
-	close(fd);
-	return ret;
-}
-
 /* Run passgatectl --json with the fixture's config; its stdout in @out. */
 static int ctl_json(FIXTURE_DATA(daemon) *self, const char *args, char *out,
 		    size_t len)
@@ -330,7 +317,7 @@ TEST_F(daemon, killed_under_load_journal_complete_after_restart)
 	EXPECT_EQ(0, s.failed);
 	EXPECT_EQ(200, s.scans);
 	EXPECT_EQ(s.scans, s.accepted);
-	ASSERT_EQ(0, relock(1));
+	ASSERT_EQ(0, lane_relock(1));
 	ASSERT_EQ(0, gate_get_state(self->events, &gst));
 	EXPECT_EQ(0, stop(self->pid, SIGTERM));
 	self->pid = -1;

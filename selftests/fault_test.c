@@ -151,7 +151,6 @@ static int scan(FIXTURE_DATA(fault) *self, const char *code)
 	__u8 frame[PASSGATE_FRAME_MAX];
 	struct passgate_event ev;
 	size_t n;
-	int fd;
 
 	n = board_scan_frame(frame, sizeof(frame), 1, PASSGATE_CRED_HEALTH_CODE,
 			     code, -1);
@@ -159,11 +158,7 @@ static int scan(FIXTURE_DATA(fault) *self, const char *code)
 	    gate_wait_event(self->events, PASSGATE_EV_VERDICT, 1, &ev))
 		return -1;
 	/* Relock after an ACCEPT so the next can open the lane. */
-	fd = lane_open(0, 1, "turnstile", O_RDONLY);
-	lane_set_mode(fd, PASSGATE_MODE_CLOSED);
-	lane_set_mode(fd, PASSGATE_MODE_NORMAL);
-	close(fd);
-	return ev.arg;
+	return lane_relock(1) ? -1 : (int)ev.arg;
 }
 
 /* How many list maps exist in the kernel (the active one, or more). */

@@ -282,6 +282,19 @@ int gate_get_state(int fd, struct passgate_gate_state *state)
 	return lane_ioctl(fd, PASSGATE_IOC_GATE_GET_STATE, state);
 }
 
+int lane_relock(unsigned int lane)
+{
+	int fd = lane_open(0, lane, "turnstile", O_RDONLY), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = lane_set_mode(fd, PASSGATE_MODE_CLOSED);
+	if (!ret)
+		ret = lane_set_mode(fd, PASSGATE_MODE_NORMAL);
+	close(fd);
+	return ret;
+}
+
 int lane_beam(int state_fd, unsigned int lane, unsigned int beam, int value)
 {
 	unsigned int line = beam == PASSGATE_BEAM_INNER ?

@@ -89,6 +89,9 @@ int gate_wait_event(int fd, unsigned int type, unsigned int lane,
  */
 int gate_restore(void);
 
+/* Relock lane @lane of gate 0 (CLOSED, then NORMAL): ends a pending unlock. */
+int lane_relock(unsigned int lane);
+
 /* Drop CAP_SYS_ADMIN from the calling thread's effective set. */
 int drop_cap_sys_admin(void);
 

@@ -224,27 +224,13 @@ static int scan(FIXTURE_DATA(policy) *self, unsigned int kind,
 	return ev.arg;
 }
 
-/* Relock lane 1 after an ACCEPT, so the next ACCEPT can open it. */
-static int relock(void)
-{
-	int fd = lane_open(0, LANE, "turnstile", O_RDONLY), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = lane_set_mode(fd, PASSGATE_MODE_CLOSED);
-	if (!ret)
-		ret = lane_set_mode(fd, PASSGATE_MODE_NORMAL);
-	close(fd);
-	return ret;
-}
-
 #define EXPECT_VERDICT(_verdict, _reason, _kind, _token, _temp)		\
 	do {								\
 		unsigned int _r = ~0u;					\
 		EXPECT_EQ(_verdict, scan(self, _kind, _token, _temp, &_r)) \
 			TH_LOG("%s", _token);				\
 		EXPECT_EQ(_reason, _r) TH_LOG("%s", _token);		\
-		ASSERT_EQ(0, relock());					\
+		ASSERT_EQ(0, lane_relock(LANE));					\
 	} while (0)
 
 #define CODE PASSGATE_CRED_HEALTH_CODE

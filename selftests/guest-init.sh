@@ -55,8 +55,14 @@ mnt tmpfs /dev/shm
 mnt debugfs /sys/kernel/debug
 mnt tracefs /sys/kernel/tracing
 mnt bpf /sys/fs/bpf
+# A repository under /tmp or /run (a CI clone, say) would vanish under
+# the fresh tmpfs: keep it aside and put it back at the same path.
+mkdir -p /repo
+mount --bind "/host$PASSGATE_REPO" /repo || die "bind the repository"
 mnt tmpfs /tmp mode=1777
 mnt tmpfs /run mode=755
+mkdir -p "/host$PASSGATE_REPO" || die "mkdir /host$PASSGATE_REPO"
+mount --bind /repo "/host$PASSGATE_REPO" || die "bind the repository back"
 mkdir -p "/host$PASSGATE_SCRATCH" || die "mkdir /host$PASSGATE_SCRATCH"
 mount --bind /scratch "/host$PASSGATE_SCRATCH" || die "bind scratch"
 

@@ -39,9 +39,6 @@ done
 [[ $tmo =~ ^[0-9]+$ && $mem =~ ^[0-9]+$ ]] || usage
 [[ -f $acpi ]] || die "no ACPI table $acpi"
 repo=$(pwd -P)
-case $repo in /tmp | /tmp/* | /run | /run/*)
-	die "the guest mounts a fresh /tmp and /run: run from outside $repo" ;;
-esac
 
 # modinfo lives in /sbin, which a normal user's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin

@@ -35,16 +35,19 @@ TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests -Iselftest
 TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 
 GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
-	policy_test netlink_test daemon_test wedge_test fault_test hostile_test
+	policy_test netlink_test daemon_test wedge_test fault_test soak_test \
+	outage_test hostile_test
 HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test wedge_test
 
 USERSPACE_BIN := $(addprefix $(BUILD)/bin/,passgatectl passgate-issuer passgated)
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
+# Run by selftests/powercut.sh in two boots of their own, not in the list.
+POWERCUT_BIN := $(BUILD)/selftests/powercut_test
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 AML := $(BUILD)/selftests/testgate.aml
 
 .PHONY: all setup module testboard userspace tests check demo shell bench \
-	clean install fuzz fuzz-build
+	clean install fuzz fuzz-build soak reliability
 
 all: module testboard userspace tests $(AML)
 
@@ -109,7 +112,10 @@ $(BUILD)/fuzz/%: selftests/fuzz/%.c selftests/fuzz/fuzz_common.h \
 	clang $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) \
 		$(FUZZ_LIBS_$*)
 fuzz: $(FUZZ_BIN)
-	selftests/fuzz/run.sh $(BUILD) 300
+	@mkdir -p $(BUILD)/logs
+	{ selftests/fuzz/run.sh $(BUILD) 300; echo $$? >$(BUILD)/logs/fuzz.rc; } | \
+		tee $(BUILD)/logs/fuzz.log
+	@exit $$(cat $(BUILD)/logs/fuzz.rc)
 $(BUILD)/bin/%: $$(wildcard userspace/$$*.c userspace/$$*/*.c userspace/$$*/*.h) \
 		$(LIB) $(wildcard userspace/lib/*.h)
 	@mkdir -p $(@D)
@@ -148,7 +154,7 @@ GUEST_TEST_LIB := selftests/gate_fixture.c selftests/board.c driver/scanframe.c
 GUEST_TEST_HDR := selftests/gate_fixture.h selftests/board.h \
 	driver/scanframe.h selftests/bpf/decide_test.h
 DEMO_BIN := $(BUILD)/selftests/station_exit
-tests: $(GUEST_BIN) $(HOST_BIN) $(DEMO_BIN)
+tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(DEMO_BIN)
 $(DEMO_BIN): selftests/demo/station_exit.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(LIB) uapi/linux/passgate.h
 	@mkdir -p $(@D)
@@ -191,6 +197,16 @@ check: all fuzz-build
 	KERNEL_RELEASE=$(ABI)-amd64 scripts/check.sh \
 		$(HOST_BIN) selftests/host/minisign_interop.sh selftests/fuzz/run.sh \
 		-- $(GUEST_BIN)
+
+# make soak: the long reliability runs (scripts/soak.sh); make reliability
+# turns the tallies of the last check, soak and fuzz into
+# docs/RELIABILITY.md.
+SOAK_SECONDS ?= 300
+soak: all
+	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) \
+	SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
+reliability:
+	scripts/reliability.sh $(BUILD) docs/RELIABILITY.md
 
 demo: all
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/demo.sh

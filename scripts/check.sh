@@ -35,6 +35,7 @@ done
 [ $# -gt 0 ] && shift
 
 counted scripts/check-dt.sh "$build" "${DT_INCLUDE:?}"
+counted selftests/powercut.sh "$build" "$kernel"
 counted scripts/check-dkms.sh "$build" "${KERNEL_RELEASE:?}"
 
 echo "== checkpatch"
@@ -55,6 +56,10 @@ guest_rc=$?
 # Each kselftest binary ends with "# Totals: pass:P fail:F xfail:X
 # xpass:Y skip:S error:E"; a guest that died before its marker counts as a
 # failure even when every binary that ran passed.
+scripts/reliability.sh "$build" "$logs/RELIABILITY.md" &&
+	echo "reliability tally: $logs/RELIABILITY.md ($(grep -c '^| [^-w]' \
+		"$logs/RELIABILITY.md") rows; make reliability puts it in docs/)"
+
 awk -v extra="$extra_failed" -v guest_rc="$guest_rc" -v guest="$build/guest/console.log" '
 	/# Totals: / {
 		for (i = 1; i <= NF; i++) {

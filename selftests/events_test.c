@@ -132,6 +132,12 @@ TEST_F(events, overrun_reports_exact_gap)
 	EXPECT_EQ(44, ev[0].value);
 	EXPECT_EQ(gst.event_first, ev[1].seq);
 	EXPECT_EQ(PASSGATE_EV_LANE_MODE, ev[1].type);
+	tally("event ring overrun: 300 events into a 256-slot ring, unread",
+	      300, "a LOST record of exactly the overwritten events, then the "
+	      "oldest kept one",
+	      "LOST %llu from seq %llu, then seq %llu", (unsigned long long)
+	      ev[0].value, (unsigned long long)ev[0].seq,
+	      (unsigned long long)ev[1].seq);
 }
 
 TEST_F(events, unbound_gate_gives_enodev)

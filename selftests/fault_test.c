@@ -240,6 +240,12 @@ TEST_F(fault, daemon_killed_during_a_list_load)
 	EXPECT_EQ(PASSGATE_VERDICT_ACCEPT, scan(self, "HC:F:2:299999"));
 	EXPECT_EQ(PASSGATE_VERDICT_DENY, scan(self, "HC:F:1:4"));
 	passgate_policy_close(policy);
+	tally("daemon SIGKILLed during a 300,000-entry list load", 1,
+	      "the active generation intact, the half-built map gone, the "
+	      "next start finishes the load",
+	      "generation 1 decided through it; %d list map left; the restart "
+	      "activated generation 2 (%u entries)", maps,
+	      (unsigned int)active.entries);
 }
 
 TEST_F(fault, journal_disk_full)
@@ -275,6 +281,10 @@ TEST_F(fault, journal_disk_full)
 	ASSERT_EQ(PASSGATE_VERDICT_ACCEPT, scan(self, "HC:F:1:8"));
 	EXPECT_EQ(0, kill(self->pid, 0));
 	TH_LOG("journal full after %d scans", i);
+	tally("the journal's disk full", i + 1,
+	      "the daemon says so loudly and stays up; every scan decided",
+	      "JOURNAL FAILED logged after %d scans; all %d decided; daemon "
+	      "up", i, i + 1);
 }
 
 TEST_HARNESS_MAIN

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -493,4 +494,17 @@ long long lane_stat(unsigned int lane, const char *name)
 			found = value;
 	fclose(f);
 	return found;
+}
+
+void tally(const char *what, unsigned long long count, const char *expected,
+	   const char *happened_fmt, ...)
+{
+	char happened[256];
+	va_list ap;
+
+	va_start(ap, happened_fmt);
+	vsnprintf(happened, sizeof(happened), happened_fmt, ap);
+	va_end(ap);
+	printf("# TALLY|%s|%llu|%s|%s\n", what, count, expected, happened);
+	fflush(stdout);
 }

@@ -108,5 +108,13 @@ int build_bin_dir(char *buf, size_t len);
  * returns its pid once it printed "ready", or -1.
  */
 int passgated_start(const char *config, const char *log);
+/*
+ * One row of docs/RELIABILITY.md: what was tried, how many times, what was
+ * expected and what happened.  Printed as "# TALLY|...", collected from the
+ * test logs by scripts/tally.sh.
+ */
+void tally(const char *what, unsigned long long count, const char *expected,
+	   const char *happened_fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* A counter of /sys/kernel/debug/passgate/gate0-laneL, or -1. */
 long long lane_stat(unsigned int lane, const char *name);

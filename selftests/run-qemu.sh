@@ -5,7 +5,14 @@
 # command's status.  The guest side is selftests/guest-init.sh.
 #
 # usage: selftests/run-qemu.sh --kernel-dir DIR --acpi FILE.aml --out OUTDIR
-#            --timeout SECS [--mem MB] -- COMMAND [ARG...]
+#            --timeout SECS [--mem MB] [--disk IMG] [--cut-on REGEX]
+#            -- COMMAND [ARG...]
+#
+#   IMG      a raw disk image, the guest's /dev/vda (virtio-blk; ext4 and
+#            its modules are loaded)
+#   REGEX    the power cut: QEMU is killed (SIGKILL) as soon as a console
+#            line matches; whatever the guest had not written to its disk
+#            is lost.  Exit 0 if that happened with a clean kernel log.
 #
 #   DIR      a `dpkg -x` of linux-image-<abi>-amd64 (boot/vmlinuz-*,
 #            lib/modules/<version>/)
@@ -21,9 +28,9 @@ set -euo pipefail
 
 prog=${0##*/}
 die() { echo "$prog: $*" >&2; exit 1; }
-usage() { sed -n '7,8s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '7,9s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
-kdir='' acpi='' out='' tmo='' mem=1024
+kdir='' acpi='' out='' tmo='' mem=1024 disk='' cut=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel-dir) kdir=$2; shift 2 ;;
@@ -31,6 +38,8 @@ while [[ $# -gt 0 ]]; do
 	--out) out=$2; shift 2 ;;
 	--timeout) tmo=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--disk) disk=$2; shift 2 ;;
+	--cut-on) cut=$2; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -38,6 +47,7 @@ done
 [[ -n $kdir && -n $acpi && -n $out && -n $tmo && $# -gt 0 ]] || usage
 [[ $tmo =~ ^[0-9]+$ && $mem =~ ^[0-9]+$ ]] || usage
 [[ -f $acpi ]] || die "no ACPI table $acpi"
+[[ -z $disk || -f $disk ]] || die "no disk image $disk"
 repo=$(pwd -P)
 
 # modinfo lives in /sbin, which a normal user's PATH may lack.
@@ -98,6 +108,9 @@ for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev \
 	virtio_pci 9pnet netfs fscache 9p 9pnet_virtio; do
 	add_module "$m"
 done
+if [[ -n $disk ]]; then
+	for m in virtio_blk crc32c_generic ext4; do add_module "$m"; done
+fi
 
 # Quote words for a POSIX shell ('...' with ' as '\'').
 shquote() {
@@ -155,6 +168,22 @@ qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp 2 -nographic -no-reboot
 	-serial chardev:c2
 	-chardev "udp,id=c3,host=127.0.0.1,port=$p1,localaddr=127.0.0.1,localport=$p2"
 	-serial chardev:c3)
+[[ -z $disk ]] || qemu+=(-drive "file=$disk,format=raw,if=virtio,cache=writeback")
+[[ -z $cut ]] || qemu+=(-pidfile "$out/qemu.pid")
+rm -f "$out/qemu.pid" "$out/cut"
+
+# Pass the console through; with --cut-on, kill QEMU at the first match.
+watch_cut() {
+	local line pid
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		if [[ -n $cut && ! -e $out/cut && $line =~ $cut ]]; then
+			pid=$(cat "$out/qemu.pid")
+			kill -KILL "$pid" && : >"$out/cut"
+			echo "$prog: power cut: QEMU $pid killed at \"$line\""
+		fi
+	done
+}
 
 # stdin is /dev/null so QEMU never puts a terminal into raw mode;
 # --foreground keeps QEMU in our process group so Ctrl-C still stops it.
@@ -165,17 +194,26 @@ if [[ ${PASSGATE_INTERACTIVE:-0} = 1 ]]; then
 	qemu=("${qemu[@]/#stdio,id=con/stdio,id=con,signal=off}")
 	timeout --foreground -k 10 "$tmo" "${qemu[@]}" 2>&1 | tee "$log"
 else
-	timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
+	timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 |
+		tee "$log" | watch_cut
 fi
 qemu_rc=${PIPESTATUS[0]}
 set -e
 echo "$prog: QEMU ran $((SECONDS - start)) s (exit $qemu_rc)" >&2
 
 # --- verdict --------------------------------------------------------------
+bad='WARNING:|BUG:|Oops|Call Trace|general protection fault|Kernel panic'
+if [[ -n $cut ]]; then
+	[[ -e $out/cut ]] || die "the guest was never cut off: no console line matched $cut (see $log)"
+	if grep -a -q -E "$bad" "$log"; then
+		grep -a -n -E "$bad" "$log" | head -n 20 >&2 || true
+		die "kernel warning/bug/oops/panic in the guest before the cut (see $log)"
+	fi
+	exit 0
+fi
 [[ $qemu_rc -ne 124 && $qemu_rc -ne 137 ]] || die "guest timed out after $tmo s (see $log)"
 
 dmesg=$out/scratch/dmesg.txt
-bad='WARNING:|BUG:|Oops|Call Trace|general protection fault|Kernel panic'
 if grep -a -q -s -E "$bad" "$log" "$dmesg"; then
 	grep -a -n -s -E "$bad" "$log" "$dmesg" | head -n 20 >&2 || true
 	die "kernel warning/bug/oops/panic in the guest (see $log and $dmesg)"

@@ -82,6 +82,7 @@ for t in $targets; do
 	artifact=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)
 	if [ $rc = 0 ] && [ -z "$artifact" ]; then
 		ok "$t: ${runs:-0} runs, ${cov:-0} edges"
+		echo "# TALLY|libFuzzer ($t), ASan + UBSan, $seconds s|${runs:-0}|no crash, no sanitizer finding|none; ${cov:-0} edges covered"
 	else
 		not_ok "$t: crash: ${artifact:-exit $rc, no artifact} (see $log)"
 	fi

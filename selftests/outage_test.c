@@ -97,8 +97,14 @@ TEST_F(outage, scanner_link_cut_mid_frame_and_restored)
 	events = gate_open(0, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, events);
 	ASSERT_LE(0, lseek(events, 0, SEEK_END));
-	/* Heard, then cut off after the first bytes of a scan. */
-	ASSERT_EQ(0, board_send_heartbeat(self->tty, 1));
+	/*
+	 * Heard (the gate's ACK says this scan went through the board's
+	 * receiver, so the counters below start after it), then cut off
+	 * after the first bytes of the next scan.
+	 */
+	ASSERT_EQ(0, board_send_scan(self->tty, 1, PASSGATE_CRED_HEALTH_CODE,
+				     "HC:BEFORE:CUT", -1));
+	ASSERT_EQ(0, board_expect(self->tty, PASSGATE_FRAME_ACK, 1, NULL));
 	rx_stats(before);
 	n = board_scan_frame(frame, sizeof(frame), 2, PASSGATE_CRED_HEALTH_CODE,
 			     "HC:CUT:OFF", -1);

@@ -8,9 +8,8 @@
  * scanner's own (not the console's), and a scanner pulled and plugged in
  * again is taken again.
  *
- * The guest runs Debian's kernel, where evdev and uinput are modules; the
- * chroot's /lib/modules is the host's, so they are loaded from the guest
- * kernel's tree that setup.sh unpacked under build/kernel/.
+ * The guest runs Debian's kernel, where evdev and uinput are modules,
+ * loaded by load_module() below.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,28 +79,37 @@ static int pump(struct daemon *d, int timeout_ms)
 	return n;
 }
 
-/* A module of the running kernel, by its path below lib/modules/VER/. */
+/*
+ * A module of the running kernel, by its path below lib/modules/VER/:
+ * from /lib/modules (a gate PC; the arm64 guest's rootfs), else from the
+ * guest kernel's tree that setup.sh unpacked (the x86 guest, whose chroot
+ * has the host's /lib/modules).
+ */
 static int load_module(const char *name, const char *path)
 {
+	static const char *const roots[] = { "", "build/kernel/*" };
 	char sysfs[PATH_MAX], pattern[PATH_MAX];
 	struct utsname u;
+	unsigned int i;
 	glob_t g;
 	int fd, ret = -ENOENT;
 
 	snprintf(sysfs, sizeof(sysfs), "/sys/module/%s", name);
 	if (!access(sysfs, F_OK) || uname(&u))
 		return 0;
-	snprintf(pattern, sizeof(pattern), "build/kernel/*/lib/modules/%s/%s",
-		 u.release, path);
-	if (glob(pattern, 0, NULL, &g))
-		return -ENOENT;
-	fd = open(g.gl_pathv[0], O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ret = syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST ?
-		      -errno : 0;
-		close(fd);
+	for (i = 0; i < ARRAY_SIZE(roots) && ret == -ENOENT; i++) {
+		snprintf(pattern, sizeof(pattern), "%s/lib/modules/%s/%s",
+			 roots[i], u.release, path);
+		if (glob(pattern, 0, NULL, &g))
+			continue;
+		fd = open(g.gl_pathv[0], O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ret = syscall(SYS_finit_module, fd, "", 0) &&
+			      errno != EEXIST ? -errno : 0;
+			close(fd);
+		}
+		globfree(&g);
 	}
-	globfree(&g);
 	return ret;
 }
 

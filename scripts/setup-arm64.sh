@@ -1,0 +1,131 @@
+#!/bin/bash
+# make arm64's setup: what cross-building passgate for the ARM gate PCs and
+# testing it in qemu-system-aarch64 needs, under BUILD_DIR (build/arm64):
+#   kernel/<abi>/  Debian's arm64 image and headers (apt-get download +
+#                  dpkg -x), the headers fixed up to build with the host's
+#                  kbuild (same ABI as the x86 guest)
+#   sysroot/       the arm64 libraries and headers the programs link with
+#   rootfs/        the guest's root (busybox-static, the runtime libraries),
+#                  shared read-only over 9p by selftests/run-qemu-arm64.sh
+# Root is needed only for apt (the arm64 foreign architecture, the cross
+# compiler, QEMU).  Idempotent: a second run touches no network.
+#
+# usage: scripts/setup-arm64.sh [BUILD_DIR]
+set -euo pipefail
+
+build=${1:-build/arm64}
+here=$(cd "$(dirname "$0")" && pwd -P)
+repo=$(cd "$here/.." && pwd -P)
+mkdir -p "$build"
+build=$(cd "$build" && pwd -P)
+stamp=$build/.setup-done
+triple=aarch64-linux-gnu
+
+host_packages="gcc-$triple qemu-system-arm device-tree-compiler busybox-static"
+runtime=(libc6 libgcc-s1 libbpf1 libelf1 zlib1g libzstd1 libsodium23
+	libsqlite3-0 libnl-3-200 libnl-genl-3-200 libevdev2)
+dev=(libbpf-dev libelf-dev zlib1g-dev libsodium-dev libsqlite3-dev
+	libnl-3-dev libnl-genl-3-dev libevdev-dev)
+
+installed() {
+	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'
+}
+need=()
+for p in $host_packages; do installed "$p" || need+=("$p"); done
+arch=$(dpkg --print-foreign-architectures | grep -x arm64 || true)
+if [[ ${#need[@]} -gt 0 || -z $arch ]]; then
+	[[ $(id -u) = 0 ]] || {
+		echo "setup-arm64: run as root to add arm64 and install:" "${need[@]}" >&2
+		exit 1
+	}
+	export DEBIAN_FRONTEND=noninteractive
+	[[ -n $arch ]] || dpkg --add-architecture arm64
+	apt-get update -q
+	[[ ${#need[@]} -eq 0 ]] || apt-get install -q -y --no-install-recommends "${need[@]}"
+fi
+
+# apt-get download, once per package (the .debs are kept in debs/).
+fetch() {
+	local p want=()
+	mkdir -p "$build/debs"
+	for p; do
+		compgen -G "$build/debs/${p%%:*}_*.deb" >/dev/null || want+=("$p")
+	done
+	[[ ${#want[@]} -eq 0 ]] || (cd "$build/debs" && { apt-get download -q "${want[@]}" ||
+		{ apt-get update -q && apt-get download -q "${want[@]}"; }; })
+}
+deb() { echo "$build"/debs/"$1"_*.deb; }
+
+# Bookworm's packages still ship /lib: merge it into /usr like the real
+# system, and make absolute links (libz.so -> /lib/...) relative.
+usrmerge() {
+	local r=$1 d l t
+	for d in lib bin sbin; do
+		[[ -d $r/$d && ! -L $r/$d ]] || continue
+		mkdir -p "$r/usr/$d"; cp -a "$r/$d/." "$r/usr/$d/"; rm -rf "${r:?}/$d"
+		ln -s "usr/$d" "$r/$d"
+	done
+	while IFS= read -r l; do
+		t=$(readlink "$l")
+		ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$r$t")" "$l"
+	done < <(find "$r" -type l -lname '/*')
+}
+
+# --- kernel -------------------------------------------------------------
+abi=$("$here/kernel-abi.sh")
+kver=$abi-arm64
+kdir=$build/kernel/$abi
+headers=$kdir/usr/src/linux-headers-$kver
+common=$kdir/usr/src/linux-headers-$abi-common
+if [[ ! -f $kdir/boot/vmlinuz-$kver || ! -f $headers/.config || ! -d $common ]]; then
+	echo "setup-arm64: fetching the arm64 kernel $kver into $kdir"
+	fetch "linux-image-$kver-unsigned:arm64" "linux-headers-$kver:arm64" \
+		"linux-headers-$abi-common"
+	rm -rf "$kdir"; mkdir -p "$kdir"
+	for p in "linux-image-$kver-unsigned" "linux-headers-$kver" "linux-headers-$abi-common"; do
+		dpkg -x "$(deb "$p")" "$kdir"
+	done
+fi
+# The headers' scripts/ and tools/ are relative links into
+# ../../lib/linux-kbuild-6.1/: there, the host's kbuild (host binaries, which
+# a cross build needs), of the same version as the headers.
+mkdir -p "$kdir/usr/lib"
+ln -sfn /usr/lib/linux-kbuild-6.1 "$kdir/usr/lib/linux-kbuild-6.1"
+hv=$(dpkg-query -W -f='${Version}' "linux-headers-$abi-common" 2>/dev/null || true)
+kv=$(dpkg-query -W -f='${Version}' linux-kbuild-6.1)
+[[ -z $hv || $hv = "$kv" ]] || {
+	echo "setup-arm64: linux-kbuild-6.1 $kv, headers $hv" >&2; exit 1; }
+sed -i "s|^include .*|include $common/Makefile|" "$headers/Makefile"
+[[ -f $kdir/lib/modules/$kver/modules.dep ]] || /sbin/depmod -b "$kdir" "$kver"
+
+# --- sysroot and rootfs ---------------------------------------------------
+list() { local p; for p; do printf '%s:arm64 ' "$p"; done; }
+# shellcheck disable=SC2046 # package names: no spaces, no globs
+fetch $(list "${runtime[@]}" "${dev[@]}" busybox-static)
+if [[ $(cat "$build/sysroot/.pkgs" 2>/dev/null) != "$(list "${runtime[@]}" "${dev[@]}")" ]]; then
+	rm -rf "$build/sysroot"; mkdir -p "$build/sysroot"
+	for p in "${runtime[@]}" "${dev[@]}"; do dpkg -x "$(deb "$p")" "$build/sysroot"; done
+	usrmerge "$build/sysroot"
+	list "${runtime[@]}" "${dev[@]}" >"$build/sysroot/.pkgs"
+fi
+r=$build/rootfs
+if [[ $(cat "$r/.pkgs" 2>/dev/null) != "$(list "${runtime[@]}" busybox-static)" ]]; then
+	rm -rf "$r"; mkdir -p "$r"
+	for p in "${runtime[@]}" busybox-static; do dpkg -x "$(deb "$p")" "$r"; done
+	# busybox's applets as links: the arm64 busybox cannot run here, and
+	# the host's busybox-static is the same version and configuration.
+	while IFS= read -r a; do
+		[[ -e $r/$a || -L $r/$a ]] || { mkdir -p "$r/${a%/*}"; ln -s /bin/busybox "$r/$a"; }
+	done < <(busybox --list-full)
+	usrmerge "$r"
+	mkdir -p "$r"/{proc,sys,dev,tmp,run,etc,root}
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
+	echo 'root:x:0:' >"$r/etc/group"
+	list "${runtime[@]}" busybox-static >"$r/.pkgs"
+fi
+# Mount points on the read-only share: the repository, at its own path.
+mkdir -p "$r$repo"
+# The kernel's modules (evdev, uinput for wedge_test), via the repository.
+ln -sfn "$kdir/lib/modules" "$r/usr/lib/modules"
+
+echo "$abi" >"$stamp"

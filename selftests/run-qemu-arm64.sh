@@ -1,0 +1,173 @@
+#!/bin/bash
+# Boot Debian's arm64 kernel in qemu-system-aarch64 (-M virt, TCG) with the
+# test gate in the device tree, run one command in the guest (chrooted into
+# an arm64 rootfs shared over 9p, in the repository, which is shared at the
+# same path) and exit with its status.  The arm64 twin of
+# selftests/run-qemu.sh; the guest side is selftests/guest-init-arm64.sh.
+#
+# usage: selftests/run-qemu-arm64.sh --kernel-dir DIR --dtbo FILE.dtbo
+#            --rootfs DIR --out OUTDIR --timeout SECS [--mem MB] [--smp N]
+#            -- COMMAND [ARG...]
+#
+#   DIR      a `dpkg -x` of linux-image-<abi>-arm64-unsigned (boot/vmlinuz-*,
+#            lib/modules/<version>/), as scripts/setup-arm64.sh leaves it
+#   FILE.dtbo  an overlay, merged onto QEMU virt's own tree (dumped with the
+#            same --mem and --smp) into OUTDIR/gate.dtb
+#   DIR (--rootfs)  the guest's root, with the repository's path in it
+#
+# Consoles: hvc0 (virtio) is the console, streamed to stdout and
+# OUTDIR/console.log; the PL011 belongs to the scanner board (serdev) and is
+# joined by two UDP chardevs to the far end, which the guest sees as
+# /dev/ttyS2 (a PCI 16550, ttyS0), as on x86.
+set -euo pipefail
+prog=${0##*/}
+die() { echo "$prog: $*" >&2; exit 1; }
+usage() { sed -n '8,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+
+kdir='' dtbo='' rootfs='' out='' tmo='' mem=1024 smp=2
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--kernel-dir) kdir=$2; shift 2 ;;
+	--dtbo) dtbo=$2; shift 2 ;;
+	--rootfs) rootfs=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--timeout) tmo=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--) shift; break ;;
+	*) usage ;;
+	esac
+done
+[[ -n $kdir && -n $dtbo && -n $rootfs && -n $out && -n $tmo && $# -gt 0 ]] || usage
+here=$(cd "$(dirname "$0")" && pwd -P)
+repo=$(pwd -P)
+rootfs=$(cd "$rootfs" && pwd -P)
+[[ -d $rootfs$repo ]] || die "no mount point $rootfs$repo for the repository"
+[[ -f $dtbo ]] || die "no overlay $dtbo"
+PATH=$PATH:/usr/sbin:/sbin
+
+shopt -s nullglob
+kernels=("$kdir"/boot/vmlinuz-*)
+[[ ${#kernels[@]} -eq 1 ]] || die "want exactly one $kdir/boot/vmlinuz-*"
+kernel=${kernels[0]}
+kver=${kernel##*/vmlinuz-}
+moddir=$kdir/lib/modules/$kver
+[[ -d $moddir ]] || die "no $moddir"
+bb=$rootfs/bin/busybox
+[[ -f $bb ]] || die "no arm64 busybox in $rootfs"
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd -P)
+log=$out/console.log
+root=$out/initramfs
+rm -rf "$root" "$out/scratch" "$log" "$out/virt.dtb" "$out/gate.dtb"
+mkdir -p "$out/scratch" "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,modules}
+cp "$bb" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+install -m 755 "$here/guest-init-arm64.sh" "$root/init"
+
+declare -A kofile=() seen=()
+while IFS= read -r f; do
+	n=${f##*/}; n=${n%%.ko*}; kofile[${n//-/_}]=$f
+done < <(find "$moddir" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst')
+n_mod=0
+add_module() {
+	local name=${1//-/_} f deps dep dst
+	[[ -z ${seen[$name]:-} ]] || return 0
+	seen[$name]=1
+	f=${kofile[$name]:-}
+	if [[ -z $f ]]; then
+		grep -qE "/${name//_/[-_]}\.ko\$" "$moddir/modules.builtin" 2>/dev/null ||
+			die "module $name is neither in $moddir nor built in"
+		return 0
+	fi
+	deps=$(modinfo -F depends "$f") || die "modinfo $f failed"
+	for dep in ${deps//,/ }; do add_module "$dep"; done
+	printf -v dst '%s/modules/%02d-%s.ko' "$root" $((++n_mod)) "$name"
+	case $f in
+	*.xz) xz -dc "$f" >"$dst" ;;
+	*.zst) zstd -qdc "$f" >"$dst" ;;
+	*) cp "$f" "$dst" ;;
+	esac
+}
+# virtio and virtio_ring are built in on arm64; the transport is MMIO.
+for m in virtio_mmio virtio_console 9pnet netfs fscache 9p 9pnet_virtio; do
+	add_module "$m"
+done
+
+shquote() {
+	local a s=
+	for a; do s+=" '${a//\'/\'\\\'\'}'"; done
+	printf '%s' "${s# }"
+}
+cat >"$root/passgate.env" <<EOT
+PASSGATE_CMD=$(shquote "$(shquote "$@")")
+PASSGATE_REPO=$(shquote "$repo")
+PASSGATE_SCRATCH=/tmp/passgate-scratch
+EOT
+
+# --- device tree ----------------------------------------------------------
+# QEMU's own tree for this memory size and CPU count, the overlay on top,
+# and no stdout-path: the PL011 is the scanner board's, not a console.
+vm=(-M virt -cpu cortex-a57 -smp "$smp" -m "$mem")
+qemu-system-aarch64 "${vm[@]}" -nographic -machine dumpdtb="$out/virt.dtb" 2>/dev/null ||
+	die "qemu-system-aarch64 could not dump its device tree"
+fdtoverlay -i "$out/virt.dtb" -o "$out/gate.dtb" "$dtbo" || die "fdtoverlay $dtbo failed"
+fdtput -d "$out/gate.dtb" /chosen stdout-path
+
+# --- QEMU -----------------------------------------------------------------
+# The far end of the scanner board's cable, which the tests open as
+# /dev/ttyS2: a 16550 on PCI (ttyS0 in the guest), or with
+# PASSGATE_FAR=virtio a second virtio console port (hvc1; the module
+# reload of outage_test then loses the gate's answers now and then).
+# shellcheck disable=SC2054
+case ${PASSGATE_FAR:-pci} in
+pci) far_dev=(-device pci-serial,chardev=far) far_tty=ttyS0 ;;
+virtio) far_dev=(-device virtconsole,chardev=far) far_tty=hvc1 ;;
+*) die "PASSGATE_FAR is pci or virtio" ;;
+esac
+echo "PASSGATE_FAR_TTY=$far_tty" >>"$root/passgate.env"
+(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out/initrd.cpio.gz"
+
+read -r p1 p2 < <(python3 -c '
+import socket
+s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
+
+# shellcheck disable=SC2054
+qemu=(qemu-system-aarch64 "${vm[@]}" -nographic -no-reboot -nic none -monitor none
+	-kernel "$kernel" -initrd "$out/initrd.cpio.gz" -dtb "$out/gate.dtb"
+	-append "console=hvc0 panic=-1 loglevel=4"
+	# the PL011: the scanner board's UART, far end at hvc1
+	-chardev "udp,id=board,host=127.0.0.1,port=$p2,localaddr=127.0.0.1,localport=$p1"
+	-serial chardev:board
+	-device virtio-serial-device
+	-chardev stdio,id=con -device virtconsole,chardev=con
+	-chardev "udp,id=far,host=127.0.0.1,port=$p1,localaddr=127.0.0.1,localport=$p2"
+	"${far_dev[@]}"
+	-fsdev "local,id=rootfs,path=$rootfs,security_model=none,readonly=on"
+	-device virtio-9p-device,fsdev=rootfs,mount_tag=rootfs
+	-fsdev "local,id=repo,path=$repo,security_model=none,readonly=on"
+	-device virtio-9p-device,fsdev=repo,mount_tag=repo
+	-fsdev "local,id=scratch,path=$out/scratch,security_model=none"
+	-device virtio-9p-device,fsdev=scratch,mount_tag=scratch)
+
+start=$EPOCHREALTIME
+set +e
+timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
+qemu_rc=${PIPESTATUS[0]}
+set -e
+awk -v p="$prog" -v a="$start" -v b="$EPOCHREALTIME" -v rc="$qemu_rc" \
+	'BEGIN { printf "%s: QEMU ran %.1f s (exit %s)\n", p, b - a, rc }' >&2
+[[ $qemu_rc -ne 124 && $qemu_rc -ne 137 ]] || die "guest timed out after $tmo s (see $log)"
+
+dmesg=$out/scratch/dmesg.txt
+bad='WARNING:|BUG:|Oops|Call Trace|Internal error|Kernel panic'
+if grep -a -q -s -E "$bad" "$log" "$dmesg"; then
+	grep -a -n -s -E "$bad" "$log" "$dmesg" | head -n 20 >&2 || true
+	die "kernel warning/bug/oops/panic in the guest (see $log and $dmesg)"
+fi
+marker=$(grep -a -o 'PASSGATE-GUEST-EXIT=[0-9]*' "$log" | tail -n 1 || true)
+[[ -n $marker ]] || die "guest gave no exit status (QEMU exit $qemu_rc; see $log)"
+exit "${marker#*=}"

@@ -38,7 +38,7 @@ TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 
 GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
 	policy_test netlink_test daemon_test wedge_test fault_test soak_test \
-	outage_test hostile_test
+	outage_test vectors_test hostile_test
 HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test wedge_test
 
 USERSPACE_BIN := $(addprefix $(BUILD)/bin/,passgatectl passgate-issuer passgated)
@@ -153,8 +153,9 @@ $(BUILD)/selftests/%.skel.h: $(BUILD)/selftests/%.bpf.o
 # Kept: the tests depend on them, and make would delete them as intermediate.
 .SECONDARY: $(TEST_BPF) $(TEST_BPF:.skel.h=.bpf.o)
 
-GUEST_TEST_LIB := selftests/gate_fixture.c selftests/board.c driver/scanframe.c
-GUEST_TEST_HDR := selftests/gate_fixture.h selftests/board.h \
+GUEST_TEST_LIB := selftests/gate_fixture.c selftests/board.c \
+	selftests/policy_env.c driver/scanframe.c
+GUEST_TEST_HDR := selftests/gate_fixture.h selftests/board.h selftests/policy_env.h \
 	driver/scanframe.h selftests/bpf/decide_test.h
 DEMO_BIN := $(BUILD)/selftests/station_exit
 tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(DEMO_BIN)
@@ -194,12 +195,15 @@ $(AML): selftests/testgate.asl | $(STAMP)
 	@mkdir -p $(@D)
 	iasl -p $(basename $@) $< >/dev/null
 
-check: all fuzz-build
+check: all fuzz-build arm64
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) \
+	A64=$(A64) A64_KERNEL=$(A64_KERNEL) \
 	DT_INCLUDE=/usr/src/linux-headers-$(ABI)-common/include \
 	KERNEL_RELEASE=$(ABI)-amd64 scripts/check.sh \
 		$(HOST_BIN) selftests/host/minisign_interop.sh selftests/fuzz/run.sh \
-		-- $(GUEST_BIN)
+		-- $(GUEST_BIN) \
+		-- $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \
+		$(addprefix $(abspath $(A64))/host/,$(HOST_TESTS))
 
 # make soak: the long reliability runs (scripts/soak.sh); make reliability
 # turns the tallies of the last check, soak and fuzz into

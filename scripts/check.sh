@@ -1,10 +1,15 @@
 #!/bin/sh
 # make check: host tests, checkpatch, then every kselftest in one QEMU boot
-# of the Debian kernel against the test gate.  Ends with one line
-# "N passed, N failed, N skipped" and exits non-zero on any failure.
+# of the Debian kernel against the test gate, on x86_64 (ACPI) and on arm64
+# (device tree).  Ends with one line "N passed, N failed, N skipped" that
+# counts both guests, and exits non-zero on any failure.
 #
-# usage: BUILD=build GUEST_KERNEL=build/kernel/<abi> \
-#        scripts/check.sh HOST_TEST... -- GUEST_TEST...
+# usage: BUILD=build GUEST_KERNEL=build/kernel/<abi> A64=build/arm64 \
+#        A64_KERNEL=build/arm64/kernel/<abi> \
+#        scripts/check.sh HOST_TEST... -- X86_TEST... -- ARM64_TEST...
+#
+# The arm64 tests are absolute paths: they run from the arm64 module's
+# folder (scripts/guest-gate.sh loads ./passgate.ko).
 set -u
 
 build=${BUILD:?} kernel=${GUEST_KERNEL:?}
@@ -46,12 +51,31 @@ if ! perl "$build/ksrc/scripts/checkpatch.pl" --no-tree --quiet --show-types \
 	extra_failed=$((extra_failed + 1))
 fi
 
-echo "== guest tests"
+x86_tests=
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+	x86_tests="$x86_tests $1"
+	shift
+done
+[ $# -gt 0 ] && shift
+
+echo "== guest tests, x86_64 (ACPI)"
+# shellcheck disable=SC2086 # the list of tests
 selftests/run-qemu.sh --kernel-dir "$kernel" \
 	--acpi "$build/selftests/testgate.aml" --out "$build/guest" \
-	--timeout 1500 -- scripts/guest-gate.sh selftests/run-tests.sh "$@"
+	--timeout 1500 -- scripts/guest-gate.sh selftests/run-tests.sh $x86_tests
 guest_rc=$?
 [ $guest_rc = 0 ] || echo "guest run failed: see $build/guest/console.log"
+
+a64=${A64:?}
+echo "== guest tests, arm64 (device tree)"
+selftests/run-qemu-arm64.sh --kernel-dir "${A64_KERNEL:?}" \
+	--dtbo "$a64/dt/passgate-testgate-virt.dtbo" --rootfs "$a64/rootfs" \
+	--out "$a64/guest" --timeout 1500 -- \
+	sh -c 'cd "$0" && exec "$@"' "$(pwd -P)/$a64/module" \
+	"$(pwd -P)/scripts/guest-gate.sh" "$(pwd -P)/selftests/run-tests.sh" "$@"
+a64_rc=$?
+[ $a64_rc = 0 ] || echo "arm64 guest run failed: see $a64/guest/console.log"
+counted selftests/powercut.sh --arm64 "$a64" "$A64_KERNEL"
 
 # Each kselftest binary ends with "# Totals: pass:P fail:F xfail:X
 # xpass:Y skip:S error:E"; a guest that died before its marker counts as a
@@ -60,7 +84,8 @@ scripts/reliability.sh "$build" "$logs/RELIABILITY.md" &&
 	echo "reliability tally: $logs/RELIABILITY.md ($(grep -c '^| [^-w]' \
 		"$logs/RELIABILITY.md") rows; make reliability puts it in docs/)"
 
-awk -v extra="$extra_failed" -v guest_rc="$guest_rc" -v guest="$build/guest/console.log" '
+awk -v extra="$extra_failed" -v guest_rc="$guest_rc" -v a64_rc="$a64_rc" \
+	-v guest="$build/guest/console.log" -v a64="$a64/guest/console.log" '
 	/# Totals: / {
 		for (i = 1; i <= NF; i++) {
 			split($i, kv, ":")
@@ -68,6 +93,7 @@ awk -v extra="$extra_failed" -v guest_rc="$guest_rc" -v guest="$build/guest/cons
 			if (kv[1] == "fail" || kv[1] == "xpass" || kv[1] == "error") {
 				fail += kv[2]
 				if (FILENAME == guest) guest_fail += kv[2]
+				if (FILENAME == a64) a64_fail += kv[2]
 			}
 			if (kv[1] == "skip") skip += kv[2]
 		}
@@ -75,6 +101,7 @@ awk -v extra="$extra_failed" -v guest_rc="$guest_rc" -v guest="$build/guest/cons
 	END {
 		fail += extra
 		if (guest_rc != 0 && guest_fail == 0) fail += 1
+		if (a64_rc != 0 && a64_fail == 0) fail += 1
 		printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 		exit fail > 0
-	}' "$logs/host.log" "$build/guest/console.log"
+	}' "$logs/host.log" "$build/guest/console.log" "$a64/guest/console.log"

@@ -11,6 +11,7 @@ out=${2:-/dev/stdout}
 
 # "label|log..." per run; a run whose logs are all missing is left out.
 runs="make check|$build/logs/host.log $build/guest/console.log
+make check, the arm64 guest|$build/arm64/guest/console.log
 make soak|$build/soak/soak.log
 make fuzz|$build/logs/fuzz.log"
 
@@ -42,6 +43,9 @@ whose assertions failed says so in the same log, and the run fails).
 `make check` runs the short versions (fuzzers 10 s each, a 15 s soak,
 3 module reloads); `make soak` the long ones (`SOAK_SECONDS`, default
 300, 20 reloads, 3 power cuts); `make fuzz` 5 minutes per fuzzer.
+
+`make check` runs its guest tests on x86_64 and on arm64 (and the power
+cut on both); the arm64 rows are the second table.
 
 What every run also checks: the guest's kernel log has no
 `WARNING`/`BUG`/`Oops`/`Call Trace` (selftests/run-qemu.sh fails the run).

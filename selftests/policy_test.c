@@ -25,6 +25,7 @@
 #include "kselftest_harness.h"
 #include "gate_fixture.h"
 #include "board.h"
+#include "policy_env.h"
 #include "lib/digest.h"
 #include "lib/install.h"
 #include "lib/listfile.h"
@@ -208,20 +209,8 @@ static int install(FIXTURE_DATA(policy) *self, const char *path,
 static int scan(FIXTURE_DATA(policy) *self, unsigned int kind,
 		const char *token, int temperature, unsigned int *reason)
 {
-	struct passgate_verdict_record rec;
-	__u8 frame[PASSGATE_FRAME_MAX];
-	struct passgate_event ev;
-	size_t n;
-
-	n = board_scan_frame(frame, sizeof(frame), 1, kind, token,
-			     temperature);
-	if (write(self->board, frame, n) != (ssize_t)n)
-		return -errno;
-	if (gate_wait_event(self->events, PASSGATE_EV_VERDICT, LANE, &ev))
-		return -ETIMEDOUT;
-	memcpy(&rec, ev.data, sizeof(rec));
-	*reason = rec.reason;
-	return ev.arg;
+	return bridge_scan(self->board, self->events, kind, token, temperature,
+			   reason);
 }
 
 #define EXPECT_VERDICT(_verdict, _reason, _kind, _token, _temp)		\

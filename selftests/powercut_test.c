@@ -64,6 +64,19 @@ static int setup_disk(void)
 	return fclose(f);
 }
 
+/* passgated, and lane 1's bridge and the gate's events from now on. */
+static pid_t start(int *bridge, int *events)
+{
+	pid_t pid = passgated_start(CONFIG, LOG);
+
+	*bridge = lane_open(0, 1, "scanboard", O_RDWR | O_NONBLOCK);
+	*events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	if (pid <= 0 || *bridge < 0 || *events < 0 ||
+	    lseek(*events, 0, SEEK_END) < 0)
+		return -1;
+	return pid;
+}
+
 /* One scan through lane 1's bridge; its VERDICT event goes to @ev. */
 static int scan(int bridge, int events, unsigned int i,
 		struct passgate_event *ev)
@@ -111,13 +124,8 @@ static void stream(struct __test_metadata *_metadata)
 	unsigned int i;
 	pid_t pid;
 
-	pid = passgated_start(CONFIG, LOG);
+	pid = start(&bridge, &events);
 	ASSERT_LT(0, pid);
-	bridge = lane_open(0, 1, "scanboard", O_RDWR | O_NONBLOCK);
-	events = gate_open(0, O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, bridge);
-	ASSERT_LE(0, events);
-	ASSERT_LE(0, lseek(events, 0, SEEK_END));
 	for (i = 0; i < SCANS_MAX; i++) {
 		ASSERT_EQ(0, scan(bridge, events, i, &ev));
 		if (i % 16)
@@ -154,13 +162,8 @@ static void verify(struct __test_metadata *_metadata, uint64_t acked)
 	EXPECT_LE(acked, last1);
 
 	/* The next boot's daemon: a new stream, journaled on. */
-	pid = passgated_start(CONFIG, LOG);
+	pid = start(&bridge, &events);
 	ASSERT_LT(0, pid);
-	bridge = lane_open(0, 1, "scanboard", O_RDWR | O_NONBLOCK);
-	events = gate_open(0, O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, bridge);
-	ASSERT_LE(0, events);
-	ASSERT_LE(0, lseek(events, 0, SEEK_END));
 	ASSERT_EQ(0, scan(bridge, events, 1, &ev));
 	/* Stopping commits whatever the ring holds: this VERDICT included. */
 	ASSERT_EQ(0, kill(pid, SIGTERM));

@@ -7,13 +7,15 @@
 #
 # usage: selftests/run-qemu-arm64.sh --kernel-dir DIR --dtbo FILE.dtbo
 #            --rootfs DIR --out OUTDIR --timeout SECS [--mem MB] [--smp N]
-#            -- COMMAND [ARG...]
+#            [--disk IMG] [--cut-on REGEX] -- COMMAND [ARG...]
 #
 #   DIR      a `dpkg -x` of linux-image-<abi>-arm64-unsigned (boot/vmlinuz-*,
 #            lib/modules/<version>/), as scripts/setup-arm64.sh leaves it
 #   FILE.dtbo  an overlay, merged onto QEMU virt's own tree (dumped with the
 #            same --mem and --smp) into OUTDIR/gate.dtb
 #   DIR (--rootfs)  the guest's root, with the repository's path in it
+#   IMG, REGEX  the guest's /dev/vda and the power cut, as run-qemu.sh has
+#            them
 #
 # Consoles: hvc0 (virtio) is the console, streamed to stdout and
 # OUTDIR/console.log; the PL011 belongs to the scanner board (serdev) and is
@@ -24,7 +26,7 @@ prog=${0##*/}
 die() { echo "$prog: $*" >&2; exit 1; }
 usage() { sed -n '8,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
-kdir='' dtbo='' rootfs='' out='' tmo='' mem=1024 smp=2
+kdir='' dtbo='' rootfs='' out='' tmo='' mem=1024 smp=2 disk='' cut=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel-dir) kdir=$2; shift 2 ;;
@@ -34,6 +36,8 @@ while [[ $# -gt 0 ]]; do
 	--timeout) tmo=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
+	--disk) disk=$2; shift 2 ;;
+	--cut-on) cut=$2; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -44,7 +48,10 @@ repo=$(pwd -P)
 rootfs=$(cd "$rootfs" && pwd -P)
 [[ -d $rootfs$repo ]] || die "no mount point $rootfs$repo for the repository"
 [[ -f $dtbo ]] || die "no overlay $dtbo"
+[[ -z $disk || -f $disk ]] || die "no disk image $disk"
 PATH=$PATH:/usr/sbin:/sbin
+# shellcheck source=selftests/qemu-common.sh
+. "$here/qemu-common.sh"
 
 shopt -s nullglob
 kernels=("$kdir"/boot/vmlinuz-*)
@@ -66,40 +73,13 @@ cp "$bb" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 755 "$here/guest-init-arm64.sh" "$root/init"
 
-declare -A kofile=() seen=()
-while IFS= read -r f; do
-	n=${f##*/}; n=${n%%.ko*}; kofile[${n//-/_}]=$f
-done < <(find "$moddir" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst')
-n_mod=0
-add_module() {
-	local name=${1//-/_} f deps dep dst
-	[[ -z ${seen[$name]:-} ]] || return 0
-	seen[$name]=1
-	f=${kofile[$name]:-}
-	if [[ -z $f ]]; then
-		grep -qE "/${name//_/[-_]}\.ko\$" "$moddir/modules.builtin" 2>/dev/null ||
-			die "module $name is neither in $moddir nor built in"
-		return 0
-	fi
-	deps=$(modinfo -F depends "$f") || die "modinfo $f failed"
-	for dep in ${deps//,/ }; do add_module "$dep"; done
-	printf -v dst '%s/modules/%02d-%s.ko' "$root" $((++n_mod)) "$name"
-	case $f in
-	*.xz) xz -dc "$f" >"$dst" ;;
-	*.zst) zstd -qdc "$f" >"$dst" ;;
-	*) cp "$f" "$dst" ;;
-	esac
-}
+index_modules
 # virtio and virtio_ring are built in on arm64; the transport is MMIO.
 for m in virtio_mmio virtio_console 9pnet netfs fscache 9p 9pnet_virtio; do
 	add_module "$m"
 done
+[[ -z $disk ]] || disk_modules
 
-shquote() {
-	local a s=
-	for a; do s+=" '${a//\'/\'\\\'\'}'"; done
-	printf '%s' "${s# }"
-}
 cat >"$root/passgate.env" <<EOT
 PASSGATE_CMD=$(shquote "$(shquote "$@")")
 PASSGATE_REPO=$(shquote "$repo")
@@ -129,11 +109,7 @@ esac
 echo "PASSGATE_FAR_TTY=$far_tty" >>"$root/passgate.env"
 (cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out/initrd.cpio.gz"
 
-read -r p1 p2 < <(python3 -c '
-import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*(x.getsockname()[1] for x in s))')
+read -r p1 p2 < <(free_ports)
 
 # shellcheck disable=SC2054
 qemu=(qemu-system-aarch64 "${vm[@]}" -nographic -no-reboot -nic none -monitor none
@@ -152,22 +128,17 @@ qemu=(qemu-system-aarch64 "${vm[@]}" -nographic -no-reboot -nic none -monitor no
 	-device virtio-9p-device,fsdev=repo,mount_tag=repo
 	-fsdev "local,id=scratch,path=$out/scratch,security_model=none"
 	-device virtio-9p-device,fsdev=scratch,mount_tag=scratch)
+[[ -z $disk ]] || qemu+=(-drive "file=$disk,format=raw,if=none,id=disk,cache=writeback"
+	-device virtio-blk-device,drive=disk)
+[[ -z $cut ]] || qemu+=(-pidfile "$out/qemu.pid")
+rm -f "$out/qemu.pid" "$out/cut"
 
 start=$EPOCHREALTIME
 set +e
-timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
+timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 | tee "$log" |
+	watch_cut
 qemu_rc=${PIPESTATUS[0]}
 set -e
 awk -v p="$prog" -v a="$start" -v b="$EPOCHREALTIME" -v rc="$qemu_rc" \
 	'BEGIN { printf "%s: QEMU ran %.1f s (exit %s)\n", p, b - a, rc }' >&2
-[[ $qemu_rc -ne 124 && $qemu_rc -ne 137 ]] || die "guest timed out after $tmo s (see $log)"
-
-dmesg=$out/scratch/dmesg.txt
-bad='WARNING:|BUG:|Oops|Call Trace|Internal error|Kernel panic'
-if grep -a -q -s -E "$bad" "$log" "$dmesg"; then
-	grep -a -n -s -E "$bad" "$log" "$dmesg" | head -n 20 >&2 || true
-	die "kernel warning/bug/oops/panic in the guest (see $log and $dmesg)"
-fi
-marker=$(grep -a -o 'PASSGATE-GUEST-EXIT=[0-9]*' "$log" | tail -n 1 || true)
-[[ -n $marker ]] || die "guest gave no exit status (QEMU exit $qemu_rc; see $log)"
-exit "${marker#*=}"
+qemu_verdict "$qemu_rc"

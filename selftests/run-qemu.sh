@@ -49,6 +49,8 @@ done
 [[ -f $acpi ]] || die "no ACPI table $acpi"
 [[ -z $disk || -f $disk ]] || die "no disk image $disk"
 repo=$(pwd -P)
+# shellcheck source=selftests/qemu-common.sh
+. "$(dirname "$0")/qemu-common.sh"
 
 # modinfo lives in /sbin, which a normal user's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
@@ -77,47 +79,14 @@ cp "$bb" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"   # for the #! of /init; init installs the rest
 install -m 755 "$(dirname "$0")/guest-init.sh" "$root/init"
 
-# The 9p modules, dependencies first.  A `dpkg -x` tree has no modules.dep
-# (depmod makes it at install time), so read each module's "depends" field.
-declare -A kofile=() seen=()
-while IFS= read -r f; do
-	n=${f##*/}; n=${n%%.ko*}; kofile[${n//-/_}]=$f
-done < <(find "$moddir" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst')
-n_mod=0
-add_module() {
-	local name=${1//-/_} f deps dep dst
-	[[ -z ${seen[$name]:-} ]] || return 0
-	seen[$name]=1
-	f=${kofile[$name]:-}
-	if [[ -z $f ]]; then
-		grep -qE "/${name//_/[-_]}\.ko\$" "$moddir/modules.builtin" 2>/dev/null ||
-			die "module $name is neither in $moddir nor built in"
-		return 0
-	fi
-	deps=$(modinfo -F depends "$f") || die "modinfo $f failed"
-	for dep in ${deps//,/ }; do add_module "$dep"; done
-	# busybox insmod takes plain .ko files only
-	printf -v dst '%s/modules/%02d-%s.ko' "$root" $((++n_mod)) "$name"
-	case $f in
-	*.xz) xz -dc "$f" >"$dst" ;;
-	*.zst) zstd -qdc "$f" >"$dst" ;;
-	*) cp "$f" "$dst" ;;
-	esac
-}
+# The 9p modules, dependencies first.
+index_modules
 for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev \
 	virtio_pci 9pnet netfs fscache 9p 9pnet_virtio; do
 	add_module "$m"
 done
-if [[ -n $disk ]]; then
-	for m in virtio_blk crc32c_generic ext4; do add_module "$m"; done
-fi
+[[ -z $disk ]] || disk_modules
 
-# Quote words for a POSIX shell ('...' with ' as '\'').
-shquote() {
-	local a s=
-	for a; do s+=" '${a//\'/\'\\\'\'}'"; done
-	printf '%s' "${s# }"
-}
 # Sourced by guest-init.sh; the command is run with `eval` in the chroot, so
 # it is quoted twice.
 cat >"$root/passgate.env" <<EOF
@@ -142,13 +111,7 @@ newc_entry() { # name mode rdev-major rdev-minor
 } | gzip -1 >"$out/initrd.cpio.gz"
 
 # --- QEMU -----------------------------------------------------------------
-# Two free UDP ports on loopback for the COM2<->COM3 cable (small race
-# between closing them here and QEMU binding them; fine for a test box).
-read -r p1 p2 < <(python3 -c '
-import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*(x.getsockname()[1] for x in s))')
+read -r p1 p2 < <(free_ports)
 
 # shellcheck disable=SC2054 # commas belong to QEMU options
 qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp 2 -nographic -no-reboot
@@ -172,19 +135,6 @@ qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp 2 -nographic -no-reboot
 [[ -z $cut ]] || qemu+=(-pidfile "$out/qemu.pid")
 rm -f "$out/qemu.pid" "$out/cut"
 
-# Pass the console through; with --cut-on, kill QEMU at the first match.
-watch_cut() {
-	local line pid
-	while IFS= read -r line; do
-		printf '%s\n' "$line"
-		if [[ -n $cut && ! -e $out/cut && $line =~ $cut ]]; then
-			pid=$(cat "$out/qemu.pid")
-			kill -KILL "$pid" && : >"$out/cut"
-			echo "$prog: power cut: QEMU $pid killed at \"$line\""
-		fi
-	done
-}
-
 # stdin is /dev/null so QEMU never puts a terminal into raw mode;
 # --foreground keeps QEMU in our process group so Ctrl-C still stops it.
 start=$SECONDS
@@ -202,24 +152,4 @@ set -e
 echo "$prog: QEMU ran $((SECONDS - start)) s (exit $qemu_rc)" >&2
 
 # --- verdict --------------------------------------------------------------
-bad='WARNING:|BUG:|Oops|Call Trace|general protection fault|Kernel panic'
-if [[ -n $cut ]]; then
-	[[ -e $out/cut ]] || die "the guest was never cut off: no console line matched $cut (see $log)"
-	if grep -a -q -E "$bad" "$log"; then
-		grep -a -n -E "$bad" "$log" | head -n 20 >&2 || true
-		die "kernel warning/bug/oops/panic in the guest before the cut (see $log)"
-	fi
-	exit 0
-fi
-[[ $qemu_rc -ne 124 && $qemu_rc -ne 137 ]] || die "guest timed out after $tmo s (see $log)"
-
-dmesg=$out/scratch/dmesg.txt
-if grep -a -q -s -E "$bad" "$log" "$dmesg"; then
-	grep -a -n -s -E "$bad" "$log" "$dmesg" | head -n 20 >&2 || true
-	die "kernel warning/bug/oops/panic in the guest (see $log and $dmesg)"
-fi
-
-marker=$(grep -a -o 'PASSGATE-GUEST-EXIT=[0-9]*' "$log" | tail -n 1 || true)
-[[ -n $marker ]] || die "guest gave no exit status (crash? QEMU exit $qemu_rc; see $log)"
-[[ -f $dmesg ]] || die "guest wrote no kernel log dump $dmesg (see $log)"
-exit "${marker#*=}"
+qemu_verdict "$qemu_rc"

@@ -21,14 +21,9 @@
 
 #include "kselftest_harness.h"
 #include "gate_fixture.h"
-#include "board.h"
-#include "lib/digest.h"
-#include "lib/install.h"
-#include "lib/listfile.h"
-#include "lib/minisign.h"
+#include "policy_env.h"
 
-#define ID_KEY "passgate-selftest-deployment-key"
-#define LANE 1
+#define LANE POLICY_ENV_LANE
 #define CODES 48
 #define FEVER_CENTI_C 3730
 #define LAPSED_AT 1000000000	/* 2001: long gone */
@@ -56,13 +51,7 @@ struct soak_counts {
 };
 
 FIXTURE(soak) {
-	char dir[64];
-	struct passgate_config cfg;
-	struct passgate_seckey *sec;
-	struct passgate_policy *policy;
-	int events;
-	int board;
-	int turnstile;
+	struct policy_env env;
 	unsigned int seed;
 	struct model m;
 };
@@ -72,85 +61,19 @@ static void code_name(unsigned int i, char *buf, size_t len)
 	snprintf(buf, len, "HC:SOAK:%02u", i);
 }
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 FIXTURE_SETUP(soak)
 {
-	char path[PATH_MAX], pub[PATH_MAX], text[2048], err[256];
-	struct passgate_key k = { .size = sizeof(k) };
-	const char *env;
-	bool adopted;
+	const char *env = getenv("PASSGATE_SOAK_SEED");
 
-	ASSERT_EQ(0, gate_restore());
-	snprintf(self->dir, sizeof(self->dir), "/tmp/soak-test-XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->dir));
-	snprintf(path, sizeof(path), "%s/trust", self->dir);
-	ASSERT_EQ(0, mkdir(path, 0700));
-	snprintf(pub, sizeof(pub), "%s/trust/issuer.pub", self->dir);
-	snprintf(path, sizeof(path), "%s/issuer.key", self->dir);
-	ASSERT_EQ(0, passgate_seckey_generate(pub, path, err, sizeof(err)))
-		TH_LOG("%s", err);
-	self->sec = passgate_seckey_load(path, err, sizeof(err));
-	ASSERT_NE(NULL, self->sec);
-	snprintf(path, sizeof(path), "%s/id.key", self->dir);
-	ASSERT_EQ(0, write_text(path, ID_KEY));
-
-	snprintf(text, sizeof(text),
-		 "gate = 0\ntrust_dir = %s/trust\nspool_dir = %s/spool\n"
-		 "state_dir = %s/state\nid_key_file = %s/id.key\n"
-		 "pin_root = /sys/fs/bpf/passgate-soak\n",
-		 self->dir, self->dir, self->dir, self->dir);
-	snprintf(path, sizeof(path), "%s/passgated.conf", self->dir);
-	ASSERT_EQ(0, write_text(path, text));
-	passgate_config_defaults(&self->cfg);
-	ASSERT_EQ(0, passgate_config_load(path, &self->cfg, err, sizeof(err)))
-		TH_LOG("%s", err);
-
-	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, self->events);
-	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
-	memcpy(k.key, ID_KEY, sizeof(k.key));
-	if (ioctl(self->events, PASSGATE_IOC_GATE_SET_KEY, &k))
-		ASSERT_EQ(EEXIST, errno);
-	self->board = lane_open(0, LANE, "scanboard", O_RDWR | O_NONBLOCK);
-	ASSERT_LE(0, self->board);
-	self->turnstile = lane_open(0, LANE, "turnstile", O_RDONLY);
-	ASSERT_LE(0, self->turnstile);
-
-	passgate_policy_unpin(self->cfg.pin_root, 0);
-	self->policy = passgate_policy_open(self->cfg.pin_root, 0,
-					    &self->cfg.policy, &adopted);
-	ASSERT_NE(NULL, self->policy);
-
-	env = getenv("PASSGATE_SOAK_SEED");
+	ASSERT_EQ(0, policy_env_setup(&self->env, "soak", NULL));
 	self->seed = env ? strtoul(env, NULL, 0) : (unsigned int)time(NULL);
 	memset(&self->m, 0, sizeof(self->m));
-	self->m.fever_check = self->cfg.policy.fever_centi_c != 0;
+	self->m.fever_check = self->env.cfg.policy.fever_centi_c != 0;
 }
 
 FIXTURE_TEARDOWN(soak)
 {
-	char cmd[128];
-
-	passgate_policy_close(self->policy);
-	passgate_policy_unpin(self->cfg.pin_root, 0);
-	passgate_seckey_free(self->sec);
-	close(self->events);
-	close(self->board);
-	close(self->turnstile);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-	system(cmd);
-	gate_restore();
+	policy_env_teardown(&self->env);
 }
 
 /* The policy for a health code alone, as docs/policy.md states it. */
@@ -191,14 +114,11 @@ static void random_code(struct model_code *c, unsigned int *seed)
 static void entry_of(unsigned int i, const struct model_code *c,
 		     struct passgate_list_entry *e)
 {
-	uint8_t digest[PASSGATE_DIGEST_SIZE];
 	char name[32];
 
 	memset(e, 0, sizeof(*e));
 	code_name(i, name, sizeof(name));
-	passgate_digest_compute(PASSGATE_CRED_HEALTH_CODE, name, strlen(name),
-				NULL, digest);
-	memcpy(e->digest, digest, sizeof(e->digest));
+	policy_env_code_digest(name, e->digest, sizeof(e->digest));
 	if (!c->present)
 		return;		/* REMOVE: the digest alone */
 	e->status = c->status;
@@ -223,8 +143,6 @@ static int install_next(FIXTURE_DATA(soak) *self, const struct model *next,
 		.not_before = time(NULL) - 60,
 		.expires_at = time(NULL) + LIST_LIFE_S,
 	};
-	enum passgate_refusal refusal;
-	char path[PATH_MAX], err[512];
 	size_t n = 0;
 	unsigned int i;
 
@@ -234,16 +152,8 @@ static int install_next(FIXTURE_DATA(soak) *self, const struct model *next,
 		if (full ? b->present : memcmp(a, b, sizeof(*a)) != 0)
 			entry_of(i, b, &entries[n++]);
 	}
-	snprintf(path, sizeof(path), "%s/g%llu.pgl", self->dir,
-		 (unsigned long long)info.generation);
-	if (passgate_listfile_write(path, &info, entries, n, self->sec, err,
-				    sizeof(err)) ||
-	    passgate_install_list(&self->cfg, self->policy, self->events, path,
-				  &info, &refusal, err, sizeof(err))) {
-		fprintf(stderr, "# generation %llu: %s\n",
-			(unsigned long long)info.generation, err);
+	if (policy_env_install(&self->env, &info, entries, n))
 		return -1;
-	}
 	memcpy(self->m.code, next->code, sizeof(next->code));
 	self->m.generation = info.generation;
 	return 0;
@@ -252,31 +162,20 @@ static int install_next(FIXTURE_DATA(soak) *self, const struct model *next,
 static int scan(FIXTURE_DATA(soak) *self, unsigned int i, int temperature,
 		unsigned int *reason)
 {
-	struct passgate_verdict_record rec;
-	__u8 frame[PASSGATE_FRAME_MAX];
-	struct passgate_event ev;
 	char name[32];
-	size_t n;
 
 	code_name(i, name, sizeof(name));
-	n = board_scan_frame(frame, sizeof(frame), 1, PASSGATE_CRED_HEALTH_CODE,
-			     name, temperature);
-	if (write(self->board, frame, n) != (ssize_t)n)
-		return -errno;
-	if (gate_wait_event(self->events, PASSGATE_EV_VERDICT, LANE, &ev))
-		return -ETIMEDOUT;
-	memcpy(&rec, ev.data, sizeof(rec));
-	*reason = rec.reason;
-	return ev.arg;
+	return policy_env_scan(&self->env, PASSGATE_CRED_HEALTH_CODE, name,
+			       temperature, reason);
 }
 
 static int set_settings(FIXTURE_DATA(soak) *self)
 {
-	struct policy_config pc = self->cfg.policy;
+	struct policy_config pc = self->env.cfg.policy;
 
 	pc.require_ticket = self->m.require_ticket;
 	pc.fever_centi_c = self->m.fever_check ? FEVER_CENTI_C : 0;
-	return passgate_policy_set_config(self->policy, &pc);
+	return passgate_policy_set_config(self->env.policy, &pc);
 }
 
 TEST_F_TIMEOUT(soak, verdicts_follow_the_model_through_swaps_and_modes, 3600)
@@ -329,7 +228,7 @@ TEST_F_TIMEOUT(soak, verdicts_follow_the_model_through_swaps_and_modes, 3600)
 			n.fulls++;
 		} else if (r < 10) {	/* the lane closed or reopened */
 			self->m.closed = !self->m.closed;
-			ASSERT_EQ(0, lane_set_mode(self->turnstile,
+			ASSERT_EQ(0, lane_set_mode(self->env.turnstile,
 						   self->m.closed ?
 						   PASSGATE_MODE_CLOSED :
 						   PASSGATE_MODE_NORMAL));

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy_env.h"
+#include "gate_fixture.h"
+#include "board.h"
+#include "lib/digest.h"
+#include "lib/install.h"
+
+static int write_text(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+static int fail(const char *what, const char *why)
+{
+	fprintf(stderr, "# policy_env: %s: %s\n", what, why);
+	return -1;
+}
+
+int policy_env_setup(struct policy_env *env, const char *name,
+		     const char *extra)
+{
+	char path[PATH_MAX], pub[PATH_MAX], text[2048], err[256];
+	struct passgate_key k = { .size = sizeof(k) };
+	bool adopted;
+
+	memset(env, 0, sizeof(*env));
+	env->events = env->board = env->turnstile = -1;
+	if (gate_restore())
+		return fail("gate", "not restored");
+	snprintf(env->dir, sizeof(env->dir), "/tmp/%s-XXXXXX", name);
+	if (!mkdtemp(env->dir))
+		return fail(env->dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/trust", env->dir);
+	if (mkdir(path, 0700))
+		return fail(path, strerror(errno));
+	snprintf(pub, sizeof(pub), "%s/trust/issuer.pub", env->dir);
+	snprintf(path, sizeof(path), "%s/issuer.key", env->dir);
+	if (passgate_seckey_generate(pub, path, err, sizeof(err)))
+		return fail("issuer key", err);
+	env->sec = passgate_seckey_load(path, err, sizeof(err));
+	if (!env->sec)
+		return fail("issuer key", err);
+	snprintf(path, sizeof(path), "%s/id.key", env->dir);
+	if (write_text(path, POLICY_ENV_ID_KEY, 32))
+		return fail(path, strerror(errno));
+
+	snprintf(text, sizeof(text),
+		 "gate = 0\ntrust_dir = %s/trust\nspool_dir = %s/spool\n"
+		 "state_dir = %s/state\nid_key_file = %s/id.key\n"
+		 "pin_root = /sys/fs/bpf/passgate-%s\n%s",
+		 env->dir, env->dir, env->dir, env->dir, name,
+		 extra ? extra : "");
+	snprintf(path, sizeof(path), "%s/passgated.conf", env->dir);
+	if (write_text(path, text, strlen(text)))
+		return fail(path, strerror(errno));
+	passgate_config_defaults(&env->cfg);
+	if (passgate_config_load(path, &env->cfg, err, sizeof(err)))
+		return fail(path, err);
+
+	env->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	if (env->events < 0 || lseek(env->events, 0, SEEK_END) < 0)
+		return fail("gate node", strerror(errno));
+	memcpy(k.key, POLICY_ENV_ID_KEY, sizeof(k.key));
+	if (ioctl(env->events, PASSGATE_IOC_GATE_SET_KEY, &k) &&
+	    errno != EEXIST)
+		return fail("ID key", strerror(errno));
+	env->board = lane_open(0, POLICY_ENV_LANE, "scanboard",
+			       O_RDWR | O_NONBLOCK);
+	env->turnstile = lane_open(0, POLICY_ENV_LANE, "turnstile",
+				   O_RDONLY | O_NONBLOCK);
+	if (env->board < 0 || env->turnstile < 0)
+		return fail("lane 1", strerror(errno));
+
+	passgate_policy_unpin(env->cfg.pin_root, 0);
+	env->policy = passgate_policy_open(env->cfg.pin_root, 0,
+					   &env->cfg.policy, &adopted);
+	if (!env->policy)
+		return fail("policy", strerror(errno));
+	return 0;
+}
+
+void policy_env_teardown(struct policy_env *env)
+{
+	char cmd[128];
+
+	if (env->policy)
+		passgate_policy_close(env->policy);
+	passgate_policy_unpin(env->cfg.pin_root, 0);
+	if (env->sec)
+		passgate_seckey_free(env->sec);
+	if (env->events >= 0)
+		close(env->events);
+	if (env->board >= 0)
+		close(env->board);
+	if (env->turnstile >= 0)
+		close(env->turnstile);
+	if (env->dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", env->dir);
+		if (system(cmd))
+			fprintf(stderr, "# policy_env: %s left\n", env->dir);
+	}
+	gate_restore();
+}
+
+int policy_env_install(struct policy_env *env, struct passgate_list_info *info,
+		       struct passgate_list_entry *entries, size_t n)
+{
+	enum passgate_refusal refusal;
+	char path[PATH_MAX], err[512];
+
+	snprintf(path, sizeof(path), "%s/g%llu.pgl", env->dir,
+		 (unsigned long long)info->generation);
+	if (passgate_listfile_write(path, info, entries, n, env->sec, err,
+				    sizeof(err)) ||
+	    passgate_install_list(&env->cfg, env->policy, env->events, path,
+				  info, &refusal, err, sizeof(err)))
+		return fail(path, err);
+	return 0;
+}
+
+int policy_env_scan(struct policy_env *env, unsigned int kind,
+		    const char *token, int temperature, unsigned int *reason)
+{
+	return bridge_scan(env->board, env->events, kind, token, temperature,
+			   reason);
+}
+
+int bridge_scan(int board, int events, unsigned int kind, const char *token,
+		int temperature, unsigned int *reason)
+{
+	struct passgate_verdict_record rec;
+	__u8 frame[PASSGATE_FRAME_MAX];
+	struct passgate_event ev;
+	size_t n;
+
+	n = board_scan_frame(frame, sizeof(frame), 1, kind, token,
+			     temperature);
+	if (write(board, frame, n) != (ssize_t)n)
+		return -errno;
+	if (gate_wait_event(events, PASSGATE_EV_VERDICT, POLICY_ENV_LANE, &ev))
+		return -ETIMEDOUT;
+	memcpy(&rec, ev.data, sizeof(rec));
+	*reason = rec.reason;
+	return ev.arg;
+}
+
+void policy_env_code_digest(const char *code, __u8 *out, size_t len)
+{
+	uint8_t digest[PASSGATE_DIGEST_SIZE];
+
+	passgate_digest_compute(PASSGATE_CRED_HEALTH_CODE, code, strlen(code),
+				NULL, digest);
+	memcpy(out, digest, len < sizeof(digest) ? len : sizeof(digest));
+}
+
+void policy_env_id_digest(const char *id, __u8 *out, size_t len)
+{
+	uint8_t digest[PASSGATE_DIGEST_SIZE];
+
+	passgate_digest_compute(PASSGATE_CRED_ID_CARD, id, strlen(id),
+				(const uint8_t *)POLICY_ENV_ID_KEY, digest);
+	memcpy(out, digest, len < sizeof(digest) ? len : sizeof(digest));
+}

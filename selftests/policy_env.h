@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A gate with a pinned policy program and an issuer of signed lists, in a
+ * temporary folder, for the tests that drive the policy through lane 1's
+ * write() path: soak_test, vectors_test.
+ */
+#ifndef PASSGATE_POLICY_ENV_H
+#define PASSGATE_POLICY_ENV_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "lib/config.h"
+#include "lib/listfile.h"
+#include "lib/minisign.h"
+#include "lib/policy.h"
+
+#define POLICY_ENV_ID_KEY "passgate-selftest-deployment-key"
+#define POLICY_ENV_LANE 1
+
+struct policy_env {
+	char dir[64];
+	struct passgate_config cfg;
+	struct passgate_seckey *sec;
+	struct passgate_policy *policy;
+	int events;		/* gate 0, O_NONBLOCK, at the ring's end */
+	int board;		/* lane 1's scanboard node (the bridge) */
+	int turnstile;		/* lane 1's turnstile node, O_NONBLOCK */
+};
+
+/*
+ * Restore the gate, make the folder (/tmp/<name>-XXXXXX), an issuer key,
+ * the ID-card key and a config (@extra: more "key = value" lines, or
+ * NULL), and open the policy pinned under /sys/fs/bpf/passgate-<name>.
+ * 0, or -1 with the reason printed.
+ */
+int policy_env_setup(struct policy_env *env, const char *name,
+		     const char *extra);
+void policy_env_teardown(struct policy_env *env);
+
+/* Sign @entries as the list @info into the folder and install it. */
+int policy_env_install(struct policy_env *env, struct passgate_list_info *info,
+		       struct passgate_list_entry *entries, size_t n);
+
+/*
+ * A scan on lane 1 through the bridge; the verdict (>= 0) and its reason,
+ * or -errno.  @temperature < 0: none.  bridge_scan() takes the bridge and
+ * an O_NONBLOCK gate file of one's own.
+ */
+int policy_env_scan(struct policy_env *env, unsigned int kind,
+		    const char *token, int temperature, unsigned int *reason);
+int bridge_scan(int board, int events, unsigned int kind, const char *token,
+		int temperature, unsigned int *reason);
+
+/*
+ * The first @len bytes of the digest of a health code or of an ID card
+ * number (with the gate's key), as list entries hold them.
+ */
+void policy_env_code_digest(const char *code, __u8 *out, size_t len);
+void policy_env_id_digest(const char *id, __u8 *out, size_t len);
+
+#endif

@@ -42,8 +42,10 @@ exec </dev/null >/dev/hvc0 2>&1
 opts=trans=virtio,version=9p2000.L,msize=262144
 mkdir -p /newroot /scratch
 mount -t 9p -o "$opts,ro,cache=loose" rootfs /newroot || die "mount rootfs"
-mount -t 9p -o "$opts,ro,cache=loose" repo "/newroot$PASSGATE_REPO" ||
-	die "mount repo at $PASSGATE_REPO (missing mount point in the rootfs?)"
+# The repository goes to its own path in the new root last: a clone under
+# /tmp or /run (CI) would vanish under the tmpfs mounted there.
+mkdir -p /repo
+mount -t 9p -o "$opts,ro,cache=loose" repo /repo || die "mount repo"
 mount -t 9p -o "$opts" scratch /scratch || die "mount scratch"
 
 mnt() { mount -t "$1" ${3:+-o "$3"} "$1" "/newroot$2" || die "mount $2"; }
@@ -58,6 +60,9 @@ mnt tracefs /sys/kernel/tracing
 mnt bpf /sys/fs/bpf
 mnt tmpfs /tmp mode=1777
 mnt tmpfs /run mode=755
+mkdir -p "/newroot$PASSGATE_REPO" 2>/dev/null
+mount --bind /repo "/newroot$PASSGATE_REPO" ||
+	die "bind the repository at $PASSGATE_REPO (no mount point in the rootfs?)"
 mkdir -p "/newroot$PASSGATE_SCRATCH" || die "mkdir $PASSGATE_SCRATCH"
 mount --bind /scratch "/newroot$PASSGATE_SCRATCH" || die "bind scratch"
 # The far end of the scanner board's cable (QEMU joins it to the PL011

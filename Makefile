@@ -41,7 +41,11 @@ GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
 	outage_test vectors_test hostile_test
 HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test wedge_test
 
-USERSPACE_BIN := $(addprefix $(BUILD)/bin/,passgatectl passgate-issuer passgated)
+# The station side (MQTT, HTTP): x86 only until the arm64 sysroot has
+# libmosquitto and libcurl (make arm64 sets STATION_BIN empty).
+STATION_BIN ?= passgate-uplink passgate-publish
+USERSPACE_BIN := $(addprefix $(BUILD)/bin/,passgatectl passgate-issuer passgated \
+	$(STATION_BIN))
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 # Run by selftests/powercut.sh in two boots of their own, not in the list.
 POWERCUT_BIN := $(BUILD)/selftests/powercut_test
@@ -131,6 +135,12 @@ EVDEV_LIBS = $(shell pkg-config --libs libevdev)
 $(BUILD)/bin/passgated: driver/scanframe.c driver/scanframe.h
 $(BUILD)/bin/passgated: PROG_CPPFLAGS = -Idriver $(EVDEV_CFLAGS)
 $(BUILD)/bin/passgated: PROG_LDLIBS = $(EVDEV_LIBS)
+MQTT_CFLAGS = $(shell pkg-config --cflags libmosquitto libcurl)
+MQTT_LIBS = $(shell pkg-config --libs libmosquitto libcurl)
+$(BUILD)/bin/passgate-uplink: PROG_CPPFLAGS = $(MQTT_CFLAGS)
+$(BUILD)/bin/passgate-uplink: PROG_LDLIBS = $(MQTT_LIBS) -pthread
+$(BUILD)/bin/passgate-publish: PROG_CPPFLAGS = $(MQTT_CFLAGS)
+$(BUILD)/bin/passgate-publish: PROG_LDLIBS = $(MQTT_LIBS)
 
 $(BUILD)/userspace/%.bpf.o: userspace/bpf/%.bpf.c userspace/bpf/%.h \
 		uapi/linux/passgate.h | $(STAMP)
@@ -285,6 +295,7 @@ A64_DTBO := $(A64)/dt/passgate-testgate-virt.dtbo
 # the x86 STAMP and KSRC are shared (the host's setup, one harness).
 A64_MAKE = PKG_CONFIG_LIBDIR=$(A64_LIB)/pkgconfig:$(A64_SYSROOT)/usr/share/pkgconfig \
 	PKG_CONFIG_SYSROOT_DIR=$(A64_SYSROOT) $(MAKE) BUILD=$(A64) STAMP=$(STAMP) \
+	STATION_BIN= \
 	KSRC=$(KSRC) AR=$(A64_TRIPLE)-ar \
 	CC="$(A64_TRIPLE)-gcc -I$(A64_SYSROOT)/usr/include -L$(A64_LIB) \
 		-Wl,-rpath-link,$(A64_LIB)" \

@@ -29,6 +29,8 @@ void passgate_config_defaults(struct passgate_config *cfg)
 	cfg->policy.degraded = POLICY_FALLBACK_DENY;
 	cfg->policy.fever_centi_c = 3730;
 	cfg->policy.pair_window_ns = 30ull * 1000000000ull;
+	snprintf(cfg->station, sizeof(cfg->station), "station");
+	cfg->mqtt_inflight = 64;
 }
 
 int passgate_config_finish(struct passgate_config *cfg)
@@ -36,6 +38,9 @@ int passgate_config_finish(struct passgate_config *cfg)
 	int n;
 
 	cfg->policy.gate = cfg->gate;
+	if (!cfg->gate_name[0])
+		snprintf(cfg->gate_name, sizeof(cfg->gate_name), "gate%u",
+			 cfg->gate);
 	if (cfg->journal[0])
 		return 0;
 	/* By default the journal lives with the gate's other state. */
@@ -92,6 +97,37 @@ static int parse_celsius(const char *v, int32_t *out)
 	if (errno || *end || end == v || !(c >= 0 && c <= 50))
 		return -1;
 	*out = (int32_t)(c * 100 + 0.5);
+	return 0;
+}
+
+/* [a-z0-9-]{1,PASSGATE_NAME_MAX}: safe in a topic, a path, a label. */
+static int parse_name(const char *v, char *out)
+{
+	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-");
+
+	if (!n || v[n] || n > PASSGATE_NAME_MAX)
+		return -1;
+	memcpy(out, v, n + 1);
+	return 0;
+}
+
+/* host:port, or "none" */
+static int parse_broker(struct passgate_config *cfg, const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	uint64_t port;
+
+	if (!strcmp(v, "none")) {
+		cfg->mqtt_port = 0;
+		return 0;
+	}
+	if (!colon || colon == v ||
+	    (size_t)(colon - v) >= sizeof(cfg->mqtt_host) ||
+	    parse_u64(colon + 1, 65535, &port) || !port)
+		return -1;
+	memcpy(cfg->mqtt_host, v, colon - v);
+	cfg->mqtt_host[colon - v] = '\0';
+	cfg->mqtt_port = port;
 	return 0;
 }
 
@@ -164,6 +200,21 @@ static int set_key(struct passgate_config *cfg, const char *k, const char *v)
 		cfg->policy.passback_ns = n * 1000000000ull;
 		return 0;
 	}
+	if (!strcmp(k, "station"))
+		return parse_name(v, cfg->station);
+	if (!strcmp(k, "gate_name"))
+		return parse_name(v, cfg->gate_name);
+	if (!strcmp(k, "mqtt_broker"))
+		return parse_broker(cfg, v);
+	if (!strcmp(k, "mqtt_inflight")) {
+		if (parse_u64(v, 1000, &n) || !n)
+			return -1;
+		cfg->mqtt_inflight = n;
+		return 0;
+	}
+	if (!strcmp(k, "metrics_file"))
+		return parse_path(v, cfg->metrics_file,
+				  sizeof(cfg->metrics_file));
 	if (!strcmp(k, "wedge")) {
 		if (cfg->wedges == PASSGATE_WEDGE_MAX ||
 		    passgate_wedge_config_parse(v, &cfg->wedge[cfg->wedges]))

@@ -15,6 +15,9 @@
 
 #define PASSGATE_CONFIG_FILE "/etc/passgate/passgated.conf"
 
+/* A station or gate name: [a-z0-9-], 1 to this many characters. */
+#define PASSGATE_NAME_MAX 32
+
 struct passgate_config {
 	unsigned int gate;
 	char trust_dir[PATH_MAX];
@@ -30,6 +33,13 @@ struct passgate_config {
 	/* The audit journal (SQLite); empty: none. */
 	char journal[PATH_MAX];
 	struct policy_config policy;
+	/* The station (docs/station.md): names, broker, uplink. */
+	char station[PASSGATE_NAME_MAX + 1];
+	char gate_name[PASSGATE_NAME_MAX + 1];
+	char mqtt_host[256];
+	unsigned int mqtt_port;		/* 0: no broker */
+	unsigned int mqtt_inflight;
+	char metrics_file[PATH_MAX];
 	/* Keyboard-wedge scanners: one per "wedge =" line. */
 	struct passgate_wedge_config wedge[PASSGATE_WEDGE_MAX];
 	unsigned int wedges;

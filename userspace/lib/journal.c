@@ -1597,7 +1597,7 @@ out:
 }
 
 #define FILTER_SQL_MAX 512
-#define FILTER_BINDS_MAX 5
+#define FILTER_BINDS_MAX 6
 
 struct journal_where {
 	char sql[FILTER_SQL_MAX];
@@ -1629,7 +1629,8 @@ static int journal_filter(struct passgate_journal *j,
 	if (!f)
 		return 0;
 	if ((f->flags & ~allowed) ||
-	    (f->limit && !(allowed & PASSGATE_JOURNAL_F_NEWEST_FIRST)))
+	    (f->limit && !(allowed & (PASSGATE_JOURNAL_F_NEWEST_FIRST |
+				      PASSGATE_JOURNAL_F_AFTER_POS))))
 		return journal_fail(j, EINVAL, "filter flags 0x%x not allowed"
 				    " here", f->flags & ~allowed);
 	if (f->flags & PASSGATE_JOURNAL_F_TIME) {
@@ -1642,6 +1643,10 @@ static int journal_filter(struct passgate_journal *j,
 		w->binds[w->nbinds++] = f->stream;
 		w->binds[w->nbinds++] = f->first_seq;
 		w->binds[w->nbinds++] = f->last_seq;
+	}
+	if (f->flags & PASSGATE_JOURNAL_F_AFTER_POS) {
+		where_add(w, " AND pos > ?");
+		w->binds[w->nbinds++] = f->after_pos;
 	}
 	if (f->flags & PASSGATE_JOURNAL_F_LANE) {
 		if (f->lane == PASSGATE_LANE_NONE) {
@@ -1686,7 +1691,8 @@ passgate_journal_query(struct passgate_journal *j,
 {
 	const unsigned int allowed = PASSGATE_JOURNAL_F_TIME |
 		PASSGATE_JOURNAL_F_SEQ | PASSGATE_JOURNAL_F_LANE |
-		PASSGATE_JOURNAL_F_TYPES | PASSGATE_JOURNAL_F_NEWEST_FIRST;
+		PASSGATE_JOURNAL_F_TYPES | PASSGATE_JOURNAL_F_NEWEST_FIRST |
+		PASSGATE_JOURNAL_F_AFTER_POS;
 	struct passgate_journal_cursor *c;
 	struct journal_where w;
 	char tail[64];

@@ -198,6 +198,7 @@ int passgate_journal_verify(struct passgate_journal *j,
 #define PASSGATE_JOURNAL_F_LANE (1u << 2)	/* @lane; LANE_NONE: gate-wide */
 #define PASSGATE_JOURNAL_F_TYPES (1u << 3)	/* @types */
 #define PASSGATE_JOURNAL_F_NEWEST_FIRST (1u << 4)
+#define PASSGATE_JOURNAL_F_AFTER_POS (1u << 5)	/* pos > @after_pos */
 
 /**
  * struct passgate_journal_filter - which event rows; NULL means all
@@ -209,7 +210,9 @@ int passgate_journal_verify(struct passgate_journal *j,
  * @last_seq: inclusive
  * @lane: a lane number, or %PASSGATE_LANE_NONE for gate-wide rows
  * @types: bitmask of 1 << &enum passgate_event_type
- * @limit: at most this many rows (0: no limit)
+ * @limit: at most this many rows (0: no limit; with NEWEST_FIRST or
+ *	AFTER_POS)
+ * @after_pos: rows after this chain position only (an uplink's resume point)
  */
 struct passgate_journal_filter {
 	unsigned int flags;
@@ -221,6 +224,7 @@ struct passgate_journal_filter {
 	uint32_t lane;
 	uint64_t types;
 	unsigned int limit;
+	uint64_t after_pos;
 };
 
 /**

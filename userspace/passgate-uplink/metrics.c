@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Metrics in Prometheus text format, as a node_exporter textfile
+ * (metrics_file; written whole, then renamed, so a scrape never sees half
+ * a file).  A textfile, not an HTTP endpoint: the gate PC runs
+ * node_exporter anyway, and the gate opens no listening port of its own.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "uplink.h"
+
+void metrics_write(struct uplink *u)
+{
+	static time_t last;
+	char tmp[sizeof(u->cfg.metrics_file) + 8];
+	uint64_t delivered, published, acks, connects, head;
+	const char *g = u->cfg.gate_name;
+	bool connected;
+	time_t now = time(NULL);
+	FILE *f;
+
+	if (!u->cfg.metrics_file[0] || now == last)
+		return;
+	last = now;
+	pthread_mutex_lock(&u->lock);
+	connected = u->connected;
+	delivered = u->delivered;
+	published = u->published;
+	acks = u->acks;
+	connects = u->connects;
+	head = u->head;
+	pthread_mutex_unlock(&u->lock);
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", u->cfg.metrics_file);
+	f = fopen(tmp, "we");
+	if (!f) {
+		uplink_log("metrics %s: %s", tmp, strerror(errno));
+		return;
+	}
+	fprintf(f,
+		"# HELP passgate_broker_connected 1 while the uplink is connected to the broker.\n"
+		"# TYPE passgate_broker_connected gauge\n"
+		"passgate_broker_connected{gate=\"%s\"} %d\n"
+		"# HELP passgate_journal_backlog_rows Journal rows not yet acknowledged by the broker.\n"
+		"# TYPE passgate_journal_backlog_rows gauge\n"
+		"passgate_journal_backlog_rows{gate=\"%s\"} %" PRIu64 "\n"
+		"# HELP passgate_journal_delivered_pos Every journal row up to this position is acknowledged.\n"
+		"# TYPE passgate_journal_delivered_pos gauge\n"
+		"passgate_journal_delivered_pos{gate=\"%s\"} %" PRIu64 "\n"
+		"# TYPE passgate_uplink_published_total counter\n"
+		"passgate_uplink_published_total{gate=\"%s\"} %" PRIu64 "\n"
+		"# TYPE passgate_uplink_acks_total counter\n"
+		"passgate_uplink_acks_total{gate=\"%s\"} %" PRIu64 "\n"
+		"# TYPE passgate_uplink_connects_total counter\n"
+		"passgate_uplink_connects_total{gate=\"%s\"} %" PRIu64 "\n"
+		"# TYPE passgate_lists_spooled_generation gauge\n"
+		"passgate_lists_spooled_generation{gate=\"%s\"} %" PRIu64 "\n",
+		g, connected, g, head > delivered ? head - delivered : 0, g,
+		delivered, g, published, g, acks, g, connects, g,
+		u->lists_spooled);
+	if (fclose(f) || rename(tmp, u->cfg.metrics_file))
+		uplink_log("metrics %s: %s", u->cfg.metrics_file,
+			   strerror(errno));
+}

@@ -42,6 +42,9 @@ GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
 HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test wedge_test
 
 USERSPACE_BIN := $(addprefix $(BUILD)/bin/,passgatectl passgate-issuer passgated)
+# Runs at the station, not on the gate PC: not cross-built for arm64
+# (A64_MAKE empties it), so the arm64 sysroot needs no libmosquitto/libpq.
+STATION_BIN := $(BUILD)/bin/passgate-collector
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 # Run by selftests/powercut.sh in two boots of their own, not in the list.
 POWERCUT_BIN := $(BUILD)/selftests/powercut_test
@@ -82,7 +85,7 @@ LIB_LDLIBS = -lbpf -lelf -lz -lsodium -lsqlite3 $(NL_LIBS)
 USERSPACE_CPPFLAGS = $(CPPFLAGS) -Iuserspace -I$(BUILD)/userspace $(NL_CFLAGS)
 POLICY_SKEL := $(BUILD)/userspace/policy.skel.h
 
-userspace: $(USERSPACE_BIN) $(BUILD)/userspace/policy.bpf.o
+userspace: $(USERSPACE_BIN) $(STATION_BIN) $(BUILD)/userspace/policy.bpf.o
 $(BUILD)/lib/%.o: userspace/lib/%.c $(wildcard userspace/lib/*.h) \
 		uapi/linux/passgate.h userspace/bpf/policy.h $(POLICY_SKEL)
 	@mkdir -p $(@D)
@@ -131,6 +134,15 @@ EVDEV_LIBS = $(shell pkg-config --libs libevdev)
 $(BUILD)/bin/passgated: driver/scanframe.c driver/scanframe.h
 $(BUILD)/bin/passgated: PROG_CPPFLAGS = -Idriver $(EVDEV_CFLAGS)
 $(BUILD)/bin/passgated: PROG_LDLIBS = $(EVDEV_LIBS)
+# The collector needs none of libpassgate: its own rule, its own libraries.
+COLLECTOR_SRC := $(wildcard userspace/passgate-collector/*.c)
+COLLECTOR_CFLAGS = $(shell pkg-config --cflags libmosquitto libpq)
+COLLECTOR_LIBS = $(shell pkg-config --libs libmosquitto libpq)
+$(BUILD)/bin/passgate-collector: $(COLLECTOR_SRC) \
+		$(wildcard userspace/passgate-collector/*.h) | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(COLLECTOR_CFLAGS) $(CFLAGS) $(WARN) -o $@ $(COLLECTOR_SRC) \
+		$(COLLECTOR_LIBS)
 
 $(BUILD)/userspace/%.bpf.o: userspace/bpf/%.bpf.c userspace/bpf/%.h \
 		uapi/linux/passgate.h | $(STAMP)
@@ -200,7 +212,8 @@ check: all fuzz-build arm64
 	A64=$(A64) A64_KERNEL=$(A64_KERNEL) \
 	DT_INCLUDE=/usr/src/linux-headers-$(ABI)-common/include \
 	KERNEL_RELEASE=$(ABI)-amd64 scripts/check.sh \
-		$(HOST_BIN) selftests/host/minisign_interop.sh selftests/fuzz/run.sh \
+		$(HOST_BIN) selftests/host/minisign_interop.sh \
+		selftests/host/collector_test.sh selftests/fuzz/run.sh \
 		-- $(GUEST_BIN) \
 		-- $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \
 		$(addprefix $(abspath $(A64))/host/,$(HOST_TESTS))
@@ -285,6 +298,7 @@ A64_DTBO := $(A64)/dt/passgate-testgate-virt.dtbo
 # the x86 STAMP and KSRC are shared (the host's setup, one harness).
 A64_MAKE = PKG_CONFIG_LIBDIR=$(A64_LIB)/pkgconfig:$(A64_SYSROOT)/usr/share/pkgconfig \
 	PKG_CONFIG_SYSROOT_DIR=$(A64_SYSROOT) $(MAKE) BUILD=$(A64) STAMP=$(STAMP) \
+	STATION_BIN= \
 	KSRC=$(KSRC) AR=$(A64_TRIPLE)-ar \
 	CC="$(A64_TRIPLE)-gcc -I$(A64_SYSROOT)/usr/include -L$(A64_LIB) \
 		-Wl,-rpath-link,$(A64_LIB)" \

@@ -16,6 +16,8 @@ packages="
 	clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libsodium-dev libsqlite3-dev
 	pkg-config minisign dkms
+	mosquitto mosquitto-clients libmosquitto-dev postgresql libpq-dev
+	libcurl4-openssl-dev
 	device-tree-compiler dt-schema
 	linux-source-6.1 linux-headers-amd64
 "

@@ -41,12 +41,15 @@ GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
 	outage_test vectors_test hostile_test
 HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test wedge_test
 
-# The station side (MQTT, HTTP): x86 only until the arm64 sysroot has
-# libmosquitto and libcurl (make arm64 sets STATION_BIN empty).
-STATION_BIN ?= passgate-uplink passgate-publish
+# The station side (MQTT, HTTP, PostgreSQL): x86 only until the arm64
+# sysroot has libmosquitto, libcurl and libpq (A64_MAKE empties it).  The
+# collector runs at the station, not on the gate PC.
+STATION_BIN ?= passgate-uplink passgate-publish passgate-collector
 USERSPACE_BIN := $(addprefix $(BUILD)/bin/,passgatectl passgate-issuer passgated \
 	$(STATION_BIN))
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
+# The station (Mosquitto, PostgreSQL, the station programs): x86 guest only.
+STATION_TEST_BIN := $(BUILD)/selftests/station_test
 # Run by selftests/powercut.sh in two boots of their own, not in the list.
 POWERCUT_BIN := $(BUILD)/selftests/powercut_test
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
@@ -141,6 +144,15 @@ $(BUILD)/bin/passgate-uplink: PROG_CPPFLAGS = $(MQTT_CFLAGS)
 $(BUILD)/bin/passgate-uplink: PROG_LDLIBS = $(MQTT_LIBS) -pthread
 $(BUILD)/bin/passgate-publish: PROG_CPPFLAGS = $(MQTT_CFLAGS)
 $(BUILD)/bin/passgate-publish: PROG_LDLIBS = $(MQTT_LIBS)
+# The collector needs none of libpassgate: its own rule, its own libraries.
+COLLECTOR_SRC := $(wildcard userspace/passgate-collector/*.c)
+COLLECTOR_CFLAGS = $(shell pkg-config --cflags libmosquitto libpq)
+COLLECTOR_LIBS = $(shell pkg-config --libs libmosquitto libpq)
+$(BUILD)/bin/passgate-collector: $(COLLECTOR_SRC) \
+		$(wildcard userspace/passgate-collector/*.h) | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(COLLECTOR_CFLAGS) $(CFLAGS) $(WARN) -o $@ $(COLLECTOR_SRC) \
+		$(COLLECTOR_LIBS)
 
 $(BUILD)/userspace/%.bpf.o: userspace/bpf/%.bpf.c userspace/bpf/%.h \
 		uapi/linux/passgate.h | $(STAMP)
@@ -168,7 +180,8 @@ GUEST_TEST_LIB := selftests/gate_fixture.c selftests/board.c \
 GUEST_TEST_HDR := selftests/gate_fixture.h selftests/board.h selftests/policy_env.h \
 	driver/scanframe.h selftests/bpf/decide_test.h
 DEMO_BIN := $(BUILD)/selftests/station_exit
-tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(DEMO_BIN)
+tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(DEMO_BIN) \
+	$(if $(STATION_BIN),$(STATION_TEST_BIN))
 $(DEMO_BIN): selftests/demo/station_exit.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(LIB) uapi/linux/passgate.h
 	@mkdir -p $(@D)
@@ -210,8 +223,9 @@ check: all fuzz-build arm64
 	A64=$(A64) A64_KERNEL=$(A64_KERNEL) \
 	DT_INCLUDE=/usr/src/linux-headers-$(ABI)-common/include \
 	KERNEL_RELEASE=$(ABI)-amd64 scripts/check.sh \
-		$(HOST_BIN) selftests/host/minisign_interop.sh selftests/fuzz/run.sh \
-		-- $(GUEST_BIN) \
+		$(HOST_BIN) selftests/host/minisign_interop.sh \
+		selftests/host/collector_test.sh selftests/fuzz/run.sh \
+		-- $(GUEST_BIN) $(STATION_TEST_BIN) \
 		-- $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \
 		$(addprefix $(abspath $(A64))/host/,$(HOST_TESTS))
 

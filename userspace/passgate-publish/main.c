@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <mosquitto.h>
 #include <sodium.h>
@@ -40,21 +41,30 @@ static void on_publish(struct mosquitto *m, void *arg, int mid)
 	pending--;
 }
 
+/* The whole file, if it is at most @max bytes. */
 static char *slurp(const char *path, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "re");
-	char *buf;
+	struct stat st;
+	char *buf = NULL;
 
 	if (!f)
 		return NULL;
-	buf = malloc(max + 1);
-	*len = buf ? fread(buf, 1, max + 1, f) : 0;
-	fclose(f);
-	if (buf && *len > max) {
-		free(buf);
-		errno = EFBIG;
+	if (fstat(fileno(f), &st) || (uint64_t)st.st_size > max) {
+		errno = errno ? errno : EFBIG;
+		fclose(f);
 		return NULL;
 	}
+	buf = malloc(st.st_size + 1);
+	if (buf) {
+		*len = fread(buf, 1, st.st_size, f);
+		if (*len != (size_t)st.st_size) {
+			free(buf);
+			buf = NULL;
+			errno = EIO;
+		}
+	}
+	fclose(f);
 	return buf;
 }
 

@@ -308,6 +308,19 @@ int lane_beam(int state_fd, unsigned int lane, unsigned int beam, int value)
 	return lane_wait_beams(state_fd, beam, value ? beam : 0, NULL);
 }
 
+int gate_lane_beam(int state_fd, unsigned int gate, unsigned int lane,
+		   unsigned int beam, int value)
+{
+	unsigned int line = beam == PASSGATE_BEAM_INNER ?
+			    TB_BEAM_INNER : TB_BEAM_OUTER;
+	int ret;
+
+	ret = tb_drive(TB_GATE_LANE_LINE(gate, lane, line), value);
+	if (ret)
+		return ret;
+	return lane_wait_beams(state_fd, beam, value ? beam : 0, NULL);
+}
+
 int gate_wait_event(int fd, unsigned int type, unsigned int lane,
 		    struct passgate_event *out)
 {
@@ -336,23 +349,31 @@ int gate_wait_event(int fd, unsigned int type, unsigned int lane,
 	}
 }
 
-int gate_restore(void)
+/* One gate of the test gate back to what a test expects to find. */
+static int gate_restore_one(unsigned int gate)
 {
-	static const unsigned int inputs[] = {
-		TB_LANE_LINE(0, TB_BEAM_INNER), TB_LANE_LINE(0, TB_BEAM_OUTER),
-		TB_LANE_LINE(1, TB_BEAM_INNER), TB_LANE_LINE(1, TB_BEAM_OUTER),
-		TB_FIRE_ALARM, TB_FIRE_FAULT,
-	};
-	int fd, ret;
 	unsigned int i;
+	int fd, ret;
 
-	ret = gate_bind_all();
-	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]) && !ret; i++)
-		ret = tb_drive(inputs[i], 0);
+	for (i = 0; i < TEST_GATE_LANES(gate); i++) {
+		ret = tb_drive(TB_GATE_LANE_LINE(gate, i, TB_BEAM_INNER), 0);
+		if (!ret)
+			ret = tb_drive(TB_GATE_LANE_LINE(gate, i, TB_BEAM_OUTER),
+				       0);
+		if (ret)
+			return ret;
+	}
+	if (gate) {
+		ret = tb_drive(TB_GATE1_FIRE_ALARM, 0);
+	} else {
+		ret = tb_drive(TB_FIRE_ALARM, 0);
+		if (!ret)
+			ret = tb_drive(TB_FIRE_FAULT, 0);
+	}
 	if (ret)
 		return ret;
 
-	fd = gate_open(0, O_RDONLY);
+	fd = gate_open(gate, O_RDONLY);
 	if (fd < 0)
 		return -errno;
 	ret = gate_reset_fire(fd);
@@ -360,10 +381,10 @@ int gate_restore(void)
 		ret = gate_set_mode(fd, PASSGATE_GATE_NORMAL);
 	close(fd);
 
-	for (i = 0; i < 2 && !ret; i++) {
+	for (i = 0; i < TEST_GATE_LANES(gate) && !ret; i++) {
 		struct passgate_state state;
 
-		fd = lane_open(0, i, "turnstile", O_RDONLY | O_NONBLOCK);
+		fd = lane_open(gate, i, "turnstile", O_RDONLY | O_NONBLOCK);
 		if (fd < 0)
 			return -errno;
 		/* CLOSED ends a pending unlock; the beams must be seen clear. */
@@ -376,6 +397,17 @@ int gate_restore(void)
 			ret = lane_wait_beams(fd, 3, 0, &state);
 		close(fd);
 	}
+	return ret;
+}
+
+int gate_restore(void)
+{
+	unsigned int gate;
+	int ret;
+
+	ret = gate_bind_all();
+	for (gate = 0; gate < TEST_GATES && !ret; gate++)
+		ret = gate_restore_one(gate);
 	return ret;
 }
 
@@ -477,14 +509,15 @@ int passgated_start(const char *config, const char *log)
 	return pid;
 }
 
-long long lane_stat(unsigned int lane, const char *name)
+long long gate_lane_stat(unsigned int gate, unsigned int lane,
+			 const char *name)
 {
 	char path[64], line[128], key[96];
 	long long value, found = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/passgate/gate0-lane%u",
-		 lane);
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/passgate/gate%u-lane%u", gate, lane);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -494,6 +527,11 @@ long long lane_stat(unsigned int lane, const char *name)
 			found = value;
 	fclose(f);
 	return found;
+}
+
+long long lane_stat(unsigned int lane, const char *name)
+{
+	return gate_lane_stat(0, lane, name);
 }
 
 void tally(const char *what, unsigned long long count, const char *expected,

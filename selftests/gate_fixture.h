@@ -26,6 +26,20 @@ enum tb_lane_line {
 #define TB_FIRE_ALARM 16
 #define TB_FIRE_FAULT 17
 
+/*
+ * The second gate (passgate,id 1): a fire-alarm input and one lane, its
+ * lines from 24 on in the same order as a lane of gate 0.
+ */
+#define TB_GATE1_LANES 1
+#define TB_GATE1_LANE_LINE(lane, what) (24 + (lane) * 8 + (what))
+#define TB_GATE1_FIRE_ALARM 18
+/* Line @what of lane @lane of gate @gate (0 or 1). */
+#define TB_GATE_LANE_LINE(gate, lane, what) \
+	((gate) ? TB_GATE1_LANE_LINE(lane, what) : TB_LANE_LINE(lane, what))
+/* The test gate's gates and the lanes of each. */
+#define TEST_GATES 2
+#define TEST_GATE_LANES(gate) ((gate) ? TB_GATE1_LANES : 2)
+
 /* Safety net for waits that should end at once: never a synchronisation. */
 #define GATE_WAIT_MS 10000
 
@@ -73,6 +87,9 @@ int gate_get_state(int fd, struct passgate_gate_state *state);
  * turnstile file of that lane opened O_NONBLOCK.
  */
 int lane_beam(int state_fd, unsigned int lane, unsigned int beam, int value);
+/* The same on lane @lane of gate @gate. */
+int gate_lane_beam(int state_fd, unsigned int gate, unsigned int lane,
+		   unsigned int beam, int value);
 
 /*
  * Read gate events from the file position until one of @type for @lane
@@ -85,7 +102,7 @@ int gate_wait_event(int fd, unsigned int type, unsigned int lane,
 /*
  * Put the test gate back as a test expects to find it: everything bound,
  * inputs quiet, fire reset, gate and lanes NORMAL with no pending unlock,
- * alarms reset.
+ * alarms reset; on both gates.
  */
 int gate_restore(void);
 
@@ -118,3 +135,6 @@ void tally(const char *what, unsigned long long count, const char *expected,
 	__attribute__((format(printf, 4, 5)));
 /* A counter of /sys/kernel/debug/passgate/gate0-laneL, or -1. */
 long long lane_stat(unsigned int lane, const char *name);
+/* A counter of /sys/kernel/debug/passgate/gateG-laneL, or -1. */
+long long gate_lane_stat(unsigned int gate, unsigned int lane,
+			 const char *name);

@@ -186,13 +186,15 @@ TEST_F(hostile, every_ioctl_random_sizes_and_contents)
 		"/dev/passgate/gate0/gate",
 		"/dev/passgate/gate0/lane0/turnstile",
 		"/dev/passgate/gate0/lane1/scanboard",
+		"/dev/passgate/gate1/gate",
+		"/dev/passgate/gate1/lane0/scanboard",
 	};
 	uint8_t arg[1024];
 	unsigned int calls = 0, refused = 0;
 	uint32_t size;
 	int fd, i, nr, k;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < (int)(sizeof(nodes) / sizeof(nodes[0])); i++) {
 		fd = open(nodes[i], O_RDWR | O_NONBLOCK);
 		ASSERT_LE(0, fd);
 		for (nr = 0; nr < 0x20; nr++) {

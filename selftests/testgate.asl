@@ -11,8 +11,17 @@
  *           12 alarm        13 indicator-green           14 indicator-red
  *   gate:   16 fire-alarm   17 fire-fault
  *
- * Lane 0's scanner board hangs off COM2, which QEMU wires to COM3 like a
- * null-modem cable, so a test plays the board on /dev/ttyS2.
+ * and a second gate, GAT1 (passgate,id 1), on the same board:
+ *
+ *   gate 1:         18 fire-alarm             (19 to 23 unused)
+ *   gate 1 lane 0: 24 unlock-exit  25 unlock-entry 26 beam-inner
+ *                  27 beam-outer   28 alarm   29 indicator-green
+ *                  30 indicator-red
+ *
+ * Gate 0's lane 0 scanner board hangs off COM2, which QEMU wires to COM3
+ * like a null-modem cable, so a test plays the board on /dev/ttyS2.  Gate
+ * 1's lane has no scanner board: its scans come through the scanboard
+ * node's write() bridge.
  */
 DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
 {
@@ -120,6 +129,63 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                     Package () { "debounce-ms", 10 },
                     Package () { "passgate,directions", Package () { "exit" } },
                     Package () { "passgate,fail-mode", "fail-secure" },
+                }
+            })
+        }
+    }
+
+    Scope (\_SB)
+    {
+        Device (GAT1)
+        {
+            Name (_HID, "PRP0001")
+            Name (_UID, 0x50470002)
+            Name (_CRS, ResourceTemplate () {
+                GpioInt (Edge, ActiveBoth, Exclusive, PullNone, 0, "\\_SB.GPO0") { 18 }
+            })
+            Name (_DSD, Package () {
+                ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+                Package () {
+                    Package () { "compatible", "passgate,gate" },
+                    Package () { "passgate,id", 1 },
+                    Package () { "fire-alarm-gpios", Package () { ^GAT1, 0, 0, 0 } },
+                    Package () { "passgate,event-ring-size", 256 },
+                }
+            })
+        }
+
+        Device (G1L0)
+        {
+            Name (_HID, "PRP0001")
+            Name (_UID, 0x50470020)
+            Name (_CRS, ResourceTemplate () {
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 24 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 25 }
+                GpioInt (Edge, ActiveBoth, Exclusive, PullNone, 0, "\\_SB.GPO0") { 26 }
+                GpioInt (Edge, ActiveBoth, Exclusive, PullNone, 0, "\\_SB.GPO0") { 27 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 28 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 29 }
+                GpioIo (Exclusive, PullNone, 0, 0, IoRestrictionOutputOnly, "\\_SB.GPO0") { 30 }
+            })
+            Name (_DSD, Package () {
+                ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+                Package () {
+                    Package () { "compatible", "passgate,turnstile" },
+                    Package () { "passgate,gate", \_SB.GAT1 },
+                    Package () { "passgate,lane", 0 },
+                    Package () { "unlock-exit-gpios", Package () { ^G1L0, 0, 0, 0 } },
+                    Package () { "unlock-entry-gpios", Package () { ^G1L0, 1, 0, 0 } },
+                    Package () { "beam-inner-gpios", Package () { ^G1L0, 2, 0, 0 } },
+                    Package () { "beam-outer-gpios", Package () { ^G1L0, 3, 0, 0 } },
+                    Package () { "alarm-gpios", Package () { ^G1L0, 4, 0, 0 } },
+                    Package () { "indicator-green-gpios", Package () { ^G1L0, 5, 0, 0 } },
+                    Package () { "indicator-red-gpios", Package () { ^G1L0, 6, 0, 0 } },
+                    Package () { "passage-timeout-ms", 2000 },
+                    Package () { "alarm-ms", 200 },
+                    Package () { "debounce-ms", 0 },
+                    Package () { "decision-timeout-ms", 500 },
+                    Package () { "passgate,directions", Package () { "exit", "entry" } },
+                    Package () { "passgate,fail-mode", "fail-safe" },
                 }
             })
         }

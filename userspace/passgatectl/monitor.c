@@ -53,6 +53,10 @@ static int on_event(struct nl_msg *msg, void *arg)
 	    !attrs[PASSGATE_A_EVENT] ||
 	    nla_len(attrs[PASSGATE_A_EVENT]) != sizeof(ev))
 		return NL_SKIP;
+	/* The group carries every gate's events: only ours count. */
+	if (!attrs[PASSGATE_A_GATE] ||
+	    nla_get_u32(attrs[PASSGATE_A_GATE]) != m->o->gate)
+		return NL_OK;
 	memcpy(&ev, nla_data(attrs[PASSGATE_A_EVENT]), sizeof(ev));
 	if (!m->started) {
 		m->started = true;

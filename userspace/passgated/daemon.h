@@ -33,6 +33,7 @@ struct daemon {
 	int epfd;
 	int sigfd;
 	int spool_fd;
+	int spool_lock;		/* the spool folder, flock()ed: ours alone */
 	int expiry_fd;
 	uint64_t expired_generation;
 	int board_fd[DAEMON_MAX_BOARDS];
@@ -50,6 +51,7 @@ int daemon_watch(struct daemon *d, int fd, enum daemon_source source,
 		 unsigned int index);
 
 /* spool.c: signed lists dropped into the spool folder */
+int spool_claim(struct daemon *d);
 int spool_open(struct daemon *d);
 void spool_handle(struct daemon *d);
 void spool_close(struct daemon *d);

@@ -236,6 +236,8 @@ int main(int argc, char **argv)
 		daemon_log("%s: %s", d.cfg.state_dir, strerror(errno));
 		return 1;
 	}
+	if (spool_claim(&d))
+		goto out;
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	d.gate = passgate_gate_open(d.cfg.gate, O_RDONLY | O_NONBLOCK);
 	if (d.epfd < 0 || !d.gate) {

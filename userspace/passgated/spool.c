@@ -11,7 +11,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,6 +121,34 @@ static void spool_scan(struct daemon *d)
 	free(names);
 }
 
+/*
+ * Lists name no gate: a daemon that shared the folder with another gate's
+ * daemon would take half of that gate's lists.  One folder, one daemon:
+ * claimed before the daemon touches anything else, and the lock goes with
+ * the process however it ends.
+ */
+int spool_claim(struct daemon *d)
+{
+	if (mkdir(d->cfg.spool_dir, 0700) && errno != EEXIST) {
+		daemon_log("spool %s: %s", d->cfg.spool_dir, strerror(errno));
+		return -1;
+	}
+	d->spool_lock = open(d->cfg.spool_dir,
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->spool_lock < 0) {
+		daemon_log("spool %s: %s", d->cfg.spool_dir, strerror(errno));
+		return -1;
+	}
+	if (flock(d->spool_lock, LOCK_EX | LOCK_NB)) {
+		daemon_log("spool %s: %s", d->cfg.spool_dir,
+			   errno == EWOULDBLOCK ?
+			   "in use by another passgated (each gate's daemon "
+			   "needs a spool_dir of its own)" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int spool_open(struct daemon *d)
 {
 	static const char *const subdirs[] = { "", "/processed", "/refused" };
@@ -159,4 +189,6 @@ void spool_close(struct daemon *d)
 {
 	if (d->spool_fd > 0)
 		close(d->spool_fd);
+	if (d->spool_lock > 0)
+		close(d->spool_lock);
 }

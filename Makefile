@@ -56,7 +56,7 @@ HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 AML := $(BUILD)/selftests/testgate.aml
 
 .PHONY: all setup module testboard userspace tests check demo shell bench \
-	clean install fuzz fuzz-build soak reliability arm64 arm64-module \
+	clean install fuzz fuzz-build soak reliability station arm64 arm64-module \
 	check-arm64
 
 all: module testboard userspace tests $(AML)
@@ -238,6 +238,16 @@ soak: all
 	SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
 reliability:
 	scripts/reliability.sh $(BUILD) docs/RELIABILITY.md
+
+# make station: the station at scale (scripts/station.sh): simulated gates
+# against a real broker, collector and PostgreSQL, then the station test in
+# the guest with more scans; figures into docs/PERFORMANCE.md.
+station: all $(BUILD)/bench/station_load
+	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/station.sh
+$(BUILD)/bench/station_load: selftests/bench/station_load.c | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(shell pkg-config --cflags libmosquitto libpq) $(CFLAGS) $(WARN) \
+		-o $@ $< $(shell pkg-config --libs libmosquitto libpq) -pthread
 
 demo: all
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/demo.sh

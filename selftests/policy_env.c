@@ -137,12 +137,12 @@ int policy_env_install(struct policy_env *env, struct passgate_list_info *info,
 int policy_env_scan(struct policy_env *env, unsigned int kind,
 		    const char *token, int temperature, unsigned int *reason)
 {
-	return bridge_scan(env->board, env->events, kind, token, temperature,
-			   reason);
+	return lane_scan(env->board, env->events, POLICY_ENV_LANE, kind, token,
+			 temperature, reason);
 }
 
-int bridge_scan(int board, int events, unsigned int kind, const char *token,
-		int temperature, unsigned int *reason)
+int lane_scan(int board, int events, unsigned int lane, unsigned int kind,
+	      const char *token, int temperature, unsigned int *reason)
 {
 	struct passgate_verdict_record rec;
 	__u8 frame[PASSGATE_FRAME_MAX];
@@ -153,7 +153,7 @@ int bridge_scan(int board, int events, unsigned int kind, const char *token,
 			     temperature);
 	if (write(board, frame, n) != (ssize_t)n)
 		return -errno;
-	if (gate_wait_event(events, PASSGATE_EV_VERDICT, POLICY_ENV_LANE, &ev))
+	if (gate_wait_event(events, PASSGATE_EV_VERDICT, lane, &ev))
 		return -ETIMEDOUT;
 	memcpy(&rec, ev.data, sizeof(rec));
 	*reason = rec.reason;

@@ -44,13 +44,14 @@ int policy_env_install(struct policy_env *env, struct passgate_list_info *info,
 
 /*
  * A scan on lane 1 through the bridge; the verdict (>= 0) and its reason,
- * or -errno.  @temperature < 0: none.  bridge_scan() takes the bridge and
+ * or -errno.  @temperature < 0: none.  lane_scan() takes the bridge and
  * an O_NONBLOCK gate file of one's own.
  */
 int policy_env_scan(struct policy_env *env, unsigned int kind,
 		    const char *token, int temperature, unsigned int *reason);
-int bridge_scan(int board, int events, unsigned int kind, const char *token,
-		int temperature, unsigned int *reason);
+/* The same on any lane: its bridge, its gate's events file, its number. */
+int lane_scan(int board, int events, unsigned int lane, unsigned int kind,
+	      const char *token, int temperature, unsigned int *reason);
 
 /*
  * The first @len bytes of the digest of a health code or of an ID card

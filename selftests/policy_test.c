@@ -209,8 +209,8 @@ static int install(FIXTURE_DATA(policy) *self, const char *path,
 static int scan(FIXTURE_DATA(policy) *self, unsigned int kind,
 		const char *token, int temperature, unsigned int *reason)
 {
-	return bridge_scan(self->board, self->events, kind, token, temperature,
-			   reason);
+	return lane_scan(self->board, self->events, LANE, kind, token,
+			 temperature, reason);
 }
 
 #define EXPECT_VERDICT(_verdict, _reason, _kind, _token, _temp)		\

@@ -170,11 +170,18 @@ static int start_mosquitto(FIXTURE_DATA(station) *self)
 
 	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", self->dir);
 	snprintf(log, sizeof(log), "%s/mosquitto.log", self->dir);
-	/* Persistence: retained lists and the collector's session survive. */
+	/*
+	 * Persistence: retained lists and the collector's session survive a
+	 * restart.  Started as root, mosquitto runs as user mosquitto: its
+	 * folder is that user's.
+	 */
+	if (run("mkdir -p %s/mq && chown mosquitto %s/mq", self->dir,
+		self->dir))
+		return -1;
 	snprintf(text, sizeof(text),
 		 "listener %d 127.0.0.1\nallow_anonymous true\n"
-		 "persistence true\npersistence_location %s/\n"
-		 "autosave_interval 1\nmax_queued_messages 100000\n",
+		 "persistence true\npersistence_location %s/mq/\n"
+		 "autosave_interval 1\nmax_queued_messages 0\n",
 		 self->mqtt_port, self->dir);
 	f = fopen(conf, "w");
 	if (!f || fputs(text, f) < 0 || fclose(f))
@@ -430,13 +437,43 @@ static int stream(FIXTURE_DATA(station) *self, unsigned int n)
 	for (k = 0; k < n; k++)
 		for (i = 0; i < self->gates; i++) {
 			snprintf(code, sizeof(code), "HC:X:%u:%u", i, k);
-			if (bridge_scan(self->gate[i].bridge,
-					self->gate[i].events,
-					PASSGATE_CRED_HEALTH_CODE, code, -1,
-					&reason) != PASSGATE_VERDICT_DENY)
+			if (lane_scan(self->gate[i].bridge,
+				      self->gate[i].events, self->gate[i].lane,
+				      PASSGATE_CRED_HEALTH_CODE, code, -1,
+				      &reason) != PASSGATE_VERDICT_DENY)
 				return -1;
 		}
 	return 0;
+}
+
+/* The gate's metrics file has every line of @want, within WAIT_MS. */
+static int metrics_show(FIXTURE_DATA(station) *self,
+			const struct station_gate *g, const char *const *want,
+			unsigned int n)
+{
+	long long end = now_ms() + WAIT_MS;
+	char path[256], text[16384];
+	unsigned int i;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/metrics.prom", self->dir, g->name);
+	do {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		len = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (len > 0) {
+			text[len] = '\0';
+			for (i = 0; i < n && strstr(text, want[i]); i++)
+				;
+			if (i == n)
+				return 0;
+		}
+		poll(NULL, 0, 200);
+	} while (now_ms() < end);
+	fprintf(stderr, "# %s:\n%s\n", path, len > 0 ? text : "(none)");
+	return -1;
 }
 
 /* How many event rows the gate's journal holds. */
@@ -486,9 +523,9 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	ASSERT_EQ(0, all_activate(self, 2));
 	for (i = 0; i < self->gates; i++) {
 		EXPECT_EQ(PASSGATE_VERDICT_DENY,
-			  bridge_scan(self->gate[i].bridge, self->gate[i].events,
-				      PASSGATE_CRED_HEALTH_CODE, "HC:S:0", -1,
-				      &reason));
+			  lane_scan(self->gate[i].bridge, self->gate[i].events,
+				    self->gate[i].lane, PASSGATE_CRED_HEALTH_CODE,
+				    "HC:S:0", -1, &reason));
 		EXPECT_EQ(PASSGATE_REASON_UNKNOWN, reason);
 	}
 	ASSERT_EQ(0, stream(self, n));
@@ -521,9 +558,23 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 		total += rows[i];
 	}
 	EXPECT_EQ(total, sql(self, "SELECT count(*) FROM events"));
+	/* Each uplink says so in its metrics: connected, nothing behind. */
+	for (i = 0; i < self->gates; i++) {
+		char want[3][96];
+		const char *const lines[] = { want[0], want[1], want[2] };
+		const char *g = self->gate[i].name;
+
+		snprintf(want[0], sizeof(want[0]),
+			 "passgate_broker_connected{gate=\"%s\"} 1\n", g);
+		snprintf(want[1], sizeof(want[1]),
+			 "passgate_journal_backlog_rows{gate=\"%s\"} 0\n", g);
+		snprintf(want[2], sizeof(want[2]),
+			 "passgate_list_generation{gate=\"%s\"} 2\n", g);
+		EXPECT_EQ(0, metrics_show(self, &self->gate[i], lines, 3));
+	}
 	EXPECT_EQ(total, sql(self, "SELECT count(DISTINCT (gate, pos)) FROM events"));
 	tally("a station: full list over HTTP, a delta inline, the broker "
-	      "killed mid-stream, events into PostgreSQL", total,
+	      "stopped mid-stream, events into PostgreSQL", total,
 	      "every gate on the newest generation; every journaled event "
 	      "stored once",
 	      "%u gates on generation 2; %lld events in PostgreSQL, once "

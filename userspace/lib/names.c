@@ -53,6 +53,34 @@ static const char *const direction_names[] = {
 	[PASSGATE_DIR_ENTRY] = "entry",
 };
 
+/* As the module's debugfs names them. */
+static const char *const verdict_names[] = {
+	[PASSGATE_VERDICT_DEFER] = "defer",
+	[PASSGATE_VERDICT_ACCEPT] = "accept",
+	[PASSGATE_VERDICT_DENY] = "deny",
+	[PASSGATE_VERDICT_PENDING] = "pending",
+};
+
+static const char *const reason_names[] = {
+	[PASSGATE_REASON_NONE] = "none",
+	[PASSGATE_REASON_UNKNOWN] = "unknown",
+	[PASSGATE_REASON_RED] = "red",
+	[PASSGATE_REASON_MANUAL_CHECK] = "manual_check",
+	[PASSGATE_REASON_ID_MISMATCH] = "id_mismatch",
+	[PASSGATE_REASON_FEVER] = "fever",
+	[PASSGATE_REASON_PASSBACK] = "passback",
+	[PASSGATE_REASON_NO_TICKET] = "no_ticket",
+	[PASSGATE_REASON_TIMEOUT] = "timeout",
+	[PASSGATE_REASON_BUSY] = "busy",
+	[PASSGATE_REASON_NO_KEY] = "no_key",
+	[PASSGATE_REASON_LIST_EXPIRED] = "list_expired",
+	[PASSGATE_REASON_LANE_BUSY] = "lane_busy",
+	[PASSGATE_REASON_BAD_VERDICT] = "bad_verdict",
+	[PASSGATE_REASON_WAIT_ID] = "wait_id",
+	[PASSGATE_REASON_WAIT_CODE] = "wait_code",
+	[PASSGATE_REASON_NOT_VALID] = "not_valid",
+};
+
 static const char *name_of(const char *const *names, size_t count,
 			   unsigned int value)
 {
@@ -68,6 +96,16 @@ static int parse(const char *const *names, size_t count, const char *name)
 			return (int)i;
 	errno = EINVAL;
 	return -1;
+}
+
+const char *passgate_verdict_name(unsigned int verdict)
+{
+	return name_of(verdict_names, NAME_COUNT(verdict_names), verdict);
+}
+
+const char *passgate_reason_name(unsigned int reason)
+{
+	return name_of(reason_names, NAME_COUNT(reason_names), reason);
 }
 
 const char *passgate_event_type_name(unsigned int type)

@@ -48,6 +48,8 @@ int passgate_lane_reset_alarms(struct passgate_lane *lane);
 
 /* Names of ABI values, for humans and --json; NULL when unknown. */
 const char *passgate_event_type_name(unsigned int type);
+const char *passgate_verdict_name(unsigned int verdict);
+const char *passgate_reason_name(unsigned int reason);
 const char *passgate_lane_state_name(unsigned int state);
 const char *passgate_lane_mode_name(unsigned int mode);
 const char *passgate_gate_mode_name(unsigned int mode);

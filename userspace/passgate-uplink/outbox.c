@@ -40,16 +40,16 @@ static int row_json(const struct uplink *u, const struct passgate_journal_row *r
 	const struct passgate_event *ev = &r->event;
 	const char *type = passgate_event_type_name(ev->type);
 	char data[2 * sizeof(ev->data) + 1], hash[2 * sizeof(r->hash) + 1];
-	char lane[24] = "";
+	char lane[16] = "null";
 	int n;
 
 	hex(data, ev->data, sizeof(ev->data));
 	hex(hash, r->hash, sizeof(r->hash));
 	if (ev->lane != PASSGATE_LANE_NONE)
-		snprintf(lane, sizeof(lane), "\"lane\":%u,", ev->lane);
+		snprintf(lane, sizeof(lane), "%u", ev->lane);
 	n = snprintf(buf, size,
 		     "{\"gate\":\"%s\",\"pos\":%" PRIu64 ",\"kind\":\"event\","
-		     "\"stream\":%u,\"seq\":%llu,\"type\":\"%s\",%s"
+		     "\"stream\":%u,\"seq\":%llu,\"type\":\"%s\",\"lane\":%s,"
 		     "\"arg\":%u,\"value\":%llu,\"time_ns\":%llu,"
 		     "\"stored_ns\":%lld,\"data\":\"%s\",\"hash\":\"%s\"}",
 		     u->cfg.gate_name, r->pos, r->stream,

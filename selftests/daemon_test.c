@@ -56,16 +56,6 @@ static pid_t start(FIXTURE_DATA(daemon) *self)
 	return passgated_start(self->config, log);
 }
 
-static int stop(pid_t pid, int sig)
-{
-	int status;
-
-	kill(pid, sig);
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
-}
-
 FIXTURE_SETUP(daemon)
 {
 	static const char *const codes[] = { "HC:D:1", "HC:D:2", "HC:D:3" };
@@ -134,7 +124,7 @@ FIXTURE_TEARDOWN(daemon)
 	char cmd[128];
 
 	if (self->pid > 0)
-		stop(self->pid, SIGKILL);
+		process_stop(self->pid, SIGKILL);
 	passgate_policy_unpin("/sys/fs/bpf/passgate-daemon-test", 0);
 	passgate_seckey_free(self->sec);
 	close(self->events);
@@ -195,7 +185,7 @@ TEST_F(daemon, uart_scan_to_accept_to_journal_row)
 	close(tty);
 
 	/* SIGTERM: the daemon commits what it read before it goes. */
-	EXPECT_EQ(0, stop(self->pid, SIGTERM));
+	EXPECT_EQ(0, process_stop(self->pid, SIGTERM));
 	self->pid = -1;
 
 	/* The journal has the scan (digest, never the token) and verdict. */
@@ -305,7 +295,7 @@ TEST_F(daemon, killed_under_load_journal_complete_after_restart)
 
 	/* Killed mid-stream; the fast path decides on without it. */
 	stream_wait(&s, 20);
-	stop(self->pid, SIGKILL);
+	process_stop(self->pid, SIGKILL);
 	stream_wait(&s, 80);
 	self->pid = start(self);
 	ASSERT_LT(0, self->pid);
@@ -319,7 +309,7 @@ TEST_F(daemon, killed_under_load_journal_complete_after_restart)
 	EXPECT_EQ(s.scans, s.accepted);
 	ASSERT_EQ(0, lane_relock(1));
 	ASSERT_EQ(0, gate_get_state(self->events, &gst));
-	EXPECT_EQ(0, stop(self->pid, SIGTERM));
+	EXPECT_EQ(0, process_stop(self->pid, SIGTERM));
 	self->pid = -1;
 
 	/* Every event from the list's activation on, once, in order. */
@@ -363,7 +353,7 @@ TEST_F(daemon, tampered_row_is_found)
 				     PASSGATE_LANE_NONE, &ev));
 	ASSERT_EQ(0, bridge_scan(lane_open(0, 1, "scanboard", O_RDWR),
 				 self->events, "HC:D:3", &ev));
-	EXPECT_EQ(0, stop(self->pid, SIGTERM));
+	EXPECT_EQ(0, process_stop(self->pid, SIGTERM));
 	self->pid = -1;
 	ASSERT_EQ(0, ctl_json(self, "log-verify", out, sizeof(out)));
 

@@ -546,3 +546,13 @@ void tally(const char *what, unsigned long long count, const char *expected,
 	printf("# TALLY|%s|%llu|%s|%s\n", what, count, expected, happened);
 	fflush(stdout);
 }
+
+int process_stop(pid_t pid, int sig)
+{
+	int status;
+
+	kill(pid, sig);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}

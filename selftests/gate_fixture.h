@@ -8,6 +8,7 @@
 #define PASSGATE_GATE_FIXTURE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <linux/passgate.h>
 
@@ -133,6 +134,8 @@ int passgated_start(const char *config, const char *log);
 void tally(const char *what, unsigned long long count, const char *expected,
 	   const char *happened_fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Send @sig to @pid and reap it: its wait status, or -1. */
+int process_stop(pid_t pid, int sig);
 /* A counter of /sys/kernel/debug/passgate/gate0-laneL, or -1. */
 long long lane_stat(unsigned int lane, const char *name);
 /* A counter of /sys/kernel/debug/passgate/gateG-laneL, or -1. */

@@ -336,23 +336,13 @@ FIXTURE_SETUP(daemons)
 	}
 }
 
-static int stop(pid_t pid, int sig)
-{
-	int status;
-
-	kill(pid, sig);
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
-}
-
 FIXTURE_TEARDOWN(daemons)
 {
 	char cmd[128];
 
 	for (unsigned int g = 0; g < TEST_GATES; g++) {
 		if (self->pid[g] > 0)
-			stop(self->pid[g], SIGKILL);
+			process_stop(self->pid[g], SIGKILL);
 		passgate_policy_unpin(PIN_ROOT, g);
 		if (self->events[g] >= 0)
 			close(self->events[g]);
@@ -420,11 +410,11 @@ TEST_F(daemons, each_decides_and_journals_its_own_gate)
 	third = passgated_start(path, log);
 	EXPECT_GT(0, third);
 	if (third > 0)
-		stop(third, SIGKILL);
+		process_stop(third, SIGKILL);
 
 	/* SIGTERM: each commits what it read. */
 	for (g = 0; g < TEST_GATES; g++) {
-		EXPECT_EQ(0, stop(self->pid[g], SIGTERM));
+		EXPECT_EQ(0, process_stop(self->pid[g], SIGTERM));
 		self->pid[g] = -1;
 	}
 

@@ -70,8 +70,14 @@ static int still_decides(struct decide_test_bpf *skel, int tty, int events,
 	if (attempt == 3)
 		return -3;
 	if (reply.payload[1] != PASSGATE_LIGHT_RED ||
-	    reply.payload[3] != PASSGATE_REASON_RED)
+	    reply.payload[3] != PASSGATE_REASON_RED) {
+		fprintf(stderr, "# INDICATE for seq %u: light %u beep %u "
+			"reason %u (want light %u reason %u), attempt %d\n",
+			seq, reply.payload[1], reply.payload[2],
+			reply.payload[3], PASSGATE_LIGHT_RED,
+			PASSGATE_REASON_RED, attempt);
 		return -4;
+	}
 	(void)events;
 	return 0;
 }

@@ -4,7 +4,8 @@
  * PostgreSQL with passgate-collector, an HTTP server for full lists, and
  * per gate of this machine a passgated and a passgate-uplink.  A full
  * generation is announced and fetched, a delta published inline while
- * scans stream, the broker stopped and restarted during the stream; at the
+ * scans stream (one gate's uplink down then: it catches up from the
+ * retained delta), the broker stopped and restarted during the stream; at the
  * end every gate is on the newest generation and every journaled event is
  * in PostgreSQL exactly once, with no gap.  PASSGATE_STATION_SCANS scans
  * per gate and phase (default 15; make station runs more).
@@ -410,6 +411,18 @@ static int publish_delta(FIXTURE_DATA(station) *self, const char *list)
 }
 
 /* Every gate activates generation @gen (its LIST_ACTIVATED event). */
+static int gate_activates(struct station_gate *g, uint64_t gen)
+{
+	struct passgate_event ev;
+
+	do {
+		if (gate_wait_event(g->events, PASSGATE_EV_LIST_ACTIVATED,
+				    PASSGATE_LANE_NONE, &ev))
+			return -1;
+	} while (ev.value < gen);
+	return ev.value == gen ? 0 : -1;
+}
+
 static int all_activate(FIXTURE_DATA(station) *self, uint64_t gen)
 {
 	struct passgate_event ev;
@@ -504,6 +517,7 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	unsigned int n = env ? strtoul(env, NULL, 10) : 15, i, reason;
 	char list[PATH_MAX], query[256], url[64];
 	long long rows[GATES_MAX], total = 0, end;
+	struct station_gate *last;
 
 	ASSERT_LT(0, n);
 	/* A full generation: announced on the broker, fetched over HTTP. */
@@ -517,10 +531,18 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	ASSERT_EQ(0, all_activate(self, 1));
 	ASSERT_EQ(0, stream(self, n));
 
-	/* A delta, inline, while the scans go on. */
+	/*
+	 * A delta, inline, while the scans go on; the last gate's uplink is
+	 * down then, and catches up from the retained delta when it is back.
+	 */
+	last = &self->gate[self->gates - 1];
+	stop(&last->uplink, SIGTERM);
 	ASSERT_EQ(0, make_list(self, list, 2, false, 20));
 	ASSERT_EQ(0, publish_delta(self, list));
-	ASSERT_EQ(0, all_activate(self, 2));
+	for (i = 0; i + 1 < self->gates; i++)
+		ASSERT_EQ(0, gate_activates(&self->gate[i], 2));
+	ASSERT_EQ(0, start_uplink(self, last));
+	ASSERT_EQ(0, gate_activates(last, 2));
 	for (i = 0; i < self->gates; i++) {
 		EXPECT_EQ(PASSGATE_VERDICT_DENY,
 			  lane_scan(self->gate[i].bridge, self->gate[i].events,
@@ -573,8 +595,9 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 		EXPECT_EQ(0, metrics_show(self, &self->gate[i], lines, 3));
 	}
 	EXPECT_EQ(total, sql(self, "SELECT count(DISTINCT (gate, pos)) FROM events"));
-	tally("a station: full list over HTTP, a delta inline, the broker "
-	      "stopped mid-stream, events into PostgreSQL", total,
+	tally("a station: full list over HTTP, a delta inline (one uplink "
+	      "down, caught up from the retained delta), the broker stopped "
+	      "mid-stream, events into PostgreSQL", total,
 	      "every gate on the newest generation; every journaled event "
 	      "stored once",
 	      "%u gates on generation 2; %lld events in PostgreSQL, once "

@@ -6,7 +6,8 @@
  * and are renamed into place, signature first, so the daemon verifies and
  * loads them exactly as files dropped there by hand.  Nothing here trusts
  * the broker: a bad list is the daemon's to refuse.  Retained messages come
- * again on every connection: a generation already spooled is skipped.
+ * again on every connection: a generation already spooled, or at or below
+ * the one the gate's durable record says it accepted, is skipped.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,9 +20,21 @@
 #include <sodium.h>
 
 #include "uplink.h"
+#include "lib/state.h"
 
 #define SIG_LINES 4
 #define FETCH_TIMEOUT_S 120
+
+/* The newest generation the gate has, or is about to have. */
+static uint64_t have_generation(const struct uplink *u)
+{
+	struct passgate_record rec;
+
+	if (!passgate_record_read(u->cfg.state_dir, u->cfg.gate, &rec) &&
+	    rec.generation > u->lists_spooled)
+		return rec.generation;
+	return u->lists_spooled;
+}
 
 static int spool_write(const struct uplink *u, const char *name,
 		       const void *data, size_t len)
@@ -146,7 +159,7 @@ static void on_full(struct uplink *u, const char *p, int len)
 		uplink_log("full announcement: malformed");
 		return;
 	}
-	if (gen <= u->lists_spooled)
+	if (gen <= have_generation(u))
 		return;
 	snprintf(sigurl, sizeof(sigurl), "%s.minisig", url);
 	if (fetch(url, size, &list))
@@ -177,7 +190,7 @@ void lists_on_message(struct uplink *u, const char *topic,
 		return;		/* a cleared retained message */
 	if (delta) {
 		gen = strtoull(delta + strlen("/lists/delta/"), NULL, 10);
-		if (gen > u->lists_spooled)
+		if (gen > have_generation(u))
 			on_delta(u, gen, payload, len);
 	} else if (strstr(topic, "/lists/full")) {
 		on_full(u, payload, len);

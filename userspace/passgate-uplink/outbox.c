@@ -69,10 +69,14 @@ int outbox_open(struct uplink *u)
 					   PASSGATE_JOURNAL_RDONLY, err,
 					   sizeof(err));
 	if (!u->journal) {
-		uplink_log("journal %s: %s (waiting for passgated)",
-			   u->cfg.journal, err);
+		/* Said once: this is retried every poll until it exists. */
+		if (!u->journal_waiting)
+			uplink_log("journal %s: %s (waiting for passgated)",
+				   u->cfg.journal, err);
+		u->journal_waiting = true;
 		return -1;
 	}
+	u->journal_waiting = false;
 	f = fopen(u->outbox_path, "re");
 	if (f) {
 		if (fgets(line, sizeof(line), f))

@@ -30,6 +30,7 @@ struct uplink {
 	struct passgate_config cfg;
 	struct mosquitto *mosq;
 	struct passgate_journal *journal;
+	bool journal_waiting;
 	char events_topic[160];
 	char status_topic[160];
 	char lists_topic[160];

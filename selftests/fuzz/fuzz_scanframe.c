@@ -33,15 +33,7 @@
 #include <string.h>
 
 #include "scanframe.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: invariant failed: %s\n",\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz_common.h"
 
 struct run {
 	struct passgate_frame_parser parser;

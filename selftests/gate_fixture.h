@@ -134,6 +134,8 @@ int passgated_start(const char *config, const char *log);
 void tally(const char *what, unsigned long long count, const char *expected,
 	   const char *happened_fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Create or replace @path (mode 0600) holding @len bytes of @data; 0 or -1. */
+int file_write(const char *path, const void *data, size_t len);
 /* Send @sig to @pid and reap it: its wait status, or -1. */
 int process_stop(pid_t pid, int sig);
 /* A counter of /sys/kernel/debug/passgate/gate0-laneL, or -1. */

@@ -254,17 +254,6 @@ static const char *const gate_code[TEST_GATES] = { "HC:G0:1", "HC:G1:1" };
 /* The lane each gate's scans come through (the write() bridge). */
 static const unsigned int scan_lane[TEST_GATES] = { 1, 0 };
 
-static int write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fputs(text, f) < 0 ? -1 : 0;
-	return fclose(f) ? -1 : ret;
-}
-
 /* Write gate @g's config (spool @spool) to @path. */
 static int write_config(FIXTURE_DATA(daemons) *self, const char *path,
 			unsigned int g, const char *spool)
@@ -277,7 +266,7 @@ static int write_config(FIXTURE_DATA(daemons) *self, const char *path,
 		 "state_dir = %s/state\nid_key_file = %s/id.key\n"
 		 "pin_root = " PIN_ROOT "\n",
 		 g, self->dir, spool, self->dir, self->dir);
-	return write_text(path, text);
+	return file_write(path, text, strlen(text));
 }
 
 FIXTURE_SETUP(daemons)
@@ -305,7 +294,7 @@ FIXTURE_SETUP(daemons)
 	self->sec = passgate_seckey_load(path, err, sizeof(err));
 	ASSERT_NE(NULL, self->sec);
 	snprintf(path, sizeof(path), "%s/id.key", self->dir);
-	ASSERT_EQ(0, write_text(path, ID_KEY));
+	ASSERT_EQ(0, file_write(path, ID_KEY, strlen(ID_KEY)));
 
 	for (g = 0; g < TEST_GATES; g++) {
 		/* Each gate's list passes its own code only. */

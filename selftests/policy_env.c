@@ -14,18 +14,6 @@
 #include "lib/digest.h"
 #include "lib/install.h"
 
-static int write_text(const char *path, const char *text, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, len);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
 static int fail(const char *what, const char *why)
 {
 	fprintf(stderr, "# policy_env: %s: %s\n", what, why);
@@ -57,7 +45,7 @@ int policy_env_setup(struct policy_env *env, const char *name,
 	if (!env->sec)
 		return fail("issuer key", err);
 	snprintf(path, sizeof(path), "%s/id.key", env->dir);
-	if (write_text(path, POLICY_ENV_ID_KEY, 32))
+	if (file_write(path, POLICY_ENV_ID_KEY, 32))
 		return fail(path, strerror(errno));
 
 	snprintf(text, sizeof(text),
@@ -67,7 +55,7 @@ int policy_env_setup(struct policy_env *env, const char *name,
 		 env->dir, env->dir, env->dir, env->dir, name,
 		 extra ? extra : "");
 	snprintf(path, sizeof(path), "%s/passgated.conf", env->dir);
-	if (write_text(path, text, strlen(text)))
+	if (file_write(path, text, strlen(text)))
 		return fail(path, strerror(errno));
 	passgate_config_defaults(&env->cfg);
 	if (passgate_config_load(path, &env->cfg, err, sizeof(err)))

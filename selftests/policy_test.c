@@ -58,18 +58,6 @@ static void path_in(FIXTURE_DATA(policy) *self, char *buf, const char *name)
 	snprintf(buf, PATH_MAX, "%s/%s", self->dir, name);
 }
 
-static int write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, data, len);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
 FIXTURE_SETUP(policy)
 {
 	char path[PATH_MAX], pub[PATH_MAX], text[2048], err[256];
@@ -88,7 +76,7 @@ FIXTURE_SETUP(policy)
 	self->sec = passgate_seckey_load(path, err, sizeof(err));
 	ASSERT_NE(NULL, self->sec);
 	path_in(self, path, "id.key");
-	ASSERT_EQ(0, write_file(path, ID_KEY, 32));
+	ASSERT_EQ(0, file_write(path, ID_KEY, 32));
 
 	snprintf(text, sizeof(text),
 		 "# written by policy_test\n"
@@ -99,7 +87,7 @@ FIXTURE_SETUP(policy)
 		 "pair_window_ms = 60000\n",
 		 self->dir, self->dir, self->dir, self->dir);
 	path_in(self, self->config, "passgated.conf");
-	ASSERT_EQ(0, write_file(self->config, text, strlen(text)));
+	ASSERT_EQ(0, file_write(self->config, text, strlen(text)));
 	passgate_config_defaults(&self->cfg);
 	ASSERT_EQ(0, passgate_config_load(self->config, &self->cfg, err,
 					  sizeof(err))) TH_LOG("%s", err);
@@ -701,7 +689,7 @@ TEST_F(policy, csv_to_active_generation_in_two_commands)
 	*strrchr(exe, '/') = '\0';
 	*strrchr(exe, '/') = '\0';
 	path_in(self, csv, "list.csv");
-	ASSERT_EQ(0, write_file(csv, rows, strlen(rows)));
+	ASSERT_EQ(0, file_write(csv, rows, strlen(rows)));
 	path_in(self, out, "list-000011.pgl");
 
 	snprintf(cmd, sizeof(cmd),

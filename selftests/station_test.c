@@ -126,10 +126,8 @@ static pid_t spawn(const char *log, char *const argv[])
 
 static void stop(pid_t *pid, int sig)
 {
-	if (*pid > 0) {
-		kill(*pid, sig);
-		waitpid(*pid, NULL, 0);
-	}
+	if (*pid > 0)
+		process_stop(*pid, sig);
 	*pid = -1;
 }
 
@@ -167,7 +165,6 @@ static int start_mosquitto(FIXTURE_DATA(station) *self)
 {
 	char conf[PATH_MAX], log[PATH_MAX], text[512];
 	char *argv[] = { "mosquitto", "-c", conf, NULL };
-	FILE *f;
 
 	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", self->dir);
 	snprintf(log, sizeof(log), "%s/mosquitto.log", self->dir);
@@ -184,8 +181,7 @@ static int start_mosquitto(FIXTURE_DATA(station) *self)
 		 "persistence true\npersistence_location %s/mq/\n"
 		 "autosave_interval 1\nmax_queued_messages 0\n",
 		 self->mqtt_port, self->dir);
-	f = fopen(conf, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f))
+	if (file_write(conf, text, strlen(text)))
 		return -1;
 	self->mosquitto = spawn(log, argv);
 	return wait_port(self->mqtt_port);
@@ -243,7 +239,6 @@ static int start_http(FIXTURE_DATA(station) *self)
 static int setup_gate(FIXTURE_DATA(station) *self, struct station_gate *g)
 {
 	char path[256], text[4096];
-	FILE *f;
 
 	snprintf(g->name, sizeof(g->name), "exit-%u", g->id);
 	snprintf(path, sizeof(path), "%s/%s", self->dir, g->name);
@@ -261,8 +256,7 @@ static int setup_gate(FIXTURE_DATA(station) *self, struct station_gate *g)
 		 g->id, g->name, path, path, path, path, g->journal,
 		 self->mqtt_port, path);
 	snprintf(g->config, sizeof(g->config), "%s/passgated.conf", path);
-	f = fopen(g->config, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f))
+	if (file_write(g->config, text, strlen(text)))
 		return -1;
 	g->events = gate_open(g->id, O_RDONLY | O_NONBLOCK);
 	g->bridge = lane_open(g->id, g->lane, "scanboard", O_RDWR | O_NONBLOCK);
@@ -288,7 +282,6 @@ FIXTURE_SETUP(station)
 {
 	char path[PATH_MAX], pub[PATH_MAX], err[256];
 	unsigned int id;
-	FILE *f;
 
 	self->mosquitto = self->collector = self->http = -1;
 	ASSERT_EQ(0, gate_restore());
@@ -303,10 +296,8 @@ FIXTURE_SETUP(station)
 	self->sec = passgate_seckey_load(path, err, sizeof(err));
 	ASSERT_NE(NULL, self->sec);
 	snprintf(path, sizeof(path), "%s/id.key", self->dir);
-	f = fopen(path, "w");
-	ASSERT_NE(NULL, f);
-	fputs(POLICY_ENV_ID_KEY, f);
-	fclose(f);
+	ASSERT_EQ(0, file_write(path, POLICY_ENV_ID_KEY,
+				strlen(POLICY_ENV_ID_KEY)));
 
 	self->mqtt_port = free_port();
 	self->pg_port = free_port();

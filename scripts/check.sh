@@ -15,6 +15,7 @@ set -u
 build=${BUILD:?} kernel=${GUEST_KERNEL:?}
 logs=$build/logs
 mkdir -p "$logs"
+rm -f "$logs/check.rc"
 : > "$logs/host.log"
 extra_failed=0
 
@@ -76,19 +77,14 @@ selftests/run-qemu-arm64.sh --kernel-dir "${A64_KERNEL:?}" \
 a64_rc=$?
 [ $a64_rc = 0 ] || echo "arm64 guest run failed: see $a64/guest/console.log"
 counted selftests/powercut.sh --arm64 "$a64" "$A64_KERNEL"
-# The station's programs are not cross-built (their libraries are not in
-# the arm64 sysroot); the station test runs in the x86_64 guest only.
-printf '%s\n' "ok 1 station_test on arm64 # SKIP libmosquitto, libcurl and libpq are not in the arm64 sysroot; the station runs in the x86_64 guest" \
-	"# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0" | tee -a "$logs/host.log"
+# The station's programs are not cross-built yet (their libraries are not
+# in the arm64 sysroot): the station test runs in the x86_64 guest only,
+# and nothing is counted for arm64.
 
 # Each kselftest binary ends with "# Totals: pass:P fail:F xfail:X
 # xpass:Y skip:S error:E"; a guest that died before its marker counts as a
 # failure even when every binary that ran passed.
-scripts/reliability.sh "$build" "$logs/RELIABILITY.md" &&
-	echo "reliability tally: $logs/RELIABILITY.md ($(grep -c '^| [^-w]' \
-		"$logs/RELIABILITY.md") rows; make reliability puts it in docs/)"
-
-awk -v extra="$extra_failed" -v guest_rc="$guest_rc" -v a64_rc="$a64_rc" \
+summary=$(awk -v extra="$extra_failed" -v guest_rc="$guest_rc" -v a64_rc="$a64_rc" \
 	-v guest="$build/guest/console.log" -v a64="$a64/guest/console.log" '
 	/# Totals: / {
 		for (i = 1; i <= NF; i++) {
@@ -108,4 +104,12 @@ awk -v extra="$extra_failed" -v guest_rc="$guest_rc" -v a64_rc="$a64_rc" \
 		if (a64_rc != 0 && a64_fail == 0) fail += 1
 		printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 		exit fail > 0
-	}' "$logs/host.log" "$build/guest/console.log" "$a64/guest/console.log"
+	}' "$logs/host.log" "$build/guest/console.log" "$a64/guest/console.log")
+rc=$?
+# scripts/reliability.sh marks the tally of a failed run as such.
+echo $rc >"$logs/check.rc"
+scripts/reliability.sh "$build" "$logs/RELIABILITY.md" &&
+	echo "reliability tally: $logs/RELIABILITY.md ($(grep -c '^| [^-w]' \
+		"$logs/RELIABILITY.md") rows; make reliability puts it in docs/)"
+echo "$summary"
+exit $rc

@@ -21,7 +21,11 @@ build=$(cd "$build" && pwd -P)
 stamp=$build/.setup-done
 triple=aarch64-linux-gnu
 
-host_packages="gcc-$triple qemu-system-arm device-tree-compiler busybox-static"
+# The cross compiler only recommends the arm64 C library and kernel headers
+# (asm/types.h for the BPF build), so they are named here: with
+# --no-install-recommends nothing else brings them.
+host_packages="gcc-$triple libc6-dev-arm64-cross linux-libc-dev-arm64-cross
+	qemu-system-arm device-tree-compiler busybox-static"
 runtime=(libc6 libgcc-s1 libbpf1 libelf1 zlib1g libzstd1 libsodium23
 	libsqlite3-0 libnl-3-200 libnl-genl-3-200 libevdev2)
 dev=(libbpf-dev libelf-dev zlib1g-dev libsodium-dev libsqlite3-dev

@@ -3,6 +3,14 @@
 # fetch the guest kernel into the build folder.  Idempotent: a second run
 # that finds everything in place does nothing and touches no network.
 #
+# Packages are installed without their recommendations, so every package
+# whose files the build, the tests or the guest (which runs in the host's
+# root) use is named here, even where another one happens to pull it in:
+# perl (checkpatch), python3 (the station test's HTTP server,
+# check-names.py), procps (pgrep in make bench), iproute2 (ip, the
+# station test's loopback).  scripts/fresh-check.sh proves the list on a
+# brand-new root.
+#
 # usage: scripts/setup.sh [BUILD_DIR]
 set -eu
 
@@ -12,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 packages="
 	make gcc libc6-dev cpio xz-utils kmod busybox-static e2fsprogs
+	perl python3 procps iproute2
 	qemu-system-x86 acpica-tools
 	clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libsodium-dev libsqlite3-dev

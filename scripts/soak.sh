@@ -14,6 +14,7 @@ out=$build/soak
 log=$out/soak.log
 mkdir -p "$out"
 : >"$log"
+rm -f "$out/soak.rc"
 
 selftests/run-qemu.sh --kernel-dir "$kernel" \
 	--acpi "$build/selftests/testgate.aml" --out "$out/guest" \
@@ -42,3 +43,7 @@ awk '/# Totals: / {
 		printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 		exit fail > 0
 	}' "$log"
+rc=$?
+# scripts/reliability.sh marks the tally of a failed run.
+echo $rc >"$out/soak.rc"
+exit $rc

@@ -534,8 +534,8 @@ long long lane_stat(unsigned int lane, const char *name)
 	return gate_lane_stat(0, lane, name);
 }
 
-void tally(const char *what, unsigned long long count, const char *expected,
-	   const char *happened_fmt, ...)
+void tally_row(bool passed, const char *what, unsigned long long count,
+	       const char *expected, const char *happened_fmt, ...)
 {
 	char happened[256];
 	va_list ap;
@@ -543,7 +543,9 @@ void tally(const char *what, unsigned long long count, const char *expected,
 	va_start(ap, happened_fmt);
 	vsnprintf(happened, sizeof(happened), happened_fmt, ap);
 	va_end(ap);
-	printf("# TALLY|%s|%llu|%s|%s\n", what, count, expected, happened);
+	printf("# TALLY|%s|%llu|%s|%s%s\n", what, count, expected,
+	       passed ? "" : "FAILED (the test's checks did not hold; see its "
+	       "log): ", happened);
 	fflush(stdout);
 }
 

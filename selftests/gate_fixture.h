@@ -129,11 +129,14 @@ int passgated_start(const char *config, const char *log);
 /*
  * One row of docs/RELIABILITY.md: what was tried, how many times, what was
  * expected and what happened.  Printed as "# TALLY|...", collected from the
- * test logs by scripts/tally.sh.
+ * test logs by scripts/reliability.sh.  tally() is called from a test's
+ * body: a test whose checks failed before it prints its row as FAILED, so
+ * that no row states a result the test did not see.
  */
-void tally(const char *what, unsigned long long count, const char *expected,
-	   const char *happened_fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void tally_row(bool passed, const char *what, unsigned long long count,
+	       const char *expected, const char *happened_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+#define tally(...) tally_row(_metadata->passed, __VA_ARGS__)
 /* Create or replace @path (mode 0600) holding @len bytes of @data; 0 or -1. */
 int file_write(const char *path, const void *data, size_t len);
 /* Send @sig to @pid and reap it: its wait status, or -1. */

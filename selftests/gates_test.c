@@ -371,6 +371,7 @@ TEST_F(daemons, each_decides_and_journals_its_own_gate)
 	struct passgate_journal *j;
 	char path[PATH_MAX], log[PATH_MAX + 16], err[256];
 	unsigned int g, found, verdicts, other_lane;
+	unsigned int all_found = 0, all_verdicts = 0, all_other = 0;
 	pid_t third;
 	int ret;
 
@@ -438,13 +439,19 @@ TEST_F(daemons, each_decides_and_journals_its_own_gate)
 		EXPECT_EQ(2, found) TH_LOG("gate %u", g);
 		EXPECT_EQ(2, verdicts) TH_LOG("gate %u", g);
 		EXPECT_EQ(0, other_lane) TH_LOG("gate %u", g);
+		all_found += found;
+		all_verdicts += verdicts;
+		all_other += other_lane;
 		passgate_journal_cursor_close(c);
 		passgate_journal_close(j);
 	}
 	tally("two passgated on one machine, one per gate", TEST_GATES,
 	      "each decides and journals its own gate's scans only; a third "
 	      "on a taken spool refused",
-	      "%s", third < 0 ? "as expected" : "third daemon started");
+	      "%u of %u verdicts journaled by their own gate's daemon "
+	      "(%u verdict rows), %u rows of another gate's lanes; the third "
+	      "daemon %s", all_found, 2 * TEST_GATES, all_verdicts, all_other,
+	      third < 0 ? "refused" : "STARTED");
 }
 
 /* passgatectl monitor of gate 1 shows gate 1's events, not gate 0's. */

@@ -209,10 +209,10 @@ static void verify(struct __test_metadata *_metadata, uint64_t acked)
 	      "a new stream right after the last one journaled",
 	      "seq 0..%llu acknowledged before the cut, 0..%llu journaled "
 	      "(%llu rows; %llu events before the daemon's start recorded "
-	      "LOST by the kernel); chain of %llu rows intact; stream 2 begun",
+	      "LOST by the kernel); chain of %llu rows intact; stream %u begun",
 	      (unsigned long long)acked, (unsigned long long)last1,
 	      (unsigned long long)rows, (unsigned long long)lost,
-	      (unsigned long long)report.records);
+	      (unsigned long long)report.records, stream);
 }
 
 FIXTURE(power) {

@@ -8,8 +8,10 @@
  * and the netlink dump take records from the ring through one function,
  * passgate_events_next(), so the two never disagree.
  */
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/minmax.h>
+#include <linux/sched.h>
 #include <linux/property.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -47,6 +49,24 @@ int passgate_events_init(struct passgate_gate *gate)
 	gate->ring = devm_kcalloc(dev, gate->ring_size, sizeof(*gate->ring),
 				  GFP_KERNEL);
 	return gate->ring ? 0 : -ENOMEM;
+}
+
+/*
+ * Who asked for an operator change: the calling task (a netlink command's
+ * doit runs in the sender's context) and, for netlink, its port.
+ */
+void passgate_actor_current(struct passgate_event_extra *who, u32 nl_port)
+{
+	struct passgate_actor actor = {
+		.uid = from_kuid(&init_user_ns, current_uid()),
+		.pid = task_tgid_nr(current),
+		.nl_port = nl_port,
+	};
+
+	BUILD_BUG_ON(sizeof(actor) > sizeof(who->data));
+	get_task_comm(actor.comm, current);
+	memset(who, 0, sizeof(*who));
+	memcpy(who->data, &actor, sizeof(actor));
 }
 
 static u64 passgate_ring_first(struct passgate_gate *gate)

@@ -4,9 +4,12 @@
  * ("passgate,gate") and bind only once it is there; a device link then
  * unbinds them before the gate goes.
  *
- * The fire alarm is handled here, in the inputs' interrupt thread and with
- * nothing else involved: every lane goes FREE in both directions and stays
- * so until the inputs are quiet *and* an operator resets.
+ * The fire alarm is handled here, in the inputs' interrupt thread and a
+ * periodic re-sample of the same inputs (an edge can be missed), with
+ * nothing else involved: every lane whose GPIOs the driver holds goes FREE
+ * in both directions and stays so until the inputs are quiet *and* an
+ * operator resets.  The fire path takes only @fire_lock and each lane's
+ * lock, which no path that sleeps or allocates holds.
  */
 #include <linux/gpio/consumer.h>
 #include <linux/interrupt.h>
@@ -18,6 +21,8 @@
 #include "passgate.h"
 
 #define PASSGATE_FIRE_INPUTS (PASSGATE_FIRE_ALARM | PASSGATE_FIRE_FAULT)
+#define PASSGATE_DEFAULT_FIRE_POLL_MS 1000
+#define PASSGATE_MAX_FIRE_POLL_MS 60000
 
 static LIST_HEAD(passgate_gate_list);
 static DEFINE_MUTEX(passgate_gate_list_lock);
@@ -66,6 +71,7 @@ struct passgate_gate *passgate_gate_get(u32 id)
 	return found;
 }
 
+/* Called with gate->lock or gate->fire_lock held. */
 static void passgate_gate_refresh_lanes(struct passgate_gate *gate)
 {
 	struct passgate_lane *lane;
@@ -86,7 +92,7 @@ static u32 passgate_fire_sample(struct passgate_gate *gate)
 	return inputs;
 }
 
-/* Called with gate->lock held. */
+/* Called with gate->fire_lock held. */
 static void passgate_fire_update(struct passgate_gate *gate)
 {
 	u32 inputs = passgate_fire_sample(gate);
@@ -101,7 +107,7 @@ static void passgate_fire_update(struct passgate_gate *gate)
 
 	if (inputs & ~old) {
 		if (!(old & PASSGATE_FIRE_LATCHED)) {
-			gate->fire_alarms++;
+			WRITE_ONCE(gate->fire_alarms, gate->fire_alarms + 1);
 			passgate_gate_refresh_lanes(gate);
 		}
 		/* Emitted once every lane is FREE. */
@@ -113,35 +119,59 @@ static void passgate_fire_update(struct passgate_gate *gate)
 	}
 }
 
+static void passgate_fire_sync(struct passgate_gate *gate)
+{
+	mutex_lock(&gate->fire_lock);
+	passgate_fire_update(gate);
+	mutex_unlock(&gate->fire_lock);
+}
+
 static irqreturn_t passgate_fire_irq(int irq, void *data)
 {
-	struct passgate_gate *gate = data;
-
-	mutex_lock(&gate->lock);
-	passgate_fire_update(gate);
-	mutex_unlock(&gate->lock);
+	passgate_fire_sync(data);
 	return IRQ_HANDLED;
 }
 
-int passgate_gate_reset_fire(struct passgate_gate *gate)
+/* A missed edge (or an input with no interrupt) is found within a period. */
+static void passgate_fire_poll_work(struct work_struct *work)
+{
+	struct passgate_gate *gate = container_of(to_delayed_work(work),
+						  struct passgate_gate,
+						  fire_poll);
+
+	passgate_fire_sync(gate);
+	schedule_delayed_work(&gate->fire_poll,
+			      msecs_to_jiffies(gate->fire_poll_ms));
+}
+
+static void passgate_fire_poll_stop(void *data)
+{
+	struct passgate_gate *gate = data;
+
+	cancel_delayed_work_sync(&gate->fire_poll);
+}
+
+int passgate_gate_reset_fire(struct passgate_gate *gate,
+			     const struct passgate_event_extra *who)
 {
 	int ret = 0;
 
-	mutex_lock(&gate->lock);
+	mutex_lock(&gate->fire_lock);
 	passgate_fire_update(gate);
 	if (gate->fire & PASSGATE_FIRE_INPUTS) {
 		ret = -EBUSY;
 	} else if (gate->fire & PASSGATE_FIRE_LATCHED) {
 		WRITE_ONCE(gate->fire, 0);
 		passgate_gate_refresh_lanes(gate);
-		passgate_event_emit(gate, PASSGATE_EV_FIRE_RESET,
-				    PASSGATE_LANE_NONE, 0);
+		passgate_event_emit_extra(gate, PASSGATE_EV_FIRE_RESET,
+					  PASSGATE_LANE_NONE, 0, who);
 	}
-	mutex_unlock(&gate->lock);
+	mutex_unlock(&gate->fire_lock);
 	return ret;
 }
 
-int passgate_gate_set_mode(struct passgate_gate *gate, u32 mode)
+int passgate_gate_set_mode(struct passgate_gate *gate, u32 mode,
+			   const struct passgate_event_extra *who)
 {
 	if (mode > PASSGATE_GATE_LOCK_ALL)
 		return -EINVAL;
@@ -149,8 +179,8 @@ int passgate_gate_set_mode(struct passgate_gate *gate, u32 mode)
 	mutex_lock(&gate->lock);
 	WRITE_ONCE(gate->mode, mode);
 	passgate_gate_refresh_lanes(gate);
-	passgate_event_emit(gate, PASSGATE_EV_GATE_MODE, PASSGATE_LANE_NONE,
-			    mode);
+	passgate_event_emit_extra(gate, PASSGATE_EV_GATE_MODE,
+				  PASSGATE_LANE_NONE, mode, who);
 	mutex_unlock(&gate->lock);
 	return 0;
 }
@@ -160,8 +190,8 @@ void passgate_gate_get_state(struct passgate_gate *gate,
 {
 	mutex_lock(&gate->lock);
 	state->mode = gate->mode;
-	state->fire = gate->fire;
-	state->fire_alarms = gate->fire_alarms;
+	state->fire = READ_ONCE(gate->fire);
+	state->fire_alarms = READ_ONCE(gate->fire_alarms);
 	state->lanes = gate->nr_lanes;
 	spin_lock_irq(&gate->ring_lock);
 	state->event_next = gate->ring_next;
@@ -183,14 +213,18 @@ static void passgate_gate_remove_lane(void *data)
 	struct passgate_gate_membership *m = data;
 
 	mutex_lock(&m->gate->lock);
+	mutex_lock(&m->gate->fire_lock);
 	list_del(&m->lane->gate_entry);
 	m->gate->nr_lanes--;
+	mutex_unlock(&m->gate->fire_lock);
 	mutex_unlock(&m->gate->lock);
 }
 
 /*
  * From here on the gate's fire alarm and modes drive the lane; the devm
- * action ends that at the lane's unbind, before its GPIOs are released.
+ * action ends that at the lane's unbind, once the lane has let go of its
+ * outputs and just before its GPIOs are released: a fire during the
+ * unbind still opens it.
  */
 int passgate_gate_add_lane(struct passgate_gate *gate,
 			   struct passgate_lane *lane)
@@ -204,9 +238,11 @@ int passgate_gate_add_lane(struct passgate_gate *gate,
 	m->lane = lane;
 
 	mutex_lock(&gate->lock);
+	mutex_lock(&gate->fire_lock);
 	list_add_tail(&lane->gate_entry, &gate->lanes);
 	gate->nr_lanes++;
 	passgate_turnstile_refresh(lane);
+	mutex_unlock(&gate->fire_lock);
 	mutex_unlock(&gate->lock);
 	return devm_add_action_or_reset(lane->dev, passgate_gate_remove_lane, m);
 }
@@ -245,10 +281,20 @@ static int passgate_gate_request_fire(struct passgate_gate *gate)
 	}
 
 	/* An alarm present at boot counts from the start. */
-	mutex_lock(&gate->lock);
-	passgate_fire_update(gate);
-	mutex_unlock(&gate->lock);
-	return 0;
+	passgate_fire_sync(gate);
+	if (!gate->fire_alarm && !gate->fire_fault)
+		return 0;
+	gate->fire_poll_ms = PASSGATE_DEFAULT_FIRE_POLL_MS;
+	device_property_read_u32(dev, "passgate,fire-poll-ms",
+				 &gate->fire_poll_ms);
+	if (!gate->fire_poll_ms || gate->fire_poll_ms > PASSGATE_MAX_FIRE_POLL_MS)
+		return dev_err_probe(dev, -EINVAL,
+				     "passgate,fire-poll-ms: 1 to %u\n",
+				     PASSGATE_MAX_FIRE_POLL_MS);
+	INIT_DELAYED_WORK(&gate->fire_poll, passgate_fire_poll_work);
+	schedule_delayed_work(&gate->fire_poll,
+			      msecs_to_jiffies(gate->fire_poll_ms));
+	return devm_add_action_or_reset(dev, passgate_fire_poll_stop, gate);
 }
 
 static void passgate_gate_unlist(void *data)
@@ -301,6 +347,7 @@ static int passgate_gate_probe(struct platform_device *pdev)
 		return -ENOMEM;
 	passgate_live_init(&gate->live, passgate_gate_release);
 	mutex_init(&gate->lock);
+	mutex_init(&gate->fire_lock);
 	spin_lock_init(&gate->key_lock);
 	INIT_LIST_HEAD(&gate->lanes);
 	gate->dev = dev;
@@ -334,6 +381,22 @@ static int passgate_gate_probe(struct platform_device *pdev)
 	return 0;
 }
 
+/*
+ * The machine goes down (reboot, power-off, kexec).  The lanes have let
+ * go of their outputs already (their .shutdown ran first: they depend on
+ * the gate), but the driver still holds their GPIOs and the fire inputs'
+ * interrupts stay requested: a fire until the power goes still opens
+ * every lane.  Take the inputs once more, so that an alarm whose edge
+ * came while the lanes shut down is not left to the next poll.
+ */
+static void passgate_gate_shutdown(struct platform_device *pdev)
+{
+	struct passgate_gate *gate = platform_get_drvdata(pdev);
+
+	if (gate)
+		passgate_fire_sync(gate);
+}
+
 static const struct of_device_id passgate_gate_of_match[] = {
 	{ .compatible = "passgate,gate" },
 	{ }
@@ -342,6 +405,7 @@ MODULE_DEVICE_TABLE(of, passgate_gate_of_match);
 
 struct platform_driver passgate_gate_driver = {
 	.probe = passgate_gate_probe,
+	.shutdown = passgate_gate_shutdown,
 	.driver = {
 		.name = "passgate-gate",
 		.of_match_table = passgate_gate_of_match,

@@ -80,20 +80,25 @@ static int passgate_set_mode(struct passgate_file *pf,
 			     union passgate_ioctl_arg *arg)
 {
 	struct passgate_mode *mode = &arg->mode;
+	struct passgate_event_extra who;
 
 	if (mode->flags || mode->__reserved)
 		return -EINVAL;
-	return passgate_turnstile_set_mode(passgate_file_lane(pf), mode->mode);
+	passgate_actor_current(&who, 0);
+	return passgate_turnstile_set_mode(passgate_file_lane(pf), mode->mode,
+					   &who);
 }
 
 static int passgate_reset_alarms(struct passgate_file *pf,
 				 union passgate_ioctl_arg *arg)
 {
 	struct passgate_reset *reset = &arg->reset;
+	struct passgate_event_extra who;
 
 	if (reset->flags || reset->__reserved)
 		return -EINVAL;
-	passgate_turnstile_reset_alarms(passgate_file_lane(pf));
+	passgate_actor_current(&who, 0);
+	passgate_turnstile_reset_alarms(passgate_file_lane(pf), &who);
 	return 0;
 }
 
@@ -152,20 +157,24 @@ static int passgate_gate_set_mode_ioctl(struct passgate_file *pf,
 					union passgate_ioctl_arg *arg)
 {
 	struct passgate_mode *mode = &arg->mode;
+	struct passgate_event_extra who;
 
 	if (mode->flags || mode->__reserved)
 		return -EINVAL;
-	return passgate_gate_set_mode(passgate_file_gate(pf), mode->mode);
+	passgate_actor_current(&who, 0);
+	return passgate_gate_set_mode(passgate_file_gate(pf), mode->mode, &who);
 }
 
 static int passgate_gate_reset_fire_ioctl(struct passgate_file *pf,
 					  union passgate_ioctl_arg *arg)
 {
 	struct passgate_reset *reset = &arg->reset;
+	struct passgate_event_extra who;
 
 	if (reset->flags || reset->__reserved)
 		return -EINVAL;
-	return passgate_gate_reset_fire(passgate_file_gate(pf));
+	passgate_actor_current(&who, 0);
+	return passgate_gate_reset_fire(passgate_file_gate(pf), &who);
 }
 
 struct passgate_ioctl_op {

@@ -17,6 +17,7 @@
 #define PASSGATE_DEFAULT_PASSAGE_TIMEOUT_MS 10000
 #define PASSGATE_DEFAULT_ALARM_MS 3000
 #define PASSGATE_DEFAULT_DEBOUNCE_MS 10
+#define PASSGATE_DEFAULT_BEAM_BLOCKED_MS 5000
 
 static const char * const passgate_direction_names[] = {
 	[PASSGATE_DIR_EXIT] = "exit",
@@ -94,9 +95,11 @@ static int passgate_lane_read_config(struct passgate_lane *lane)
 	device_property_read_u32(dev, "alarm-ms", &info->alarm_ms);
 	lane->debounce_ms = PASSGATE_DEFAULT_DEBOUNCE_MS;
 	device_property_read_u32(dev, "debounce-ms", &lane->debounce_ms);
-	if (!info->passage_timeout_ms || !info->alarm_ms)
+	lane->blocked_ms = PASSGATE_DEFAULT_BEAM_BLOCKED_MS;
+	device_property_read_u32(dev, "beam-blocked-ms", &lane->blocked_ms);
+	if (!info->passage_timeout_ms || !info->alarm_ms || !lane->blocked_ms)
 		return dev_err_probe(dev, -EINVAL,
-				     "passage-timeout-ms and alarm-ms must not be 0\n");
+				     "passage-timeout-ms, alarm-ms and beam-blocked-ms must not be 0\n");
 
 	/* Egress must never be blocked by a dead driver: fail-safe by default. */
 	ret = device_property_read_string(dev, "passgate,fail-mode", &mode);
@@ -117,6 +120,25 @@ static int passgate_lane_read_config(struct passgate_lane *lane)
 	}
 
 	return 0;
+}
+
+/*
+ * A lane that lets people out must not stay locked in a fire once the
+ * driver is gone (unbound, unloaded, crashed, not yet probed): only
+ * hardware that releases the lock on the fire alarm by itself may make
+ * a lane with an exit unlock output fail-secure.  Checked from the
+ * properties alone, before any output is requested (and so driven).
+ */
+static int passgate_lane_check_egress(struct passgate_lane *lane)
+{
+	struct device *dev = lane->dev;
+
+	if ((lane->info.capabilities & PASSGATE_CAP_FAIL_SAFE) ||
+	    !device_property_present(dev, "unlock-exit-gpios") ||
+	    device_property_read_bool(dev, "passgate,fire-interlock"))
+		return 0;
+	return dev_err_probe(dev, -EINVAL,
+			     "fail-secure exit lane without passgate,fire-interlock: it would stay locked in a fire without the driver\n");
 }
 
 static int passgate_lane_get_gpios(struct passgate_lane *lane)
@@ -215,6 +237,9 @@ static int passgate_lane_probe(struct platform_device *pdev)
 	ret = passgate_lane_read_config(lane);
 	if (ret)
 		return ret;
+	ret = passgate_lane_check_egress(lane);
+	if (ret)
+		return ret;
 	ret = passgate_lane_get_gpios(lane);
 	if (ret)
 		return ret;
@@ -228,12 +253,10 @@ static int passgate_lane_probe(struct platform_device *pdev)
 
 	/*
 	 * Unbind undoes these in reverse: nodes gone, interrupts freed, the
-	 * gate lets go of the lane, then the outputs take their fail mode.
+	 * outputs take their fail mode (open in a fire), the gate lets go of
+	 * the lane, then its GPIOs go.
 	 */
 	ret = passgate_turnstile_init(lane);
-	if (ret)
-		return ret;
-	ret = passgate_gate_add_lane(lane->gate, lane);
 	if (ret)
 		return ret;
 	ret = passgate_turnstile_start(lane);

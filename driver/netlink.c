@@ -319,12 +319,14 @@ static int passgate_nl_lane_set_mode_doit(struct sk_buff *skb,
 					  struct genl_info *info)
 {
 	struct nlattr *attr = info->attrs[PASSGATE_A_MODE];
+	struct passgate_event_extra who;
 	int ret;
 
 	if (passgate_nl_missing(info, PASSGATE_A_MODE))
 		return -EINVAL;
+	passgate_actor_current(&who, info->snd_portid);
 	ret = passgate_turnstile_set_mode(info->user_ptr[1],
-					  nla_get_u32(attr));
+					  nla_get_u32(attr), &who);
 	if (ret == -EINVAL)
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "unknown lane mode");
 	return ret;
@@ -333,7 +335,10 @@ static int passgate_nl_lane_set_mode_doit(struct sk_buff *skb,
 static int passgate_nl_lane_reset_alarms_doit(struct sk_buff *skb,
 					      struct genl_info *info)
 {
-	passgate_turnstile_reset_alarms(info->user_ptr[1]);
+	struct passgate_event_extra who;
+
+	passgate_actor_current(&who, info->snd_portid);
+	passgate_turnstile_reset_alarms(info->user_ptr[1], &who);
 	return 0;
 }
 
@@ -341,11 +346,14 @@ static int passgate_nl_gate_set_mode_doit(struct sk_buff *skb,
 					  struct genl_info *info)
 {
 	struct nlattr *attr = info->attrs[PASSGATE_A_MODE];
+	struct passgate_event_extra who;
 	int ret;
 
 	if (passgate_nl_missing(info, PASSGATE_A_MODE))
 		return -EINVAL;
-	ret = passgate_gate_set_mode(info->user_ptr[0], nla_get_u32(attr));
+	passgate_actor_current(&who, info->snd_portid);
+	ret = passgate_gate_set_mode(info->user_ptr[0], nla_get_u32(attr),
+				     &who);
 	if (ret == -EINVAL)
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "unknown gate mode");
 	return ret;
@@ -354,9 +362,11 @@ static int passgate_nl_gate_set_mode_doit(struct sk_buff *skb,
 static int passgate_nl_gate_reset_fire_doit(struct sk_buff *skb,
 					    struct genl_info *info)
 {
+	struct passgate_event_extra who;
 	int ret;
 
-	ret = passgate_gate_reset_fire(info->user_ptr[0]);
+	passgate_actor_current(&who, info->snd_portid);
+	ret = passgate_gate_reset_fire(info->user_ptr[0], &who);
 	if (ret == -EBUSY)
 		GENL_SET_ERR_MSG(info, "a fire input is still active");
 	return ret;

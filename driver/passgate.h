@@ -2,7 +2,9 @@
 /*
  * passgate: objects shared by the module's files.
  *
- * Lock order: gate->lock, then lane->lock, then gate->ring_lock.
+ * Lock order: gate->lock, then gate->fire_lock, then lane->lock, then
+ * gate->ring_lock.  The fire path takes only gate->fire_lock and
+ * lane->lock: no path holds either while it sleeps or allocates.
  */
 #ifndef _PASSGATE_H
 #define _PASSGATE_H
@@ -24,6 +26,7 @@
 struct dentry;
 struct gpio_desc;
 struct passgate_board;
+struct passgate_event_extra;
 struct sk_buff;
 
 #define PASSGATE_MAX_GATES 16
@@ -62,13 +65,17 @@ enum passgate_node {
  * @dev: the gate's platform device; only valid while bound
  * @id: gate number from firmware
  * @list: entry in the gate registry
- * @lock: serialises @mode, @fire, @lanes and fire handling
+ * @lock: serialises @mode and changes of @lanes
+ * @fire_lock: serialises @fire, @fire_alarms and fire handling; held with
+ *	@lock to change @lanes, so the fire path walks @lanes with it alone
  * @mode: &enum passgate_gate_mode
  * @fire: bitmask of &enum passgate_fire
  * @fire_alarms: fire alarms since probe
  * @fire_alarm: fire-alarm input, optional
  * @fire_fault: fire supervision input, optional
- * @lanes: bound lanes, by &passgate_lane.gate_entry
+ * @fire_poll: re-samples the fire inputs every @fire_poll_ms
+ * @fire_poll_ms: the re-sample period
+ * @lanes: lanes whose GPIOs the driver holds, by &passgate_lane.gate_entry
  * @nr_lanes: entries in @lanes
  * @ring_lock: serialises the event ring
  * @ring: @ring_size events, @ring[seq % @ring_size]
@@ -87,11 +94,14 @@ struct passgate_gate {
 	struct list_head list;
 
 	struct mutex lock;
+	struct mutex fire_lock;
 	u32 mode;
 	u32 fire;
 	u64 fire_alarms;
 	struct gpio_desc *fire_alarm;
 	struct gpio_desc *fire_fault;
+	struct delayed_work fire_poll;
+	u32 fire_poll_ms;
 	struct list_head lanes;
 	u32 nr_lanes;
 
@@ -204,13 +214,16 @@ struct passgate_scan_input {
  *	%PASSGATE_NO_DIRECTION while both beams are clear
  * @crossed: the far beam was broken: the passenger is through the barrier
  * @forced: this passage raised FORCED
- * @tailgated: this passage raised TAILGATE
+ * @follower: the near beam broke again behind the first person, and that
+ *	follower has not crossed the far beam yet
+ * @blocked: this passage raised BEAM_BLOCKED
  */
 struct passgate_passage {
 	int direction;
 	bool crossed;
 	bool forced;
-	bool tailgated;
+	bool follower;
+	bool blocked;
 };
 
 /**
@@ -243,9 +256,12 @@ struct passgate_passage {
  * @timeouts: relocks with no passage
  * @forced: forced passages
  * @tailgates: tailgates
+ * @beam_blocked: passages that raised BEAM_BLOCKED
+ * @blocked_ms: how long a passage may go on past its timeout
  * @timeout_work: relocks an unlock that saw no passage
  * @alarm_work: ends the alarm pulse
  * @debounce_work: samples the beams once they settled
+ * @blocked_work: raises BEAM_BLOCKED when a passage outlived its hold
  * @decision_timeout_ms: how long the slow path may take
  * @scans: the decision pipeline
  */
@@ -280,10 +296,13 @@ struct passgate_lane {
 	u64 timeouts;
 	u64 forced;
 	u64 tailgates;
+	u64 beam_blocked;
+	u32 blocked_ms;
 
 	struct delayed_work timeout_work;
 	struct delayed_work alarm_work;
 	struct delayed_work debounce_work;
+	struct delayed_work blocked_work;
 
 	u32 decision_timeout_ms;
 	struct passgate_lane_scans scans;
@@ -333,8 +352,10 @@ struct passgate_gate *passgate_gate_find(struct fwnode_handle *fwnode);
 struct passgate_gate *passgate_gate_get(u32 id);
 int passgate_gate_add_lane(struct passgate_gate *gate,
 			   struct passgate_lane *lane);
-int passgate_gate_set_mode(struct passgate_gate *gate, u32 mode);
-int passgate_gate_reset_fire(struct passgate_gate *gate);
+int passgate_gate_set_mode(struct passgate_gate *gate, u32 mode,
+			   const struct passgate_event_extra *who);
+int passgate_gate_reset_fire(struct passgate_gate *gate,
+			     const struct passgate_event_extra *who);
 void passgate_gate_get_state(struct passgate_gate *gate,
 			     struct passgate_gate_state *state);
 
@@ -345,6 +366,7 @@ struct passgate_event_extra {
 };
 
 int passgate_events_init(struct passgate_gate *gate);
+void passgate_actor_current(struct passgate_event_extra *who, u32 nl_port);
 void passgate_event_emit_extra(struct passgate_gate *gate, u32 type,
 			       u32 lane, u32 arg,
 			       const struct passgate_event_extra *extra);
@@ -405,8 +427,10 @@ int passgate_turnstile_open(struct passgate_lane *lane, u32 direction);
 int passgate_turnstile_accept(struct passgate_lane *lane, u32 direction,
 			      u64 *actuated_ns);
 u32 passgate_turnstile_state(struct passgate_lane *lane);
-int passgate_turnstile_set_mode(struct passgate_lane *lane, u32 mode);
-void passgate_turnstile_reset_alarms(struct passgate_lane *lane);
+int passgate_turnstile_set_mode(struct passgate_lane *lane, u32 mode,
+				const struct passgate_event_extra *who);
+void passgate_turnstile_reset_alarms(struct passgate_lane *lane,
+				     const struct passgate_event_extra *who);
 void passgate_turnstile_get_state(struct passgate_lane *lane,
 				  struct passgate_state *state);
 

@@ -2,7 +2,9 @@
 /*
  * passgate: the fast path's hook, a writable raw tracepoint.  A BPF
  * program attached with SEC("raw_tp.w/passgate_decide") may write into
- * the whole struct passgate_decision; the module reads only its out fields.
+ * the whole struct passgate_decision it is given: a copy made for that one
+ * call, of which the module takes back only the out fields (verdict,
+ * reason, direction).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM passgate

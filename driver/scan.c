@@ -29,8 +29,7 @@
 /**
  * struct passgate_queued_scan - a scan waiting for the slow path
  * @entry: in &passgate_lane_scans.queue
- * @scan: the record read() returns
- * @deadline: jiffies after which it is denied
+ * @scan: the record read() returns; denied at its @deadline_ns
  * @board_seq: the frame's seq, for the board's INDICATE
  * @from_board: it came over the UART
  * @read: a reader took it
@@ -38,7 +37,6 @@
 struct passgate_queued_scan {
 	struct list_head entry;
 	struct passgate_scan scan;
-	unsigned long deadline;
 	u8 board_seq;
 	bool from_board;
 	bool read;
@@ -102,6 +100,21 @@ static void passgate_scan_finish(struct passgate_lane *lane, u64 scan_id,
 	mutex_unlock(&scans->lock);
 }
 
+/*
+ * Run the policy on a copy: a program may write anywhere in the context it
+ * is given, so only the out fields come back, and every input the module
+ * uses afterwards (scan id, digest, lane) is its own.
+ */
+static void passgate_scan_decide(struct passgate_decision *d)
+{
+	struct passgate_decision ctx = *d;
+
+	trace_passgate_decide(&ctx);
+	d->verdict = ctx.verdict;
+	d->reason = ctx.reason;
+	d->direction = ctx.direction;
+}
+
 /* What a program wrote, checked: anything unknown is a DENY. */
 static void passgate_scan_check(struct passgate_lane *lane,
 				struct passgate_decision *d)
@@ -119,14 +132,16 @@ static void passgate_scan_check(struct passgate_lane *lane,
 static void passgate_scan_arm_deadline(struct passgate_lane_scans *scans)
 {
 	struct passgate_queued_scan *qs;
-	unsigned long now = jiffies;
+	u64 now = ktime_get_boottime_ns();
 
+	/* Rounded up a jiffy: never a denial before the deadline told. */
 	qs = list_first_entry_or_null(&scans->queue,
 				      struct passgate_queued_scan, entry);
 	if (qs)
 		mod_delayed_work(system_wq, &scans->deadline_work,
-				 time_after(qs->deadline, now) ?
-				 qs->deadline - now : 0);
+				 qs->scan.deadline_ns > now ?
+				 nsecs_to_jiffies(qs->scan.deadline_ns - now) +
+				 1 : 0);
 }
 
 static void passgate_scan_defer(struct passgate_lane *lane,
@@ -135,7 +150,6 @@ static void passgate_scan_defer(struct passgate_lane *lane,
 {
 	struct passgate_lane_scans *scans = &lane->scans;
 	struct passgate_queued_scan *qs;
-	unsigned long timeout = msecs_to_jiffies(lane->decision_timeout_ms);
 
 	qs = kzalloc(sizeof(*qs), GFP_KERNEL);
 	mutex_lock(&scans->lock);
@@ -162,7 +176,6 @@ static void passgate_scan_defer(struct passgate_lane *lane,
 	};
 	memcpy(qs->scan.digest, d->digest, sizeof(qs->scan.digest));
 	memcpy(qs->scan.token, in->token, in->token_len);
-	qs->deadline = jiffies + timeout;
 	qs->board_seq = in->board_seq;
 	qs->from_board = in->from_board;
 	list_add_tail(&qs->entry, &scans->queue);
@@ -225,7 +238,7 @@ void passgate_scan_submit(struct passgate_lane *lane,
 		return;
 	}
 
-	trace_passgate_decide(&d);
+	passgate_scan_decide(&d);
 	passgate_scan_check(lane, &d);
 	if (d.verdict == PASSGATE_VERDICT_DEFER)
 		passgate_scan_defer(lane, &d, in);
@@ -249,7 +262,7 @@ static void passgate_scan_deadline_work(struct work_struct *work)
 		qs = list_first_entry_or_null(&scans->queue,
 					      struct passgate_queued_scan,
 					      entry);
-		if (!qs || time_before(jiffies, qs->deadline)) {
+		if (!qs || ktime_get_boottime_ns() < qs->scan.deadline_ns) {
 			passgate_scan_arm_deadline(scans);
 			mutex_unlock(&scans->lock);
 			return;

@@ -62,6 +62,30 @@ static void passgate_turnstile_drive(struct gpio_desc *desc, u32 *outputs,
 		*outputs &= ~bit;
 }
 
+/*
+ * The outputs of a lane the driver let go of but whose GPIOs it still
+ * holds (unbinding, shut down): open in a fire, else the fail mode the
+ * firmware gives, open (fail-safe) or locked (fail-secure); no alarm, no
+ * indicator.  Called with lane->lock held.
+ */
+static void passgate_turnstile_let_go(struct passgate_lane *lane)
+{
+	bool open = (lane->info.capabilities & PASSGATE_CAP_FAIL_SAFE) ||
+		    READ_ONCE(lane->gate->fire);
+	u32 outputs = 0;
+	int dir;
+
+	for (dir = 0; dir < PASSGATE_DIRECTIONS; dir++)
+		passgate_turnstile_drive(lane->unlock[dir], &outputs, BIT(dir),
+					 open);
+	passgate_turnstile_drive(lane->alarm, &outputs, PASSGATE_OUT_ALARM,
+				 false);
+	passgate_turnstile_drive(lane->green, &outputs, PASSGATE_OUT_GREEN,
+				 false);
+	passgate_turnstile_drive(lane->red, &outputs, PASSGATE_OUT_RED, false);
+	lane->outputs = outputs;
+}
+
 /* Drive the outputs for the effective state.  Called with lane->lock held. */
 static void passgate_turnstile_apply(struct passgate_lane *lane)
 {
@@ -70,8 +94,10 @@ static void passgate_turnstile_apply(struct passgate_lane *lane)
 	u32 state;
 	int dir;
 
-	if (lane->released)
+	if (lane->released) {
+		passgate_turnstile_let_go(lane);
 		return;
+	}
 
 	state = passgate_turnstile_effective(lane);
 	/* An override (fire, FREE, CLOSED) ends a pending unlock. */
@@ -111,6 +137,7 @@ static void passgate_turnstile_relock(struct passgate_lane *lane)
 	lane->unlocked = PASSGATE_NO_DIRECTION;
 	lane->timed_out = false;
 	cancel_delayed_work(&lane->timeout_work);
+	cancel_delayed_work(&lane->blocked_work);
 	passgate_turnstile_apply(lane);
 }
 
@@ -153,8 +180,33 @@ static void passgate_turnstile_alarm_work(struct work_struct *work)
 						  alarm_work);
 
 	mutex_lock(&lane->lock);
-	if (!lane->released)
+	/* A blocked beam holds the alarm on until both beams are clear. */
+	if (!lane->released && !lane->passage.blocked)
 		passgate_turnstile_alarm_off(lane);
+	mutex_unlock(&lane->lock);
+}
+
+/*
+ * The passage outlived its timeout and the hold after it: a beam is still
+ * broken (a bag, a person stuck, a held door).  The lane is never relocked
+ * on a person, so it stays as it is, with the alarm on until the beams
+ * clear and BEAM_BLOCKED latched until an operator resets the alarms.
+ */
+static void passgate_turnstile_blocked_work(struct work_struct *work)
+{
+	struct passgate_lane *lane = container_of(to_delayed_work(work),
+						  struct passgate_lane,
+						  blocked_work);
+	struct passgate_passage *p = &lane->passage;
+
+	mutex_lock(&lane->lock);
+	if (!lane->released && p->direction != PASSGATE_NO_DIRECTION &&
+	    !p->blocked) {
+		p->blocked = true;
+		lane->beam_blocked++;
+		passgate_turnstile_alarm(lane, PASSGATE_ALARM_BEAM_BLOCKED,
+					 PASSGATE_EV_BEAM_BLOCKED, p->direction);
+	}
 	mutex_unlock(&lane->lock);
 }
 
@@ -165,12 +217,18 @@ static void passgate_turnstile_timeout_work(struct work_struct *work)
 						  timeout_work);
 
 	mutex_lock(&lane->lock);
-	/* Never relock on a passenger: wait for the passage to end. */
+	/*
+	 * Never relock on a passenger: wait for the passage to end, and
+	 * raise BEAM_BLOCKED if it has not ended after a bounded hold.
+	 */
 	if (lane->unlocked != PASSGATE_NO_DIRECTION) {
-		if (lane->passage.direction == PASSGATE_NO_DIRECTION)
+		if (lane->passage.direction == PASSGATE_NO_DIRECTION) {
 			passgate_turnstile_time_out(lane);
-		else
+		} else {
 			lane->timed_out = true;
+			mod_delayed_work(system_wq, &lane->blocked_work,
+					 msecs_to_jiffies(lane->blocked_ms));
+		}
 	}
 	mutex_unlock(&lane->lock);
 }
@@ -182,6 +240,11 @@ static void passgate_turnstile_passage_end(struct passgate_lane *lane)
 	int dir = p->direction;
 
 	p->direction = PASSGATE_NO_DIRECTION;
+	cancel_delayed_work(&lane->blocked_work);
+	if (p->blocked) {
+		p->blocked = false;
+		passgate_turnstile_alarm_off(lane);
+	}
 	if (p->crossed && !p->forced) {
 		lane->passages[dir]++;
 		passgate_turnstile_changed(lane);
@@ -191,6 +254,28 @@ static void passgate_turnstile_passage_end(struct passgate_lane *lane)
 	} else if (lane->timed_out) {
 		passgate_turnstile_time_out(lane);
 	}
+}
+
+/*
+ * Is someone else inside this unlock?  Every further person is counted
+ * once: when the near beam breaks again behind the first (a follower), or
+ * when the far beam breaks again with no follower seen (someone through
+ * past a near beam held broken, by a bag or a second person).
+ */
+static bool passgate_turnstile_another(struct passgate_passage *p, u32 old,
+				       u32 beams, u32 near, u32 far)
+{
+	if ((beams & near) && !(old & near)) {
+		p->follower = true;
+		return true;
+	}
+	if ((beams & far) && !(old & far)) {
+		if (!p->follower)
+			return true;
+		/* The follower seen at the near beam, now through. */
+		p->follower = false;
+	}
+	return false;
 }
 
 /* Sample the beams and follow the passage.  Called with lane->lock held. */
@@ -235,11 +320,9 @@ static void passgate_turnstile_sense(struct passgate_lane *lane)
 						 PASSGATE_EV_FORCED,
 						 p->direction);
 		}
-	} else if (p->crossed && !p->forced && !p->tailgated &&
-		   (beams & near) && !(old & near) &&
-		   lane->state == PASSGATE_STATE_UNLOCKED) {
-		/* The near beam broke again before the first one was out. */
-		p->tailgated = true;
+	} else if (p->crossed && !p->forced &&
+		   lane->state == PASSGATE_STATE_UNLOCKED &&
+		   passgate_turnstile_another(p, old, beams, near, far)) {
 		lane->tailgates++;
 		passgate_turnstile_alarm(lane, PASSGATE_ALARM_TAILGATE,
 					 PASSGATE_EV_TAILGATE, p->direction);
@@ -352,7 +435,8 @@ u32 passgate_turnstile_state(struct passgate_lane *lane)
 	return state;
 }
 
-int passgate_turnstile_set_mode(struct passgate_lane *lane, u32 mode)
+int passgate_turnstile_set_mode(struct passgate_lane *lane, u32 mode,
+				const struct passgate_event_extra *who)
 {
 	if (mode > PASSGATE_MODE_CLOSED)
 		return -EINVAL;
@@ -361,19 +445,22 @@ int passgate_turnstile_set_mode(struct passgate_lane *lane, u32 mode)
 	lane->mode = mode;
 	passgate_turnstile_apply(lane);
 	passgate_turnstile_changed(lane);
-	passgate_turnstile_emit(lane, PASSGATE_EV_LANE_MODE, mode);
+	passgate_event_emit_extra(lane->gate, PASSGATE_EV_LANE_MODE, lane->id,
+				  mode, who);
 	mutex_unlock(&lane->lock);
 	return 0;
 }
 
-void passgate_turnstile_reset_alarms(struct passgate_lane *lane)
+void passgate_turnstile_reset_alarms(struct passgate_lane *lane,
+				     const struct passgate_event_extra *who)
 {
 	mutex_lock(&lane->lock);
 	cancel_delayed_work(&lane->alarm_work);
 	lane->alarms = 0;
 	passgate_turnstile_alarm_off(lane);
 	passgate_turnstile_changed(lane);
-	passgate_turnstile_emit(lane, PASSGATE_EV_ALARMS_RESET, 0);
+	passgate_event_emit_extra(lane->gate, PASSGATE_EV_ALARMS_RESET,
+				  lane->id, 0, who);
 	mutex_unlock(&lane->lock);
 }
 
@@ -394,19 +481,19 @@ void passgate_turnstile_get_state(struct passgate_lane *lane,
 	state->timeouts = lane->timeouts;
 	state->forced = lane->forced;
 	state->tailgates = lane->tailgates;
+	state->beam_blocked = lane->beam_blocked;
 	mutex_unlock(&lane->lock);
 }
 
 /*
  * The driver lets go of the lane (unbind, module unload, shutdown): stop
  * every timer and leave the unlock outputs as the firmware says a dead
- * driver must, open (fail-safe) or locked (fail-secure).
+ * driver must, open (fail-safe) or locked (fail-secure), or open while
+ * the gate's fire alarm stands.  The lane stays on its gate's list until
+ * its GPIOs go, so a fire raised after this still opens it.
  */
 void passgate_turnstile_release(struct passgate_lane *lane)
 {
-	bool fail_safe = lane->info.capabilities & PASSGATE_CAP_FAIL_SAFE;
-	int dir;
-
 	mutex_lock(&lane->lock);
 	lane->released = true;
 	mutex_unlock(&lane->lock);
@@ -414,16 +501,11 @@ void passgate_turnstile_release(struct passgate_lane *lane)
 	cancel_delayed_work_sync(&lane->debounce_work);
 	cancel_delayed_work_sync(&lane->timeout_work);
 	cancel_delayed_work_sync(&lane->alarm_work);
+	cancel_delayed_work_sync(&lane->blocked_work);
 
-	for (dir = 0; dir < PASSGATE_DIRECTIONS; dir++)
-		if (lane->unlock[dir])
-			gpiod_set_value_cansleep(lane->unlock[dir], fail_safe);
-	if (lane->alarm)
-		gpiod_set_value_cansleep(lane->alarm, 0);
-	if (lane->green)
-		gpiod_set_value_cansleep(lane->green, 0);
-	if (lane->red)
-		gpiod_set_value_cansleep(lane->red, 0);
+	mutex_lock(&lane->lock);
+	passgate_turnstile_let_go(lane);
+	mutex_unlock(&lane->lock);
 }
 
 static void passgate_turnstile_release_action(void *data)
@@ -431,9 +513,16 @@ static void passgate_turnstile_release_action(void *data)
 	passgate_turnstile_release(data);
 }
 
-/* Called once the lane's GPIOs are there, before its interrupts. */
+/*
+ * Called once the lane's GPIOs are there, before its interrupts: the
+ * lane joins its gate, whose fire alarm and modes drive it from then on.
+ * At unbind the devm actions run the other way round: the lane lets go
+ * of its outputs, then leaves the gate, then its GPIOs go.
+ */
 int passgate_turnstile_init(struct passgate_lane *lane)
 {
+	int ret;
+
 	mutex_init(&lane->lock);
 	lane->unlocked = PASSGATE_NO_DIRECTION;
 	lane->passage.direction = PASSGATE_NO_DIRECTION;
@@ -442,6 +531,10 @@ int passgate_turnstile_init(struct passgate_lane *lane)
 	INIT_DELAYED_WORK(&lane->alarm_work, passgate_turnstile_alarm_work);
 	INIT_DELAYED_WORK(&lane->debounce_work,
 			  passgate_turnstile_debounce_work);
+	INIT_DELAYED_WORK(&lane->blocked_work, passgate_turnstile_blocked_work);
+	ret = passgate_gate_add_lane(lane->gate, lane);
+	if (ret)
+		return ret;
 	return devm_add_action_or_reset(lane->dev,
 					passgate_turnstile_release_action,
 					lane);

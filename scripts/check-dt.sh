@@ -59,6 +59,18 @@ compile dts/gatepc-imx8mp.dts "$out/soc.dtb" -DSOC_ONLY &&
 	[ "$(fdtget -t s "$out/merged.dtb" /turnstile-1 compatible)" = passgate,turnstile ]
 result $? "dt-validate bare SoC + passgate-gatepc-imx8mp.dtso"
 
+# The binding refuses an exit lane that would stay locked in a fire
+# without the driver: lane 1 of the reference tree made fail-secure must
+# not validate, and validates again once it declares the hardware
+# interlock.
+cp "$out/merged.dtb" "$out/secure.dtb" &&
+	fdtput -t s "$out/secure.dtb" /turnstile-1 passgate,fail-mode fail-secure &&
+	! validate "$out/secure.dtb" >/dev/null
+result $? "dt-validate refuses a fail-secure exit lane without passgate,fire-interlock"
+fdtput "$out/secure.dtb" /turnstile-1 passgate,fire-interlock &&
+	validate "$out/secure.dtb"
+result $? "dt-validate takes a fail-secure exit lane with passgate,fire-interlock"
+
 python3 scripts/check-names.py driver dts/bindings selftests/testgate.asl
 result $? "firmware names: driver = bindings = test ASL"
 

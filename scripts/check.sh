@@ -42,6 +42,7 @@ done
 
 counted scripts/check-dt.sh "$build" "${DT_INCLUDE:?}"
 counted selftests/powercut.sh "$build" "$kernel"
+counted selftests/shutdown.sh "$build" "$kernel"
 counted scripts/check-dkms.sh "$build" "${KERNEL_RELEASE:?}"
 
 echo "== checkpatch"
@@ -77,6 +78,7 @@ selftests/run-qemu-arm64.sh --kernel-dir "${A64_KERNEL:?}" \
 a64_rc=$?
 [ $a64_rc = 0 ] || echo "arm64 guest run failed: see $a64/guest/console.log"
 counted selftests/powercut.sh --arm64 "$a64" "$A64_KERNEL"
+counted selftests/shutdown.sh --arm64 "$a64" "$A64_KERNEL"
 # The station's programs are not cross-built yet (their libraries are not
 # in the arm64 sysroot): the station test runs in the x86_64 guest only,
 # and nothing is counted for arm64.

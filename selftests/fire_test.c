@@ -89,7 +89,9 @@ static void alarm_and_reset(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, gate_reset_fire(self->events));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_FIRE_RESET,
-				     PASSGATE_LANE_NONE, NULL));
+				     PASSGATE_LANE_NONE, &ev));
+	/* Who reset it: this process, through an ioctl. */
+	EXPECT_EQ(0, event_actor_is_me(&ev, 0));
 	expect_all_state(_metadata, self->lane, PASSGATE_STATE_LOCKED);
 	EXPECT_EQ(0, tb_read(TB_LANE_LINE(0, TB_UNLOCK_EXIT)));
 	EXPECT_EQ(0, tb_read(TB_LANE_LINE(1, TB_UNLOCK_EXIT)));

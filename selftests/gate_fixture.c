@@ -65,6 +65,17 @@ int tb_drive(unsigned int line, int value)
 	return write_string(path, value ? "1" : "0");
 }
 
+int tb_drive_quiet(unsigned int line, int value)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = tb_line_path(line, path, sizeof(path));
+	if (ret)
+		return ret;
+	return write_string(path, value ? "q1" : "q0");
+}
+
 int tb_read(unsigned int line)
 {
 	char path[PATH_MAX], buf[8] = "";
@@ -364,7 +375,7 @@ static int gate_restore_one(unsigned int gate)
 			return ret;
 	}
 	if (gate) {
-		ret = tb_drive(TB_GATE1_FIRE_ALARM, 0);
+		ret = tb_drive(TB_GATE1_FIRE_ALARM, TB_GATE1_FIRE_QUIET);
 	} else {
 		ret = tb_drive(TB_FIRE_ALARM, 0);
 		if (!ret)
@@ -547,6 +558,28 @@ void tally_row(bool passed, const char *what, unsigned long long count,
 	       passed ? "" : "FAILED (the test's checks did not hold; see its "
 	       "log): ", happened);
 	fflush(stdout);
+}
+
+int event_actor_is_me(const struct passgate_event *ev, unsigned int nl_port)
+{
+	struct passgate_actor a;
+	char comm[sizeof(a.comm)] = "";
+	FILE *f = fopen("/proc/self/comm", "r");
+
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	memcpy(&a, ev->data, sizeof(a));
+	if (a.uid == getuid() && a.pid == (unsigned int)getpid() &&
+	    a.nl_port == nl_port && !strncmp(a.comm, comm, sizeof(a.comm)))
+		return 0;
+	fprintf(stderr, "# actor: uid %u pid %u port %u comm %.16s; "
+		"expected uid %u pid %d port %u comm %s\n", a.uid, a.pid,
+		a.nl_port, a.comm, getuid(), getpid(), nl_port, comm);
+	return -1;
 }
 
 int process_stop(pid_t pid, int sig)

@@ -34,6 +34,9 @@ enum tb_lane_line {
 #define TB_GATE1_LANES 1
 #define TB_GATE1_LANE_LINE(lane, what) (24 + (lane) * 8 + (what))
 #define TB_GATE1_FIRE_ALARM 18
+/* Gate 1's fire alarm is wired normally closed: 0 is an alarm (or a cut). */
+#define TB_GATE1_FIRE_QUIET 1
+#define TB_GATE1_FIRE_ALARMED 0
 /* Line @what of lane @lane of gate @gate (0 or 1). */
 #define TB_GATE_LANE_LINE(gate, lane, what) \
 	((gate) ? TB_GATE1_LANE_LINE(lane, what) : TB_LANE_LINE(lane, what))
@@ -46,6 +49,8 @@ enum tb_lane_line {
 
 /* Drive an input line of the test board; returns 0 or -errno. */
 int tb_drive(unsigned int line, int value);
+/* The same with no interrupt: an edge the gate's driver never hears. */
+int tb_drive_quiet(unsigned int line, int value);
 /* Read a line of the test board: 0, 1 or -errno. */
 int tb_read(unsigned int line);
 
@@ -137,6 +142,11 @@ void tally_row(bool passed, const char *what, unsigned long long count,
 	       const char *expected, const char *happened_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 #define tally(...) tally_row(_metadata->passed, __VA_ARGS__)
+/*
+ * The operator change @ev names this process (uid, pid, command name) and
+ * netlink port @nl_port (0: an ioctl): 0, or -1 saying what differs.
+ */
+int event_actor_is_me(const struct passgate_event *ev, unsigned int nl_port);
 /* Create or replace @path (mode 0600) holding @len bytes of @data; 0 or -1. */
 int file_write(const char *path, const void *data, size_t len);
 /* Send @sig to @pid and reap it: its wait status, or -1. */

@@ -193,7 +193,7 @@ TEST_F(gates, fire_on_gate1_frees_gate1_only)
 	for (l = 0; l < 3; l++)
 		ASSERT_LE(0, lanes[l]);
 
-	ASSERT_EQ(0, tb_drive(TB_GATE1_FIRE_ALARM, 1));
+	ASSERT_EQ(0, tb_drive(TB_GATE1_FIRE_ALARM, TB_GATE1_FIRE_ALARMED));
 	ASSERT_EQ(0, gate_wait_event(self->events[1], PASSGATE_EV_FIRE_ALARM,
 				     PASSGATE_LANE_NONE, &ev));
 	EXPECT_EQ(PASSGATE_FIRE_ALARM | PASSGATE_FIRE_LATCHED, ev.arg);
@@ -223,7 +223,7 @@ TEST_F(gates, fire_on_gate1_frees_gate1_only)
 	/* Gate 0's reset does not reset gate 1's latch. */
 	ASSERT_EQ(0, gate_reset_fire(self->events[0]));
 
-	ASSERT_EQ(0, tb_drive(TB_GATE1_FIRE_ALARM, 0));
+	ASSERT_EQ(0, tb_drive(TB_GATE1_FIRE_ALARM, TB_GATE1_FIRE_QUIET));
 	ASSERT_EQ(0, gate_wait_event(self->events[1], PASSGATE_EV_FIRE_CLEAR,
 				     PASSGATE_LANE_NONE, NULL));
 	ASSERT_EQ(0, gate_get_state(self->events[1], &g1));

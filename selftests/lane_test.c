@@ -66,7 +66,8 @@ TEST(info_lane0_from_firmware)
 	close(fd);
 }
 
-TEST(info_lane1_fail_secure_exit_only)
+/* An exit lane is fail-safe (no hardware fire interlock declared). */
+TEST(info_lane1_fail_safe_exit_only)
 {
 	struct passgate_info info;
 	int fd;
@@ -76,8 +77,25 @@ TEST(info_lane1_fail_secure_exit_only)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, get_info(fd, &info));
 	EXPECT_EQ(1, info.lane);
-	EXPECT_EQ(0, info.capabilities & PASSGATE_CAP_FAIL_SAFE);
+	EXPECT_EQ(PASSGATE_CAP_FAIL_SAFE,
+		  info.capabilities & PASSGATE_CAP_FAIL_SAFE);
 	EXPECT_EQ(1 << PASSGATE_DIR_EXIT, info.directions);
+	close(fd);
+}
+
+/* Gate 1's lane: fail-secure, allowed by its declared fire interlock. */
+TEST(info_gate1_lane0_fail_secure)
+{
+	struct passgate_info info;
+	int fd;
+
+	fd = lane_open(1, 0, "turnstile", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, get_info(fd, &info));
+	EXPECT_EQ(1, info.gate);
+	EXPECT_EQ(0, info.capabilities & PASSGATE_CAP_FAIL_SAFE);
+	EXPECT_EQ(1 << PASSGATE_DIR_EXIT | 1 << PASSGATE_DIR_ENTRY,
+		  info.directions);
 	close(fd);
 }
 

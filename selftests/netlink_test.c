@@ -18,6 +18,9 @@
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -751,6 +754,8 @@ TEST_F(nl, commands_act)
 	ASSERT_EQ(0, gate_wait_event(self->gate, PASSGATE_EV_LANE_MODE, 1,
 				     &ev));
 	EXPECT_EQ(PASSGATE_MODE_FREE, ev.arg);
+	/* Who: this process, through this socket's port. */
+	EXPECT_EQ(0, event_actor_is_me(&ev, nl_socket_get_local_port(self->sk)));
 
 	ASSERT_EQ(0, pg_transact(self->sk, self->family,
 				 pg_lane_cmd(self->family,
@@ -758,7 +763,8 @@ TEST_F(nl, commands_act)
 					     0, 1),
 				 NULL, NULL, &res));
 	ASSERT_EQ(0, gate_wait_event(self->gate, PASSGATE_EV_ALARMS_RESET, 1,
-				     NULL));
+				     &ev));
+	EXPECT_EQ(0, event_actor_is_me(&ev, nl_socket_get_local_port(self->sk)));
 
 	ASSERT_EQ(0, pg_transact(self->sk, self->family,
 				 pg_gate_cmd_u32(self->family,
@@ -769,6 +775,7 @@ TEST_F(nl, commands_act)
 	ASSERT_EQ(0, gate_wait_event(self->gate, PASSGATE_EV_GATE_MODE,
 				     PASSGATE_LANE_NONE, &ev));
 	EXPECT_EQ(PASSGATE_GATE_LOCK_ALL, ev.arg);
+	EXPECT_EQ(0, event_actor_is_me(&ev, nl_socket_get_local_port(self->sk)));
 	ASSERT_EQ(0, lane_get_state(self->lane[1], &state));
 	EXPECT_EQ(PASSGATE_STATE_CLOSED, state.state);
 	/* LOCK_ALL ended the unlock. */
@@ -982,6 +989,74 @@ TEST_F(nl, missing_attribute_is_named)
 						   PASSGATE_NL_CMD_GET_EVENTS,
 						   NLM_F_DUMP, 0),
 				       NULL, NULL, &res));
+}
+
+struct lane_flood {
+	int family;
+	atomic_bool stop;
+	atomic_uint calls;
+	int error;
+};
+
+/* An unprivileged reader asking for gate 0's lane 0 as fast as it can. */
+static void *lane_flood(void *arg)
+{
+	struct lane_flood *f = arg;
+	struct nl_sock *sk = pg_socket();
+	struct pg_lanes lanes;
+	struct pg_result res;
+
+	if (!sk || drop_cap_sys_admin()) {
+		f->error = -EPERM;
+		return NULL;
+	}
+	while (!atomic_load(&f->stop)) {
+		memset(&lanes, 0, sizeof(lanes));
+		f->error = pg_transact(sk, f->family,
+				       pg_lane_cmd(f->family,
+						   PASSGATE_NL_CMD_GET_LANE,
+						   0, 0),
+				       pg_collect_lane, &lanes, &res);
+		if (f->error)
+			break;
+		atomic_fetch_add(&f->calls, 1);
+	}
+	nl_socket_free(sk);
+	return NULL;
+}
+
+/*
+ * Nothing an unprivileged caller does holds up the fire path: with two
+ * threads flooding GET_LANE (which allocates its reply under the gate's
+ * lock), the alarm still opens every lane.
+ */
+TEST_F(nl, get_lane_flood_does_not_hold_up_a_fire)
+{
+	struct lane_flood f = { .family = self->family };
+	struct passgate_event ev;
+	pthread_t t[2];
+	unsigned int before;
+
+	ASSERT_LE(0, lseek(self->gate, 0, SEEK_END));
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, lane_flood, &f));
+	/* Both are flooding before the alarm. */
+	while (atomic_load(&f.calls) < 100 && !f.error)
+		sched_yield();
+	before = atomic_load(&f.calls);
+	ASSERT_EQ(0, tb_drive(TB_FIRE_ALARM, 1));
+	ASSERT_EQ(0, gate_wait_event(self->gate, PASSGATE_EV_FIRE_ALARM,
+				     PASSGATE_LANE_NONE, &ev));
+	for (int lane = 0; lane < 2; lane++) {
+		EXPECT_EQ(1, tb_read(TB_LANE_LINE(lane, TB_UNLOCK_EXIT)));
+		EXPECT_EQ(1, tb_read(TB_LANE_LINE(lane, TB_UNLOCK_ENTRY)));
+	}
+	atomic_store(&f.stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	EXPECT_EQ(0, f.error);
+	TH_LOG("%u GET_LANE calls before the alarm, %u in all", before,
+	       atomic_load(&f.calls));
 }
 
 TEST_HARNESS_MAIN

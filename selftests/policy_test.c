@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "kselftest_harness.h"
 #include "gate_fixture.h"
@@ -244,8 +245,45 @@ TEST_F(policy, the_policy_table)
 	EXPECT_VERDICT(DENY, PASSGATE_REASON_UNKNOWN, CODE, "HC:NOBODY", -1);
 	EXPECT_VERDICT(DENY, PASSGATE_REASON_NOT_VALID, CODE,
 		       "HC:GREEN:LAPSED", -1);
+	/* Fever screening is off unless configured: a fever passes. */
+	EXPECT_VERDICT(ACCEPT, 0, CODE, "HC:GREEN:ALONE", 3810);
+	pc.fever_centi_c = 3730;
+	ASSERT_EQ(0, passgate_policy_set_config(self->policy, &pc));
 	EXPECT_VERDICT(DENY, PASSGATE_REASON_FEVER, CODE, "HC:GREEN:ALONE",
 		       3810);
+	EXPECT_VERDICT(ACCEPT, 0, CODE, "HC:GREEN:ALONE", 3650);
+	/* Screening on, no temperature: never a silent accept. */
+	EXPECT_VERDICT(DENY, PASSGATE_REASON_NO_TEMPERATURE, CODE,
+		       "HC:GREEN:ALONE", -1);
+	EXPECT_VERDICT(DENY, PASSGATE_REASON_NO_TEMPERATURE, ID,
+		       "110101199003070011", -1);
+	/* ... or, so configured, asked of the slow path. */
+	pc.no_temperature = POLICY_FALLBACK_DEFER;
+	ASSERT_EQ(0, passgate_policy_set_config(self->policy, &pc));
+	{
+		struct passgate_verdict_cmd cmd = {
+			.size = sizeof(cmd),
+			.verdict = DENY,
+			.reason = PASSGATE_REASON_MANUAL_CHECK,
+		};
+		struct passgate_scan s;
+		__u8 frame[PASSGATE_FRAME_MAX];
+		size_t n;
+
+		n = board_scan_frame(frame, sizeof(frame), 1, CODE,
+				     "HC:GREEN:ALONE", -1);
+		ASSERT_EQ(n, write(self->board, frame, n));
+		ASSERT_EQ(sizeof(s), read(self->board, &s, sizeof(s)));
+		EXPECT_EQ(0, s.flags & PASSGATE_SCAN_F_TEMPERATURE);
+		EXPECT_EQ(0, memcmp("HC:GREEN:ALONE", s.token, s.token_len));
+		cmd.scan_id = s.scan_id;
+		ASSERT_EQ(0, ioctl(self->board, PASSGATE_IOC_VERDICT, &cmd));
+		ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_VERDICT,
+					     LANE, NULL));
+	}
+	pc.fever_centi_c = 0;
+	pc.no_temperature = POLICY_FALLBACK_DENY;
+	ASSERT_EQ(0, passgate_policy_set_config(self->policy, &pc));
 
 	/* Code, then its ID; ID, then its code; a stranger's ID. */
 	EXPECT_VERDICT(PENDING, PASSGATE_REASON_WAIT_ID, CODE,
@@ -703,6 +741,44 @@ TEST_F(policy, csv_to_active_generation_in_two_commands)
 
 	EXPECT_VERDICT(ACCEPT, 0, CODE, "HC:CSV:1", -1);
 	EXPECT_VERDICT(DENY, PASSGATE_REASON_RED, CODE, "HC:CSV:2", -1);
+}
+
+/*
+ * A policy pinned by another version of passgate (its settings laid out
+ * otherwise) is not adopted: its program would ignore this version's
+ * settings.  It is replaced, and the settings take effect.
+ */
+TEST_F(policy, another_versions_policy_is_replaced)
+{
+	struct policy_config pc = self->cfg.policy, got;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX + 16];
+	bool adopted;
+	int fd;
+
+	/* The config map as an older layout had it: 8 bytes shorter. */
+	snprintf(path, sizeof(path), "%s/gate0/config", self->cfg.pin_root);
+	ASSERT_EQ(0, unlink(path));
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "config", 4,
+			    sizeof(struct policy_config) - 8, 1, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bpf_obj_pin(fd, path));
+	close(fd);
+	passgate_policy_close(self->policy);
+
+	pc.fever_centi_c = 3730;
+	self->policy = passgate_policy_open(self->cfg.pin_root, 0, &pc,
+					    &adopted);
+	ASSERT_NE(NULL, self->policy);
+	EXPECT_FALSE(adopted);
+	fd = bpf_obj_get(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bpf_obj_get_info_by_fd(fd, &info, &len));
+	close(fd);
+	EXPECT_EQ(sizeof(struct policy_config), info.value_size);
+	ASSERT_EQ(0, passgate_policy_get_config(self->policy, &got));
+	EXPECT_EQ(3730, got.fever_centi_c);
 }
 
 TEST_HARNESS_MAIN

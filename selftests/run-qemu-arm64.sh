@@ -7,7 +7,8 @@
 #
 # usage: selftests/run-qemu-arm64.sh --kernel-dir DIR --dtbo FILE.dtbo
 #            --rootfs DIR --out OUTDIR --timeout SECS [--mem MB] [--smp N]
-#            [--disk IMG] [--cut-on REGEX] -- COMMAND [ARG...]
+#            [--disk IMG] [--cut-on REGEX] [--shutdown-log FILE]
+#            -- COMMAND [ARG...]
 #
 #   DIR      a `dpkg -x` of linux-image-<abi>-arm64-unsigned (boot/vmlinuz-*,
 #            lib/modules/<version>/), as scripts/setup-arm64.sh leaves it
@@ -16,6 +17,9 @@
 #   DIR (--rootfs)  the guest's root, with the repository's path in it
 #   IMG, REGEX  the guest's /dev/vda and the power cut, as run-qemu.sh has
 #            them
+#   FILE (--shutdown-log)  a second kernel console, a PCI 16550 (ttyS1)
+#            written to FILE: it still works after device_shutdown(), where
+#            hvc0 falls silent (selftests/shutdown.sh)
 #
 # Consoles: hvc0 (virtio) is the console, streamed to stdout and
 # OUTDIR/console.log; the PL011 belongs to the scanner board (serdev) and is
@@ -24,9 +28,9 @@
 set -euo pipefail
 prog=${0##*/}
 die() { echo "$prog: $*" >&2; exit 1; }
-usage() { sed -n '8,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '8,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
-kdir='' dtbo='' rootfs='' out='' tmo='' mem=1024 smp=2 disk='' cut=
+kdir='' dtbo='' rootfs='' out='' tmo='' mem=1024 smp=2 disk='' cut='' sdlog=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel-dir) kdir=$2; shift 2 ;;
@@ -38,6 +42,7 @@ while [[ $# -gt 0 ]]; do
 	--smp) smp=$2; shift 2 ;;
 	--disk) disk=$2; shift 2 ;;
 	--cut-on) cut=$2; shift 2 ;;
+	--shutdown-log) sdlog=$2; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -131,6 +136,14 @@ qemu=(qemu-system-aarch64 "${vm[@]}" -nographic -no-reboot -nic none -monitor no
 [[ -z $disk ]] || qemu+=(-drive "file=$disk,format=raw,if=none,id=disk,cache=writeback"
 	-device virtio-blk-device,drive=disk)
 [[ -z $cut ]] || qemu+=(-pidfile "$out/qemu.pid")
+# After the far end's 16550, so ttyS1; hvc0 named last stays /dev/console.
+if [[ -n $sdlog ]]; then
+	: >"$sdlog"
+	qemu+=(-chardev "file,id=sdlog,path=$sdlog" -device pci-serial,chardev=sdlog)
+	for i in "${!qemu[@]}"; do
+		[[ ${qemu[$i]} != console=hvc0* ]] || qemu[i]="console=ttyS1 ${qemu[$i]}"
+	done
+fi
 rm -f "$out/qemu.pid" "$out/cut"
 
 start=$EPOCHREALTIME

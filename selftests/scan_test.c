@@ -559,6 +559,53 @@ TEST_F(scan, bad_program_verdict_is_deny)
 	EXPECT_EQ(PASSGATE_REASON_BAD_VERDICT, rec.reason);
 }
 
+/*
+ * A program that writes over its whole context: the deferred scan and the
+ * verdicts still carry the module's own scan id, digest and lane.
+ */
+TEST_F(scan, program_scribbling_over_its_context_changes_no_input)
+{
+	const char *code = "HC:SCRIBBLE:1";
+	struct passgate_verdict_record rec;
+	struct passgate_event scan_ev, ev;
+	struct passgate_scan scan;
+	__u8 digest[32];
+
+	digest_token(PASSGATE_CRED_HEALTH_CODE, code, digest);
+	self->skel->bss->scribble_verdict = PASSGATE_VERDICT_DEFER;
+	self->skel->bss->scribble = 1;
+	ASSERT_EQ(0, board_send_scan(self->tty, 60, PASSGATE_CRED_HEALTH_CODE,
+				     code, 3650));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_SCAN, 0,
+				     &scan_ev));
+	ASSERT_EQ(0, read_scan(self->board[0], &scan));
+	EXPECT_EQ(scan_ev.value, scan.scan_id);
+	EXPECT_EQ(0, scan.gate);
+	EXPECT_EQ(0, scan.lane);
+	EXPECT_EQ(PASSGATE_CRED_HEALTH_CODE, scan.kind);
+	EXPECT_EQ(3650, scan.temperature);
+	EXPECT_EQ(0, memcmp(digest, scan.digest, sizeof(digest)));
+	ASSERT_EQ(0, answer(self->board[0], scan.scan_id,
+			    PASSGATE_VERDICT_DENY, PASSGATE_REASON_RED));
+	ASSERT_EQ(0, wait_verdict(self->events, 0, &ev, &rec));
+	EXPECT_EQ(scan_ev.value, ev.value);
+	EXPECT_EQ(PASSGATE_VERDICT_DENY, ev.arg);
+
+	/* A fast ACCEPT: the lane and the scan id are still the module's. */
+	self->skel->bss->scribble_verdict = PASSGATE_VERDICT_ACCEPT;
+	ASSERT_EQ(0, board_send_scan(self->tty, 61, PASSGATE_CRED_HEALTH_CODE,
+				     code, -1));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_SCAN, 0,
+				     &scan_ev));
+	ASSERT_EQ(0, wait_verdict(self->events, 0, &ev, &rec));
+	EXPECT_EQ(scan_ev.value, ev.value);
+	EXPECT_EQ(0, ev.lane);
+	EXPECT_EQ(PASSGATE_VERDICT_ACCEPT, ev.arg);
+	EXPECT_EQ(1, rec.fast);
+	EXPECT_EQ(1, tb_read(TB_LANE_LINE(0, TB_UNLOCK_EXIT)));
+	self->skel->bss->scribble = 0;
+}
+
 TEST_F(scan, key_is_write_only_and_set_once)
 {
 	static const __u8 other[PASSGATE_KEY_SIZE] = "another-deployment-key-for-tests";

@@ -85,6 +85,8 @@ static unsigned int model_decide(const struct model *m, unsigned int i,
 	*reason = PASSGATE_REASON_NONE;
 	if (m->closed)
 		*reason = PASSGATE_REASON_LANE_BUSY;
+	else if (m->fever_check && temperature < 0)
+		*reason = PASSGATE_REASON_NO_TEMPERATURE;
 	else if (m->fever_check && temperature >= FEVER_CENTI_C)
 		*reason = PASSGATE_REASON_FEVER;
 	else if (!c->present)

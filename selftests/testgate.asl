@@ -18,6 +18,14 @@
  *                  27 beam-outer   28 alarm   29 indicator-green
  *                  30 indicator-red
  *
+ * Gate 0's fire inputs are wired active-high, gate 1's fire alarm normally
+ * closed (active-low, the board drives line 18 high from power-on): a cut
+ * wire is an alarm.  Gate 0's lanes let people out and are fail-safe;
+ * gate 1's lane is fail-secure and declares passgate,fire-interlock, so
+ * that the tests have a fail-secure lane to open in a fire while the
+ * driver holds it.  The test board has no such interlock: no test raises
+ * gate 1's alarm with the driver gone and expects the hardware to open.
+ *
  * Gate 0's lane 0 scanner board hangs off COM2, which QEMU wires to COM3
  * like a null-modem cable, so a test plays the board on /dev/ttyS2.  Gate
  * 1's lane has no scanner board: its scans come through the scanboard
@@ -38,6 +46,8 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                 Package () {
                     Package () { "compatible", "passgate,testboard-gpio" },
                     Package () { "ngpios", 32 },
+                    /* gate 1's fire alarm: a normally closed contact */
+                    Package () { "driven-high-lines", Package () { 18 } },
                 }
             })
         }
@@ -58,6 +68,7 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                     Package () { "fire-alarm-gpios", Package () { ^GAT0, 0, 0, 0 } },
                     Package () { "fire-fault-gpios", Package () { ^GAT0, 1, 0, 0 } },
                     Package () { "passgate,event-ring-size", 256 },
+                    Package () { "passgate,fire-poll-ms", 200 },
                 }
             })
         }
@@ -127,8 +138,9 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                     Package () { "passage-timeout-ms", 1000 },
                     Package () { "alarm-ms", 200 },
                     Package () { "debounce-ms", 10 },
+                    Package () { "beam-blocked-ms", 500 },
                     Package () { "passgate,directions", Package () { "exit" } },
-                    Package () { "passgate,fail-mode", "fail-secure" },
+                    Package () { "passgate,fail-mode", "fail-safe" },
                 }
             })
         }
@@ -141,14 +153,15 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
             Name (_HID, "PRP0001")
             Name (_UID, 0x50470002)
             Name (_CRS, ResourceTemplate () {
-                GpioInt (Edge, ActiveBoth, Exclusive, PullNone, 0, "\\_SB.GPO0") { 18 }
+                /* Normally closed: ACPI takes active-low from GpioInt. */
+                GpioInt (Edge, ActiveLow, Exclusive, PullNone, 0, "\\_SB.GPO0") { 18 }
             })
             Name (_DSD, Package () {
                 ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
                 Package () {
                     Package () { "compatible", "passgate,gate" },
                     Package () { "passgate,id", 1 },
-                    Package () { "fire-alarm-gpios", Package () { ^GAT1, 0, 0, 0 } },
+                    Package () { "fire-alarm-gpios", Package () { ^GAT1, 0, 0, 1 } },
                     Package () { "passgate,event-ring-size", 256 },
                 }
             })
@@ -185,7 +198,8 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                     Package () { "debounce-ms", 0 },
                     Package () { "decision-timeout-ms", 500 },
                     Package () { "passgate,directions", Package () { "exit", "entry" } },
-                    Package () { "passgate,fail-mode", "fail-safe" },
+                    Package () { "passgate,fail-mode", "fail-secure" },
+                    Package () { "passgate,fire-interlock", 1 },
                 }
             })
         }

@@ -25,6 +25,13 @@ struct {
 } pending SEC(".maps");
 
 __u64 decisions;
+/*
+ * When set, the program writes 0xa5 over every byte of its context and
+ * leaves this verdict (DEFER or ACCEPT, exit), as a buggy or hostile
+ * policy might: the module must use none of what it overwrote.
+ */
+__u32 scribble;
+__u32 scribble_verdict;
 
 static __always_inline int same_digest(const __u8 *a, const __u8 *b)
 {
@@ -46,6 +53,18 @@ int decide(__u64 *ctx)
 	__u32 lane = d->lane;
 
 	__sync_fetch_and_add(&decisions, 1);
+	if (scribble) {
+		__u64 *w = (__u64 *)d;
+
+		/* Constant offsets: the verifier checks each against the size. */
+#pragma unroll
+		for (int i = 0; i < sizeof(*d) / sizeof(*w); i++)
+			w[i] = 0xa5a5a5a5a5a5a5a5ull;
+		d->verdict = scribble_verdict;
+		d->reason = PASSGATE_REASON_NONE;
+		d->direction = PASSGATE_DIR_EXIT;
+		return 0;
+	}
 	/* Map helpers take no tracepoint-buffer pointer: copy to the stack. */
 	__builtin_memcpy(&key, d->digest, sizeof(key));
 	p = bpf_map_lookup_elem(&pending, &lane);

@@ -27,7 +27,8 @@ TEST(state_layout)
 	EXPECT_EQ(28, offsetof(struct passgate_state, beams));
 	EXPECT_EQ(40, offsetof(struct passgate_state, passages));
 	EXPECT_EQ(72, offsetof(struct passgate_state, tailgates));
-	EXPECT_EQ(80, offsetof(struct passgate_state, __reserved));
+	EXPECT_EQ(80, offsetof(struct passgate_state, beam_blocked));
+	EXPECT_EQ(88, offsetof(struct passgate_state, __reserved));
 }
 
 TEST(command_layouts)

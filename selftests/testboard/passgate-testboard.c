@@ -46,6 +46,8 @@ struct testboard {
 	raw_spinlock_t lock;
 	/* Serialises test writes so interrupts arrive in the order of changes. */
 	struct mutex drive_lock;
+	/* Input lines to invert at shutdown, after their consumers shut down. */
+	u64 shutdown_flip;
 	struct testboard_line lines[];
 };
 
@@ -208,7 +210,9 @@ static bool testboard_irq_fires(const struct testboard_line *line, bool value)
 	}
 }
 
-static int testboard_drive(struct testboard_line *line, bool value)
+/* @quiet: change the value without an interrupt, as a lost edge would. */
+static int testboard_drive(struct testboard_line *line, bool value,
+			   bool quiet)
 {
 	struct testboard *board = line->board;
 	unsigned long flags;
@@ -221,7 +225,7 @@ static int testboard_drive(struct testboard_line *line, bool value)
 	if (line->is_output) {
 		ret = -EPERM;
 	} else {
-		fire = testboard_irq_fires(line, value);
+		fire = !quiet && testboard_irq_fires(line, value);
 		line->driven_value = value;
 	}
 	raw_spin_unlock_irqrestore(&board->lock, flags);
@@ -259,18 +263,23 @@ static ssize_t testboard_line_write(struct file *file, const char __user *ubuf,
 				    size_t count, loff_t *ppos)
 {
 	struct testboard_line *line = file->private_data;
-	char text[2];
+	char text[3];
+	size_t len = count;
+	bool quiet;
 	int ret;
 
 	if (!count || count > sizeof(text))
 		return -EINVAL;
 	if (copy_from_user(text, ubuf, count))
 		return -EFAULT;
-	if ((text[0] != '0' && text[0] != '1') ||
-	    (count == 2 && text[1] != '\n'))
+	if (text[len - 1] == '\n')
+		len--;
+	/* "0" or "1"; "q0" or "q1" drive the line with no interrupt. */
+	quiet = len == 2 && text[0] == 'q';
+	if (len != 1 + quiet || (text[quiet] != '0' && text[quiet] != '1'))
 		return -EINVAL;
 
-	ret = testboard_drive(line, text[0] == '1');
+	ret = testboard_drive(line, text[quiet] == '1', quiet);
 
 	return ret ?: count;
 }
@@ -339,6 +348,7 @@ static int testboard_debugfs_add(struct testboard *board)
 	}
 	debugfs_create_file("directions", 0444, dir, board,
 			    &testboard_directions_fops);
+	debugfs_create_x64("shutdown_flip", 0644, dir, &board->shutdown_flip);
 
 	return 0;
 }
@@ -348,6 +358,32 @@ static void testboard_mutex_destroy(void *data)
 	struct mutex *lock = data;
 
 	mutex_destroy(lock);
+}
+
+/*
+ * "driven-high-lines": inputs that read 1 from power-on, as a normally
+ * closed contact holds its line (a cut wire then reads 0).
+ */
+static int testboard_read_driven_high(struct testboard *board,
+				      struct device *dev)
+{
+	u32 lines[TESTBOARD_MAX_LINES];
+	int i, n;
+
+	n = device_property_count_u32(dev, "driven-high-lines");
+	if (n == -EINVAL)
+		return 0;
+	if (n <= 0 || n > ARRAY_SIZE(lines) ||
+	    device_property_read_u32_array(dev, "driven-high-lines", lines, n))
+		return dev_err_probe(dev, -EINVAL, "bad driven-high-lines\n");
+	for (i = 0; i < n; i++) {
+		if (lines[i] >= board->gc.ngpio)
+			return dev_err_probe(dev, -EINVAL,
+					     "driven-high-lines: no line %u\n",
+					     lines[i]);
+		board->lines[lines[i]].driven_value = true;
+	}
+	return 0;
 }
 
 static int testboard_probe(struct platform_device *pdev)
@@ -404,11 +440,48 @@ static int testboard_probe(struct platform_device *pdev)
 	girq->handler = handle_simple_irq;
 	girq->default_type = IRQ_TYPE_NONE;
 
+	ret = testboard_read_driven_high(board, dev);
+	if (ret)
+		return ret;
+
 	ret = devm_gpiochip_add_data(dev, gc, board);
 	if (ret)
 		return dev_err_probe(dev, ret, "cannot add gpio chip\n");
 
+	platform_set_drvdata(pdev, board);
 	return testboard_debugfs_add(board);
+}
+
+/*
+ * The machine goes down.  The board was bound before the gate's devices,
+ * so their .shutdown ran already; now invert the input lines a test asked
+ * for (a fire alarm during shutdown), wait until their consumers'
+ * interrupt threads are done, and print every line's value on the console
+ * for the host to check (selftests/shutdown.sh).
+ */
+static void testboard_shutdown(struct platform_device *pdev)
+{
+	struct testboard *board = platform_get_drvdata(pdev);
+	char text[TESTBOARD_MAX_LINES + 1];
+	unsigned int i, ngpio;
+	int irq;
+
+	if (!board)
+		return;
+	ngpio = board->gc.ngpio;
+	for (i = 0; i < ngpio; i++) {
+		if (!(board->shutdown_flip & BIT_ULL(i)))
+			continue;
+		testboard_drive(&board->lines[i],
+				!board->lines[i].driven_value, false);
+		irq = irq_find_mapping(board->gc.irq.domain, i);
+		if (irq > 0)
+			synchronize_irq(irq);
+	}
+	for (i = 0; i < ngpio; i++)
+		text[i] = testboard_get(&board->gc, i) ? '1' : '0';
+	text[ngpio] = '\0';
+	dev_info(&pdev->dev, "at shutdown, lines 0..%u: %s\n", ngpio - 1, text);
 }
 
 static const struct of_device_id testboard_of_match[] = {
@@ -424,6 +497,7 @@ static struct platform_driver testboard_driver = {
 		.of_match_table = testboard_of_match,
 	},
 	.probe = testboard_probe,
+	.shutdown = testboard_shutdown,
 };
 
 static int __init testboard_init(void)

@@ -205,10 +205,14 @@ enum passgate_lane_mode {
  *	until %PASSGATE_IOC_RESET_ALARMS
  * @PASSGATE_ALARM_FORCED: a passage without an unlock, or against it
  * @PASSGATE_ALARM_TAILGATE: a second person inside one unlock
+ * @PASSGATE_ALARM_BEAM_BLOCKED: a passage outlived its timeout and the
+ *	beam-blocked hold with a beam still broken; the alarm output stays on
+ *	until both beams are clear
  */
 enum passgate_alarm {
 	PASSGATE_ALARM_FORCED = 1 << 0,
 	PASSGATE_ALARM_TAILGATE = 1 << 1,
+	PASSGATE_ALARM_BEAM_BLOCKED = 1 << 2,
 };
 
 /**
@@ -227,7 +231,8 @@ enum passgate_alarm {
  * @passages: out: completed passages, by &enum passgate_direction
  * @timeouts: out: unlocks that relocked with no passage
  * @forced: out: forced passages
- * @tailgates: out: tailgates
+ * @tailgates: out: tailgates: every further person inside one unlock
+ * @beam_blocked: out: passages that raised %PASSGATE_ALARM_BEAM_BLOCKED
  * @__reserved: must be 0
  */
 struct passgate_state {
@@ -244,7 +249,8 @@ struct passgate_state {
 	__u64 timeouts;
 	__u64 forced;
 	__u64 tailgates;
-	__u64 __reserved[4];
+	__u64 beam_blocked;
+	__u64 __reserved[3];
 };
 
 /**
@@ -371,15 +377,18 @@ struct passgate_gate_state {
  * @PASSGATE_EV_TIMEOUT: an unlock relocked with no passage; @arg: direction
  * @PASSGATE_EV_FORCED: a passage without an unlock or against it; @arg:
  *	the direction the passenger went
- * @PASSGATE_EV_TAILGATE: a second person inside one unlock; @arg: direction
- * @PASSGATE_EV_LANE_MODE: a lane's mode was set; @arg: the new mode
- * @PASSGATE_EV_GATE_MODE: the gate's mode was set; @arg: the new mode
+ * @PASSGATE_EV_TAILGATE: a further person inside one unlock; @arg: direction
+ * @PASSGATE_EV_LANE_MODE: a lane's mode was set; @arg: the new mode,
+ *	@data: &struct passgate_actor
+ * @PASSGATE_EV_GATE_MODE: the gate's mode was set; @arg: the new mode,
+ *	@data: &struct passgate_actor
  * @PASSGATE_EV_FIRE_ALARM: fire alarm (or supervision fault): every lane
  *	is FREE when this is emitted; @arg: &enum passgate_fire bits
  * @PASSGATE_EV_FIRE_CLEAR: the fire inputs went quiet; lanes stay FREE
  * @PASSGATE_EV_FIRE_RESET: an operator reset the fire alarm; lanes
- *	return to their modes
- * @PASSGATE_EV_ALARMS_RESET: an operator reset a lane's alarms
+ *	return to their modes; @data: &struct passgate_actor
+ * @PASSGATE_EV_ALARMS_RESET: an operator reset a lane's alarms; @data:
+ *	&struct passgate_actor
  * @PASSGATE_EV_SCAN: a scan arrived; @arg: &enum passgate_credential,
  *	@value: scan id, @data: the credential's digest (never the token)
  * @PASSGATE_EV_VERDICT: a scan was decided; @arg: &enum passgate_verdict,
@@ -393,6 +402,8 @@ struct passgate_gate_state {
  *	@arg: why (daemon-defined code), @value: its generation
  * @PASSGATE_EV_LIST_EXPIRED: (from the daemon) the active list expired:
  *	the policy runs in degraded mode; @value: its generation
+ * @PASSGATE_EV_BEAM_BLOCKED: a passage outlived its timeout and the
+ *	beam-blocked hold with a beam still broken; @arg: direction
  */
 enum passgate_event_type {
 	PASSGATE_EV_LOST = 0,
@@ -415,6 +426,7 @@ enum passgate_event_type {
 	PASSGATE_EV_LIST_ACTIVATED = 17,
 	PASSGATE_EV_LIST_REFUSED = 18,
 	PASSGATE_EV_LIST_EXPIRED = 19,
+	PASSGATE_EV_BEAM_BLOCKED = 20,
 };
 
 /* &struct passgate_event.lane of gate-wide events */
@@ -509,6 +521,8 @@ enum passgate_verdict {
  * @PASSGATE_REASON_WAIT_ID: PENDING: scan the ID card now
  * @PASSGATE_REASON_WAIT_CODE: PENDING: show the health code now
  * @PASSGATE_REASON_NOT_VALID: on the list, outside its validity window
+ * @PASSGATE_REASON_NO_TEMPERATURE: fever screening is on and the scan
+ *	carried no temperature
  * @PASSGATE_REASON_COUNT: number of reasons
  */
 enum passgate_reason {
@@ -529,6 +543,7 @@ enum passgate_reason {
 	PASSGATE_REASON_WAIT_ID = 14,
 	PASSGATE_REASON_WAIT_CODE = 15,
 	PASSGATE_REASON_NOT_VALID = 16,
+	PASSGATE_REASON_NO_TEMPERATURE = 17,
 	PASSGATE_REASON_COUNT
 };
 
@@ -631,6 +646,23 @@ struct passgate_verdict_cmd {
 	__u32 reason;
 	__u32 direction;
 	__u32 __reserved;
+};
+
+/**
+ * struct passgate_actor - who made an operator change: the @data of the
+ *	LANE_MODE, GATE_MODE, ALARMS_RESET and FIRE_RESET events
+ * @uid: the caller's uid, in the initial user namespace
+ * @pid: the caller's process id, in the initial pid namespace
+ * @nl_port: the generic-netlink port the command came from; 0 for an ioctl
+ * @__reserved: 0
+ * @comm: the caller's command name, NUL-terminated
+ */
+struct passgate_actor {
+	__u32 uid;
+	__u32 pid;
+	__u32 nl_port;
+	__u32 __reserved;
+	char comm[16];
 };
 
 /**

@@ -237,8 +237,12 @@ int passgate_policy(__u64 *ctx)
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_LANE_BUSY);
 		return 0;
 	}
-	if ((d->flags & PASSGATE_SCAN_F_TEMPERATURE) && cfg->fever_centi_c &&
-	    d->temperature >= cfg->fever_centi_c) {
+	/* Screening on: a scan with no temperature is never let through. */
+	if (cfg->fever_centi_c && !(d->flags & PASSGATE_SCAN_F_TEMPERATURE)) {
+		fallback(d, cfg->no_temperature, PASSGATE_REASON_NO_TEMPERATURE);
+		return 0;
+	}
+	if (cfg->fever_centi_c && d->temperature >= cfg->fever_centi_c) {
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_FEVER);
 		return 0;
 	}

@@ -51,6 +51,8 @@ enum policy_fallback {
  *	not yet valid
  * @require_ticket: GREEN codes also need the ticket flag
  * @fever_centi_c: DENY(FEVER) at or above this temperature; 0 = off
+ * @no_temperature: &enum policy_fallback for a scan with no temperature
+ *	while fever screening is on: DENY(NO_TEMPERATURE) or DEFER
  * @pair_window_ns: code and ID must come within this of each other
  * @passback_ns: a code accepted less than this ago is DENY(PASSBACK);
  *	0 = off
@@ -64,6 +66,8 @@ struct policy_config {
 	__s32 fever_centi_c;
 	__u64 pair_window_ns;
 	__u64 passback_ns;
+	__u32 no_temperature;
+	__u32 __pad;
 };
 
 /* Per lane: the credential waiting for its other half. */

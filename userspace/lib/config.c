@@ -27,7 +27,12 @@ void passgate_config_defaults(struct passgate_config *cfg)
 	cfg->policy.direction = PASSGATE_DIR_EXIT;
 	cfg->policy.unknown = POLICY_FALLBACK_DENY;
 	cfg->policy.degraded = POLICY_FALLBACK_DENY;
-	cfg->policy.fever_centi_c = 3730;
+	/*
+	 * Off: a board without a thermometer cannot screen, and screening
+	 * denies (or defers) every scan without a temperature.
+	 */
+	cfg->policy.fever_centi_c = 0;
+	cfg->policy.no_temperature = POLICY_FALLBACK_DENY;
 	cfg->policy.pair_window_ns = 30ull * 1000000000ull;
 	snprintf(cfg->station, sizeof(cfg->station), "station");
 	cfg->mqtt_inflight = 64;
@@ -170,12 +175,14 @@ static int set_key(struct passgate_config *cfg, const char *k, const char *v)
 	if (!strcmp(k, "max_list_bytes"))
 		return parse_u64(v, PASSGATE_LIST_MAX_BYTES,
 				 &cfg->max_list_bytes);
-	if (!strcmp(k, "unknown") || !strcmp(k, "degraded")) {
+	if (!strcmp(k, "unknown") || !strcmp(k, "degraded") ||
+	    !strcmp(k, "no_temperature")) {
 		c = parse_choice(v, fallback, 2);
 		if (c < 0)
 			return -1;
 		*(!strcmp(k, "unknown") ? &cfg->policy.unknown :
-		  &cfg->policy.degraded) = c;
+		  !strcmp(k, "degraded") ? &cfg->policy.degraded :
+		  &cfg->policy.no_temperature) = c;
 		return 0;
 	}
 	if (!strcmp(k, "require_ticket")) {

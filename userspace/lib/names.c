@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "passgate.h"
@@ -27,6 +28,7 @@ static const char *const event_type_names[] = {
 	[PASSGATE_EV_LIST_ACTIVATED] = "list-activated",
 	[PASSGATE_EV_LIST_REFUSED] = "list-refused",
 	[PASSGATE_EV_LIST_EXPIRED] = "list-expired",
+	[PASSGATE_EV_BEAM_BLOCKED] = "beam-blocked",
 };
 
 static const char *const lane_state_names[] = {
@@ -79,6 +81,7 @@ static const char *const reason_names[] = {
 	[PASSGATE_REASON_WAIT_ID] = "wait_id",
 	[PASSGATE_REASON_WAIT_CODE] = "wait_code",
 	[PASSGATE_REASON_NOT_VALID] = "not_valid",
+	[PASSGATE_REASON_NO_TEMPERATURE] = "no_temperature",
 };
 
 static const char *name_of(const char *const *names, size_t count,
@@ -111,6 +114,30 @@ const char *passgate_reason_name(unsigned int reason)
 const char *passgate_event_type_name(unsigned int type)
 {
 	return name_of(event_type_names, NAME_COUNT(event_type_names), type);
+}
+
+void passgate_event_actor_text(const struct passgate_event *ev, char *buf,
+			       size_t len)
+{
+	struct passgate_actor a;
+	char port[24] = "";
+
+	buf[0] = '\0';
+	switch (ev->type) {
+	case PASSGATE_EV_LANE_MODE:
+	case PASSGATE_EV_GATE_MODE:
+	case PASSGATE_EV_ALARMS_RESET:
+	case PASSGATE_EV_FIRE_RESET:
+		break;
+	default:
+		return;
+	}
+	memcpy(&a, ev->data, sizeof(a));
+	a.comm[sizeof(a.comm) - 1] = '\0';
+	if (a.nl_port)
+		snprintf(port, sizeof(port), " port %u", a.nl_port);
+	snprintf(buf, len, " by uid %u pid %u (%s)%s", a.uid, a.pid, a.comm,
+		 port);
 }
 
 const char *passgate_lane_state_name(unsigned int state)

@@ -54,6 +54,13 @@ const char *passgate_lane_state_name(unsigned int state);
 const char *passgate_lane_mode_name(unsigned int mode);
 const char *passgate_gate_mode_name(unsigned int mode);
 const char *passgate_direction_name(unsigned int direction);
+/*
+ * An operator change's event (lane or gate mode, alarms or fire reset):
+ * who made it, as " by uid U pid P (comm)" and " port N" for netlink, into
+ * @buf; an empty string for any other event.
+ */
+void passgate_event_actor_text(const struct passgate_event *ev, char *buf,
+			       size_t len);
 /* The value whose name is @name, or -1 with errno EINVAL. */
 int passgate_lane_mode_parse(const char *name);
 int passgate_gate_mode_parse(const char *name);

@@ -111,9 +111,16 @@ static struct passgate_policy *policy_new(void)
 	return policy;
 }
 
+/*
+ * Take the pinned policy as it is.  One pinned by another version of
+ * passgate, whose settings have another layout, is refused (EPROTO):
+ * its program would not know this version's settings.
+ */
 static int policy_adopt(struct passgate_policy *policy, const char *root,
 			unsigned int gate)
 {
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
 	char path[PATH_MAX];
 	int i;
 
@@ -122,6 +129,12 @@ static int policy_adopt(struct passgate_policy *policy, const char *root,
 		policy->fd[i] = bpf_obj_get(path);
 		if (policy->fd[i] < 0)
 			return -1;
+	}
+	if (bpf_obj_get_info_by_fd(policy->fd[PIN_CONFIG], &info, &len))
+		return -1;
+	if (info.value_size != sizeof(struct policy_config)) {
+		errno = EPROTO;
+		return -1;
 	}
 	return 0;
 }
@@ -204,9 +217,20 @@ struct passgate_policy *passgate_policy_open(const char *pin_root,
 	if (*adopted) {
 		if (!policy_adopt(policy, pin_root, gate))
 			return policy;
-		goto err;
+		if (errno != EPROTO)
+			goto err;
+		/* Another version's policy: replaced by this one's. */
+		*adopted = false;
+		for (int i = 0; i < PIN_COUNT; i++) {
+			if (policy->fd[i] >= 0)
+				close(policy->fd[i]);
+			policy->fd[i] = -1;
+		}
 	}
-	/* Maps without a link: a load that died half way.  Start over. */
+	/*
+	 * Maps without a link (a load that died half way), or another
+	 * version's policy: start over.
+	 */
 	if (passgate_policy_unpin(pin_root, gate) ||
 	    policy_load(policy, pin_root, gate, cfg)) {
 		saved = errno;

@@ -53,7 +53,7 @@ int cmd_log(const struct options *o, int argc, char **argv)
 	struct passgate_journal_cursor *c;
 	struct passgate_journal_row row;
 	struct passgate_journal *j;
-	char digest[65], lane[12];
+	char digest[65], lane[12], actor[96];
 	const char *sep = "";
 	int i, t, ret;
 
@@ -119,7 +119,8 @@ int cmd_log(const struct options *o, int argc, char **argv)
 			hex(ev->data, 8, digest);
 			printf(" digest %s..", digest);
 		}
-		printf("\n");
+		passgate_event_actor_text(ev, actor, sizeof(actor));
+		printf("%s\n", actor);
 	}
 	if (o->json)
 		printf("]\n");

@@ -28,7 +28,9 @@ struct monitor {
 static void print_one(const struct options *o, const struct passgate_event *ev)
 {
 	const char *type = passgate_event_type_name(ev->type);
+	char actor[96];
 
+	passgate_event_actor_text(ev, actor, sizeof(actor));
 	if (o->json)
 		printf("{\"seq\":%llu,\"time_ns\":%llu,\"type\":\"%s\","
 		       "\"lane\":%d,\"arg\":%u,\"value\":%llu}\n", ev->seq,
@@ -36,10 +38,10 @@ static void print_one(const struct options *o, const struct passgate_event *ev)
 		       ev->lane == PASSGATE_LANE_NONE ? -1 : (int)ev->lane,
 		       ev->arg, ev->value);
 	else
-		printf("%-8llu %14.6f  %-16s lane %-3d arg %-3u value %llu\n",
+		printf("%-8llu %14.6f  %-16s lane %-3d arg %-3u value %llu%s\n",
 		       ev->seq, ev->time_ns / 1e9, type ? type : "unknown",
 		       ev->lane == PASSGATE_LANE_NONE ? -1 : (int)ev->lane,
-		       ev->arg, ev->value);
+		       ev->arg, ev->value, actor);
 	fflush(stdout);
 }
 

@@ -107,7 +107,7 @@ static void passgate_fire_update(struct passgate_gate *gate)
 
 	if (inputs & ~old) {
 		if (!(old & PASSGATE_FIRE_LATCHED)) {
-			WRITE_ONCE(gate->fire_alarms, gate->fire_alarms + 1);
+			gate->fire_alarms++;
 			passgate_gate_refresh_lanes(gate);
 		}
 		/* Emitted once every lane is FREE. */
@@ -190,8 +190,10 @@ void passgate_gate_get_state(struct passgate_gate *gate,
 {
 	mutex_lock(&gate->lock);
 	state->mode = gate->mode;
-	state->fire = READ_ONCE(gate->fire);
-	state->fire_alarms = READ_ONCE(gate->fire_alarms);
+	mutex_lock(&gate->fire_lock);
+	state->fire = gate->fire;
+	state->fire_alarms = gate->fire_alarms;
+	mutex_unlock(&gate->fire_lock);
 	state->lanes = gate->nr_lanes;
 	spin_lock_irq(&gate->ring_lock);
 	state->event_next = gate->ring_next;

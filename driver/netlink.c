@@ -19,9 +19,11 @@
  * - A lane is looked up in gate->lanes and used with gate->lock held,
  *   not through a reference of its own: it joins that list under
  *   gate->lock once its lock, timers and GPIOs are there, and leaves it,
- *   under gate->lock again, before its timers stop and its GPIOs go.  Its
- *   own gone flag would not do: a lane whose probe fails after it joined
- *   the list is never marked gone.  Lock order: gate unbind_lock, then
+ *   under gate->lock again, after it let go of its outputs (its timers
+ *   stopped, lane->released set: every command then fails with ENODEV or
+ *   changes no output but a fire's) and before its GPIOs go.  Its own
+ *   gone flag would not do: a lane whose probe fails after it joined the
+ *   list is never marked gone.  Lock order: gate unbind_lock, then
  *   gate->lock, then the lane's (see passgate.h).
  */
 #include <linux/bits.h>

@@ -167,7 +167,7 @@ static void passgate_scan_defer(struct passgate_lane *lane,
 		.scan_id = d->scan_id,
 		.time_ns = in->received_ns,
 		.deadline_ns = in->received_ns +
-			       lane->decision_timeout_ms * NSEC_PER_MSEC,
+			       (u64)lane->decision_timeout_ms * NSEC_PER_MSEC,
 		.gate = lane->gate->id,
 		.lane = lane->id,
 		.kind = in->kind,

@@ -83,7 +83,11 @@ static void passgate_turnstile_let_go(struct passgate_lane *lane)
 	passgate_turnstile_drive(lane->green, &outputs, PASSGATE_OUT_GREEN,
 				 false);
 	passgate_turnstile_drive(lane->red, &outputs, PASSGATE_OUT_RED, false);
-	lane->outputs = outputs;
+	if (outputs != lane->outputs) {
+		lane->outputs = outputs;
+		lane->state = open ? PASSGATE_STATE_FREE : PASSGATE_STATE_LOCKED;
+		passgate_turnstile_changed(lane);
+	}
 }
 
 /* Drive the outputs for the effective state.  Called with lane->lock held. */
@@ -104,7 +108,9 @@ static void passgate_turnstile_apply(struct passgate_lane *lane)
 	if (state != PASSGATE_STATE_UNLOCKED &&
 	    lane->unlocked != PASSGATE_NO_DIRECTION) {
 		lane->unlocked = PASSGATE_NO_DIRECTION;
+		lane->timed_out = false;
 		cancel_delayed_work(&lane->timeout_work);
+		cancel_delayed_work(&lane->blocked_work);
 	}
 
 	for (dir = 0; dir < PASSGATE_DIRECTIONS; dir++) {
@@ -200,8 +206,10 @@ static void passgate_turnstile_blocked_work(struct work_struct *work)
 	struct passgate_passage *p = &lane->passage;
 
 	mutex_lock(&lane->lock);
-	if (!lane->released && p->direction != PASSGATE_NO_DIRECTION &&
-	    !p->blocked) {
+	/* Still the passage that outlived its unlock's timeout. */
+	if (!lane->released && lane->timed_out &&
+	    lane->unlocked != PASSGATE_NO_DIRECTION &&
+	    p->direction != PASSGATE_NO_DIRECTION && !p->blocked) {
 		p->blocked = true;
 		lane->beam_blocked++;
 		passgate_turnstile_alarm(lane, PASSGATE_ALARM_BEAM_BLOCKED,
@@ -243,7 +251,9 @@ static void passgate_turnstile_passage_end(struct passgate_lane *lane)
 	cancel_delayed_work(&lane->blocked_work);
 	if (p->blocked) {
 		p->blocked = false;
-		passgate_turnstile_alarm_off(lane);
+		/* A FORCED or TAILGATE pulse still running ends on its own. */
+		if (!delayed_work_pending(&lane->alarm_work))
+			passgate_turnstile_alarm_off(lane);
 	}
 	if (p->crossed && !p->forced) {
 		lane->passages[dir]++;
@@ -393,7 +403,9 @@ int passgate_turnstile_open(struct passgate_lane *lane, u32 direction)
 		return -EINVAL;
 
 	mutex_lock(&lane->lock);
-	if (passgate_turnstile_effective(lane) != PASSGATE_STATE_LOCKED)
+	if (lane->released)
+		ret = -ENODEV;
+	else if (passgate_turnstile_effective(lane) != PASSGATE_STATE_LOCKED)
 		ret = -EBUSY;
 	else
 		passgate_turnstile_unlock(lane, direction);
@@ -416,7 +428,10 @@ int passgate_turnstile_accept(struct passgate_lane *lane, u32 direction,
 
 	mutex_lock(&lane->lock);
 	state = passgate_turnstile_effective(lane);
-	if (state == PASSGATE_STATE_LOCKED)
+	/* A lane let go of opens for nobody (its timers are stopped). */
+	if (lane->released)
+		ret = -ENODEV;
+	else if (state == PASSGATE_STATE_LOCKED)
 		passgate_turnstile_unlock(lane, direction);
 	else if (state != PASSGATE_STATE_FREE)
 		ret = -EBUSY;

@@ -54,26 +54,23 @@ static int write_string(const char *path, const char *s)
 	return ret;
 }
 
-int tb_drive(unsigned int line, int value)
+static int tb_write(unsigned int line, const char *text)
 {
 	char path[PATH_MAX];
 	int ret;
 
 	ret = tb_line_path(line, path, sizeof(path));
-	if (ret)
-		return ret;
-	return write_string(path, value ? "1" : "0");
+	return ret ? ret : write_string(path, text);
+}
+
+int tb_drive(unsigned int line, int value)
+{
+	return tb_write(line, value ? "1" : "0");
 }
 
 int tb_drive_quiet(unsigned int line, int value)
 {
-	char path[PATH_MAX];
-	int ret;
-
-	ret = tb_line_path(line, path, sizeof(path));
-	if (ret)
-		return ret;
-	return write_string(path, value ? "q1" : "q0");
+	return tb_write(line, value ? "q1" : "q0");
 }
 
 int tb_read(unsigned int line)
@@ -205,11 +202,13 @@ int gate_bind_all(void)
 	return ret;
 }
 
-int lane_wait_beams(int fd, unsigned int beams_mask, unsigned int beams,
-		    struct passgate_state *out)
+/* Read @fd's state records until (*field & mask) == want. */
+static int lane_wait_for(int fd, size_t field, unsigned int mask,
+			 unsigned int want, struct passgate_state *out)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct passgate_state state;
+	unsigned int value;
 	ssize_t n;
 	int ret;
 
@@ -222,12 +221,31 @@ int lane_wait_beams(int fd, unsigned int beams_mask, unsigned int beams,
 		n = read(fd, &state, sizeof(state));
 		if (n < 0)
 			return errno == EAGAIN ? -EAGAIN : -errno;
-		if ((state.beams & beams_mask) == beams) {
+		memcpy(&value, (char *)&state + field, sizeof(value));
+		if ((value & mask) == want) {
 			if (out)
 				*out = state;
 			return 0;
 		}
 	}
+}
+
+int lane_wait_beams(int fd, unsigned int beams_mask, unsigned int beams,
+		    struct passgate_state *out)
+{
+	return lane_wait_for(fd, offsetof(struct passgate_state, beams),
+			     beams_mask, beams, out);
+}
+
+int lane_wait_outputs(int fd, unsigned int mask, unsigned int want)
+{
+	struct passgate_state state;
+	int ret = lane_get_state(fd, &state);
+
+	if (ret || (state.outputs & mask) == want)
+		return ret;
+	return lane_wait_for(fd, offsetof(struct passgate_state, outputs),
+			     mask, want, NULL);
 }
 
 static int lane_ioctl(int fd, unsigned long cmd, void *arg)

@@ -72,6 +72,11 @@ int driver_bind(const char *driver, const char *device, bool bind);
  * Read turnstile state records until one has all of @beams_mask's bits as
  * in @beams; returns 0, or -errno (-ETIMEDOUT when GATE_WAIT_MS passed).
  */
+/*
+ * Until the lane's outputs, masked, are @want (0 at once if they are):
+ * 0, or -ETIMEDOUT after GATE_WAIT_MS without it.
+ */
+int lane_wait_outputs(int fd, unsigned int mask, unsigned int want);
 int lane_wait_beams(int fd, unsigned int beams_mask, unsigned int beams,
 		    struct passgate_state *out);
 

@@ -280,14 +280,18 @@ TEST_F(gate, bag_in_inner_beam_and_a_queue_through_outer)
 	EXPECT_EQ(PASSGATE_STATE_UNLOCKED, st.state);
 	EXPECT_EQ(1, output(1, TB_ALARM));
 
-	/* The bag is taken away: one passage, relocked, the alarm off. */
+	/*
+	 * The bag is taken away: one passage, relocked, and the alarm off
+	 * once the last tailgate's pulse (alarm-ms) is over.
+	 */
 	ASSERT_EQ(0, lane_beam(fd, 1, INNER, 0));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_PASSAGE, 1, &ev));
 	ASSERT_EQ(0, lane_get_state(fd, &st));
 	EXPECT_EQ(before.passages[EXIT] + 1, st.passages[EXIT]);
 	EXPECT_EQ(PASSGATE_STATE_LOCKED, st.state);
-	EXPECT_EQ(0, output(1, TB_ALARM));
 	EXPECT_EQ(0, output(1, TB_UNLOCK_EXIT));
+	ASSERT_EQ(0, lane_wait_outputs(fd, PASSGATE_OUT_ALARM, 0));
+	EXPECT_EQ(0, output(1, TB_ALARM));
 	/* Latched until an operator resets the alarms. */
 	EXPECT_TRUE(st.alarms & PASSGATE_ALARM_BEAM_BLOCKED);
 }

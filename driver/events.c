@@ -223,6 +223,12 @@ loff_t passgate_events_llseek(struct file *file, loff_t offset, int whence)
 	struct passgate_gate *gate = to_passgate_gate(pf->live);
 	loff_t pos;
 
+	/* Like every other call: an unbound gate has no stream to seek in. */
+	down_read(&gate->live.unbind_lock);
+	if (gate->live.gone) {
+		up_read(&gate->live.unbind_lock);
+		return -ENODEV;
+	}
 	switch (whence) {
 	case SEEK_SET:
 		pos = offset;
@@ -234,10 +240,12 @@ loff_t passgate_events_llseek(struct file *file, loff_t offset, int whence)
 		pos = READ_ONCE(gate->ring_next) + offset;
 		break;
 	default:
-		return -EINVAL;
+		pos = -EINVAL;
 	}
 	if (pos < 0)
-		return -EINVAL;
-	file->f_pos = pos;
+		pos = -EINVAL;
+	else
+		file->f_pos = pos;
+	up_read(&gate->live.unbind_lock);
 	return pos;
 }

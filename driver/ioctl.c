@@ -6,6 +6,7 @@
  * one place; the commands themselves check only flags, reserved fields
  * and values.
  */
+#include <linux/bits.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/stddef.h>
@@ -181,47 +182,52 @@ struct passgate_ioctl_op {
 	int (*execute)(struct passgate_file *pf, union passgate_ioctl_arg *arg);
 	unsigned int size;
 	unsigned int min_size;
-	bool gate;
+	unsigned int nodes;
 	bool admin;
 	bool out;
 };
 
-#define PASSGATE_OP(_cmd, _fn, _struct, _last, _gate, _admin, _out)	\
+/* The nodes a command is accepted on (docs/abi.md), as a mask. */
+#define PASSGATE_TURNSTILE BIT(PASSGATE_NODE_TURNSTILE)
+#define PASSGATE_SCANBOARD BIT(PASSGATE_NODE_SCANBOARD)
+#define PASSGATE_GATE BIT(PASSGATE_NODE_GATE)
+
+#define PASSGATE_OP(_cmd, _fn, _struct, _last, _nodes, _admin, _out)	\
 	[PASSGATE_CMD_##_cmd] = {					\
 		.execute = _fn,						\
 		.size = sizeof(struct _struct),				\
 		.min_size = offsetofend(struct _struct, _last),		\
-		.gate = _gate,						\
+		.nodes = _nodes,					\
 		.admin = _admin,					\
 		.out = _out,						\
 	}
 
 static const struct passgate_ioctl_op passgate_ioctl_ops[] = {
 	/*          command          handler                  struct
-	 *          last field       gate node, admin, copied back
+	 *          last field       nodes, admin, copied back
 	 */
-	PASSGATE_OP(GET_INFO, passgate_get_info, passgate_info,
-		    __reserved, false, false, true),
+	PASSGATE_OP(GET_INFO, passgate_get_info, passgate_info, __reserved,
+		    PASSGATE_TURNSTILE | PASSGATE_SCANBOARD, false, true),
 	PASSGATE_OP(GET_STATE, passgate_get_state, passgate_state,
-		    __reserved, false, false, true),
+		    __reserved, PASSGATE_TURNSTILE, false, true),
 	PASSGATE_OP(OPEN, passgate_open_lane, passgate_open,
-		    __reserved, false, true, false),
+		    __reserved, PASSGATE_TURNSTILE, true, false),
 	PASSGATE_OP(SET_MODE, passgate_set_mode, passgate_mode,
-		    __reserved, false, true, false),
+		    __reserved, PASSGATE_TURNSTILE, true, false),
 	PASSGATE_OP(RESET_ALARMS, passgate_reset_alarms, passgate_reset,
-		    __reserved, false, true, false),
+		    __reserved, PASSGATE_TURNSTILE, true, false),
 	PASSGATE_OP(VERDICT, passgate_verdict, passgate_verdict_cmd,
-		    __reserved, false, true, false),
+		    __reserved, PASSGATE_SCANBOARD, true, false),
 	PASSGATE_OP(GATE_GET_STATE, passgate_gate_get_state_ioctl,
-		    passgate_gate_state, __reserved, true, false, true),
+		    passgate_gate_state, __reserved, PASSGATE_GATE, false, true),
 	PASSGATE_OP(GATE_SET_MODE, passgate_gate_set_mode_ioctl,
-		    passgate_mode, __reserved, true, true, false),
+		    passgate_mode, __reserved, PASSGATE_GATE, true, false),
 	PASSGATE_OP(GATE_RESET_FIRE, passgate_gate_reset_fire_ioctl,
-		    passgate_reset, __reserved, true, true, false),
+		    passgate_reset, __reserved, PASSGATE_GATE, true, false),
 	PASSGATE_OP(GATE_SET_KEY, passgate_gate_set_key_ioctl, passgate_key,
-		    key, true, true, false),
+		    key, PASSGATE_GATE, true, false),
 	PASSGATE_OP(GATE_NOTE, passgate_gate_note, passgate_note, value,
-		    true, true, false),
+		    PASSGATE_GATE, true, false),
 };
 
 long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
@@ -239,7 +245,7 @@ long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	    cmd != _IO(PASSGATE_IOC_TYPE, nr))
 		return -ENOTTY;
 	op = &passgate_ioctl_ops[nr];
-	if (!op->execute || op->gate != (pf->node == PASSGATE_NODE_GATE))
+	if (!op->execute || !(op->nodes & BIT(pf->node)))
 		return -ENOTTY;
 
 	down_read(&live->unbind_lock);

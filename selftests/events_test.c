@@ -167,6 +167,10 @@ TEST_F(events, unbound_gate_gives_enodev)
 	EXPECT_EQ(-ENODEV, gate_get_state(self->gate, &gst));
 	EXPECT_EQ(-1, read(self->gate, &ev, sizeof(ev)));
 	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, lseek(self->gate, 0, SEEK_END));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, lseek(self->gate, 0, SEEK_SET));
+	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(-ENODEV, lane_set_mode(self->lane, PASSGATE_MODE_NORMAL));
 	EXPECT_EQ(-1, lane_open(0, 0, "turnstile", O_RDONLY));
 

@@ -104,10 +104,13 @@ TEST(info_gate1_lane0_fail_secure)
  * SIZE_MAX), how to make a valid argument, and what that valid argument
  * gives on the test gate (a VERDICT for no queued scan is ENOENT).
  */
+/* The node a command belongs on (docs/abi.md). */
+enum ioctl_node { ON_TURNSTILE, ON_SCANBOARD, ON_GATE };
+
 struct ioctl_case {
 	const char *name;
 	unsigned long cmd;
-	bool gate;
+	enum ioctl_node node;
 	size_t size;
 	size_t reserved_off;
 	void (*prepare)(uint8_t *buf);
@@ -133,24 +136,24 @@ static void prepare_note(uint8_t *buf)
 	((struct passgate_note *)buf)->type = PASSGATE_EV_LIST_EXPIRED;
 }
 
-#define IOCTL_CASE(_cmd, _gate, _struct, ...)				\
-	{ .name = #_cmd, .cmd = PASSGATE_IOC_##_cmd, .gate = _gate,	\
+#define IOCTL_CASE(_cmd, _node, _struct, ...)				\
+	{ .name = #_cmd, .cmd = PASSGATE_IOC_##_cmd, .node = _node,	\
 	  .size = sizeof(struct _struct),				\
 	  .reserved_off = offsetof(struct _struct, __reserved), __VA_ARGS__ }
 
 static const struct ioctl_case ioctl_cases[] = {
-	IOCTL_CASE(GET_INFO, false, passgate_info),
-	IOCTL_CASE(GET_STATE, false, passgate_state),
-	IOCTL_CASE(OPEN, false, passgate_open),
-	IOCTL_CASE(SET_MODE, false, passgate_mode),
-	IOCTL_CASE(RESET_ALARMS, false, passgate_reset),
-	IOCTL_CASE(VERDICT, false, passgate_verdict_cmd,
+	IOCTL_CASE(GET_INFO, ON_TURNSTILE, passgate_info),
+	IOCTL_CASE(GET_STATE, ON_TURNSTILE, passgate_state),
+	IOCTL_CASE(OPEN, ON_TURNSTILE, passgate_open),
+	IOCTL_CASE(SET_MODE, ON_TURNSTILE, passgate_mode),
+	IOCTL_CASE(RESET_ALARMS, ON_TURNSTILE, passgate_reset),
+	IOCTL_CASE(VERDICT, ON_SCANBOARD, passgate_verdict_cmd,
 		   .prepare = prepare_verdict, .valid_errno = ENOENT),
-	IOCTL_CASE(GATE_GET_STATE, true, passgate_gate_state),
-	IOCTL_CASE(GATE_SET_MODE, true, passgate_mode),
-	IOCTL_CASE(GATE_RESET_FIRE, true, passgate_reset),
-	IOCTL_CASE(GATE_SET_KEY, true, passgate_key, .prepare = prepare_key),
-	{ .name = "GATE_NOTE", .cmd = PASSGATE_IOC_GATE_NOTE, .gate = true,
+	IOCTL_CASE(GATE_GET_STATE, ON_GATE, passgate_gate_state),
+	IOCTL_CASE(GATE_SET_MODE, ON_GATE, passgate_mode),
+	IOCTL_CASE(GATE_RESET_FIRE, ON_GATE, passgate_reset),
+	IOCTL_CASE(GATE_SET_KEY, ON_GATE, passgate_key, .prepare = prepare_key),
+	{ .name = "GATE_NOTE", .cmd = PASSGATE_IOC_GATE_NOTE, .node = ON_GATE,
 	  .size = sizeof(struct passgate_note), .reserved_off = SIZE_MAX,
 	  .prepare = prepare_note },
 };
@@ -164,23 +167,25 @@ static void valid_arg(const struct ioctl_case *c, uint8_t *buf, size_t len)
 }
 
 FIXTURE(contract) {
-	int lane;
-	int gate;
+	int node[3];	/* by enum ioctl_node */
 	uint8_t buf[512];
 };
 
 FIXTURE_SETUP(contract)
 {
-	self->lane = lane_open(0, 0, "turnstile", O_RDONLY);
-	ASSERT_LE(0, self->lane);
-	self->gate = gate_open(0, O_RDONLY);
-	ASSERT_LE(0, self->gate);
+	self->node[ON_TURNSTILE] = lane_open(0, 0, "turnstile", O_RDONLY);
+	ASSERT_LE(0, self->node[ON_TURNSTILE]);
+	self->node[ON_SCANBOARD] = lane_open(0, 0, "scanboard",
+					     O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, self->node[ON_SCANBOARD]);
+	self->node[ON_GATE] = gate_open(0, O_RDONLY);
+	ASSERT_LE(0, self->node[ON_GATE]);
 }
 
 FIXTURE_TEARDOWN(contract)
 {
-	close(self->lane);
-	close(self->gate);
+	for (int i = 0; i < 3; i++)
+		close(self->node[i]);
 	gate_restore();
 }
 
@@ -196,8 +201,40 @@ static int call(FIXTURE_DATA(contract) *self, const struct ioctl_case *c,
 	if (gate_restore())
 		return -1;
 	memcpy(self->buf, &sz, sizeof(sz));
-	return ioctl(c->gate ? self->gate : self->lane, c->cmd, self->buf) ?
-	       errno : 0;
+	return ioctl(self->node[c->node], c->cmd, self->buf) ? errno : 0;
+}
+
+/*
+ * A command works on exactly the nodes docs/abi.md lists for it; on any
+ * other node it is ENOTTY, whatever its argument.
+ */
+TEST_F(contract, commands_only_on_their_nodes)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ioctl_cases); i++) {
+		const struct ioctl_case *c = &ioctl_cases[i];
+
+		for (int n = 0; n < 3; n++) {
+			bool own = n == (int)c->node ||
+				   (c->cmd == PASSGATE_IOC_GET_INFO &&
+				    n == ON_SCANBOARD);
+			uint32_t sz = c->size;
+			int err;
+
+			if (own)
+				continue;
+			valid_arg(c, self->buf, sizeof(self->buf));
+			memcpy(self->buf, &sz, sizeof(sz));
+			err = ioctl(self->node[n], c->cmd, self->buf) ? errno : 0;
+			EXPECT_EQ(ENOTTY, err) TH_LOG("%s on node %d", c->name, n);
+		}
+	}
+	/* GET_INFO answers on both lane nodes. */
+	{
+		struct passgate_info info = { .size = sizeof(info) };
+
+		EXPECT_EQ(0, ioctl(self->node[ON_SCANBOARD],
+				   PASSGATE_IOC_GET_INFO, &info));
+	}
 }
 
 TEST_F(contract, exact_size_ok)
@@ -270,23 +307,23 @@ TEST_F(contract, reserved_nonzero_einval)
 TEST_F(contract, unknown_ioctl_enotty)
 {
 	memset(self->buf, 0, sizeof(self->buf));
-	EXPECT_EQ(-1, ioctl(self->lane, _IO(PASSGATE_IOC_TYPE, 0x7f), self->buf));
+	EXPECT_EQ(-1, ioctl(self->node[ON_TURNSTILE], _IO(PASSGATE_IOC_TYPE, 0x7f), self->buf));
 	EXPECT_EQ(ENOTTY, errno);
 	/* Our number with a size encoded is not our command either. */
-	EXPECT_EQ(-1, ioctl(self->lane, _IOWR(PASSGATE_IOC_TYPE, 0,
+	EXPECT_EQ(-1, ioctl(self->node[ON_TURNSTILE], _IOWR(PASSGATE_IOC_TYPE, 0,
 					    struct passgate_info), self->buf));
 	EXPECT_EQ(ENOTTY, errno);
 }
 
 TEST_F(contract, bad_pointer_efault)
 {
-	EXPECT_EQ(-1, ioctl(self->lane, PASSGATE_IOC_GET_INFO, NULL));
+	EXPECT_EQ(-1, ioctl(self->node[ON_TURNSTILE], PASSGATE_IOC_GET_INFO, NULL));
 	EXPECT_EQ(EFAULT, errno);
 }
 
 TEST_F(contract, short_read_einval)
 {
-	EXPECT_EQ(-1, read(self->lane, self->buf,
+	EXPECT_EQ(-1, read(self->node[ON_TURNSTILE], self->buf,
 			   sizeof(struct passgate_state) - 1));
 	EXPECT_EQ(EINVAL, errno);
 }

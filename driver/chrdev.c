@@ -335,7 +335,7 @@ static ssize_t passgate_write(struct file *file, const char __user *buf,
 		return -EINVAL;
 	down_read(&live->unbind_lock);
 	ret = live->gone ? -ENODEV :
-	      passgate_scan_write(to_passgate_lane(live), buf, count);
+	      passgate_board_write(to_passgate_lane(live), buf, count);
 	up_read(&live->unbind_lock);
 	return ret;
 }

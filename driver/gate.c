@@ -185,6 +185,30 @@ int passgate_gate_set_mode(struct passgate_gate *gate, u32 mode,
 	return 0;
 }
 
+int passgate_gate_set_key(struct passgate_gate *gate,
+			  const struct passgate_key *key)
+{
+	bool replaced;
+
+	if (key->flags & ~PASSGATE_KEY_F_REPLACE || key->__reserved ||
+	    !memchr_inv(key->key, 0, sizeof(key->key)))
+		return -EINVAL;
+
+	spin_lock(&gate->key_lock);
+	replaced = gate->has_key;
+	if (replaced && !(key->flags & PASSGATE_KEY_F_REPLACE)) {
+		spin_unlock(&gate->key_lock);
+		return -EEXIST;
+	}
+	memcpy(gate->key, key->key, sizeof(gate->key));
+	gate->has_key = true;
+	spin_unlock(&gate->key_lock);
+
+	passgate_event_emit(gate, PASSGATE_EV_KEY_SET, PASSGATE_LANE_NONE,
+			    replaced);
+	return 0;
+}
+
 void passgate_gate_get_state(struct passgate_gate *gate,
 			     struct passgate_gate_state *state)
 {

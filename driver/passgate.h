@@ -25,7 +25,6 @@
 
 struct dentry;
 struct gpio_desc;
-struct passgate_board;
 struct passgate_event_extra;
 struct sk_buff;
 
@@ -165,7 +164,9 @@ struct passgate_scan_stats {
 /**
  * struct passgate_lane_scans - a lane's decision pipeline
  * @lock: serialises everything below
- * @board: the UART scanner board, if one is bound
+ * @indicate: shows a verdict to the board a scan came from, if one is
+ *	bound (the UART board registers it at attach time)
+ * @indicator: @indicate's data
  * @queue: deferred scans waiting for the slow path, oldest first
  * @queued: entries in @queue
  * @unread: entries in @queue no reader has taken yet
@@ -176,7 +177,8 @@ struct passgate_scan_stats {
  */
 struct passgate_lane_scans {
 	struct mutex lock;
-	struct passgate_board *board;
+	void (*indicate)(void *indicator, u8 seq, u32 verdict, u32 reason);
+	void *indicator;
 	struct list_head queue;
 	u32 queued;
 	u32 unread;
@@ -358,6 +360,8 @@ int passgate_gate_reset_fire(struct passgate_gate *gate,
 			     const struct passgate_event_extra *who);
 void passgate_gate_get_state(struct passgate_gate *gate,
 			     struct passgate_gate_state *state);
+int passgate_gate_set_key(struct passgate_gate *gate,
+			  const struct passgate_key *key);
 
 /* events.c */
 struct passgate_event_extra {
@@ -399,13 +403,9 @@ int passgate_scan_answer(struct passgate_lane *lane,
 			 const struct passgate_verdict_cmd *cmd);
 ssize_t passgate_scan_read(struct passgate_file *pf, char __user *buf,
 			   size_t count, bool nonblock);
-ssize_t passgate_scan_write(struct passgate_lane *lane,
-			    const char __user *buf, size_t count);
 bool passgate_scan_pending(struct passgate_lane *lane);
 void passgate_scan_frame_stats(struct passgate_lane *lane,
 			       const struct passgate_scan_stats *delta);
-int passgate_gate_set_key(struct passgate_gate *gate,
-			  const struct passgate_key *key);
 
 /* stats.c */
 void passgate_stats_init(void);
@@ -415,8 +415,8 @@ int passgate_stats_add(struct passgate_lane *lane);
 /* scanboard.c */
 extern struct serdev_device_driver passgate_board_driver;
 struct passgate_lane *passgate_lane_find(struct fwnode_handle *fwnode);
-void passgate_board_indicate(struct passgate_board *board, u8 seq,
-			     u32 verdict, u32 reason);
+ssize_t passgate_board_write(struct passgate_lane *lane,
+			     const char __user *buf, size_t count);
 
 /* turnstile.c */
 int passgate_turnstile_init(struct passgate_lane *lane);

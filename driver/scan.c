@@ -17,14 +17,11 @@
 #include <linux/uaccess.h>
 
 #include "passgate.h"
-#include "scanframe.h"
 
 #define CREATE_TRACE_POINTS
 #include "passgate_trace.h"
 
 #define PASSGATE_DEFAULT_DECISION_TIMEOUT_MS 1000
-/* A write() takes at most this many bytes of frames. */
-#define PASSGATE_WRITE_MAX (4 * PASSGATE_FRAME_MAX)
 
 /**
  * struct passgate_queued_scan - a scan waiting for the slow path
@@ -94,9 +91,9 @@ static void passgate_scan_finish(struct passgate_lane *lane, u64 scan_id,
 	if (rec.actuated_ns)
 		scans->stats.unlock_ns[passgate_latency_bucket(rec.actuated_ns -
 							       rec.received_ns)]++;
-	if (in->from_board && scans->board)
-		passgate_board_indicate(scans->board, in->board_seq, verdict,
-					reason);
+	if (in->from_board && scans->indicate)
+		scans->indicate(scans->indicator, in->board_seq, verdict,
+				reason);
 	mutex_unlock(&scans->lock);
 }
 
@@ -406,104 +403,6 @@ out_free:
 	return ret;
 }
 
-struct passgate_write_ctx {
-	struct passgate_lane *lane;
-	u64 received_ns;
-	bool submit;
-	int bad;
-};
-
-static void passgate_write_frame(void *data, const struct passgate_frame *f)
-{
-	struct passgate_write_ctx *ctx = data;
-	struct passgate_scan_payload sp;
-	struct passgate_scan_input in;
-
-	if (f->type == PASSGATE_FRAME_HEARTBEAT)
-		return;
-	if (f->type != PASSGATE_FRAME_SCAN ||
-	    passgate_scan_payload_parse(f, &sp)) {
-		ctx->bad++;
-		return;
-	}
-	if (!ctx->submit)
-		return;
-	in = (struct passgate_scan_input) {
-		.kind = sp.kind,
-		.flags = sp.flags,
-		.temperature = sp.temperature,
-		.token = sp.token,
-		.token_len = sp.token_len,
-		.received_ns = ctx->received_ns,
-	};
-	passgate_scan_submit(ctx->lane, &in);
-}
-
-/*
- * Frames from a userspace bridge.  The write is checked whole first: one
- * malformed byte and nothing in it acts (EBADMSG).
- */
-ssize_t passgate_scan_write(struct passgate_lane *lane,
-			    const char __user *ubuf, size_t count)
-{
-	struct passgate_write_ctx ctx = {
-		.lane = lane,
-		.received_ns = ktime_get_boottime_ns(),
-	};
-	struct passgate_frame_parser *parser;
-	struct passgate_scan_stats delta = { };
-	bool truncated;
-	u8 *buf;
-	ssize_t ret;
-
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (!count)
-		return 0;
-	if (count > PASSGATE_WRITE_MAX)
-		return -EMSGSIZE;
-
-	buf = memdup_user(ubuf, count);
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
-	parser = kmalloc(sizeof(*parser), GFP_KERNEL);
-	if (!parser) {
-		ret = -ENOMEM;
-		goto out_free_buf;
-	}
-
-	passgate_frame_parser_init(parser);
-	passgate_frame_feed(parser, buf, count, passgate_write_frame, &ctx);
-	truncated = passgate_frame_flush(parser, passgate_write_frame, &ctx);
-	if (ctx.bad || truncated || parser->stats.bad_crc ||
-	    parser->stats.oversize || parser->stats.garbage) {
-		delta = (struct passgate_scan_stats) {
-			.bad_crc = parser->stats.bad_crc,
-			.oversize = parser->stats.oversize,
-			.truncated = parser->stats.truncated,
-			.garbage = parser->stats.garbage,
-			.bad_scans = ctx.bad,
-			.bad_writes = 1,
-		};
-		passgate_scan_frame_stats(lane, &delta);
-		ret = -EBADMSG;
-		goto out_free_parser;
-	}
-
-	delta.frames = parser->stats.frames;
-	passgate_scan_frame_stats(lane, &delta);
-	ctx.submit = true;
-	passgate_frame_parser_init(parser);
-	passgate_frame_feed(parser, buf, count, passgate_write_frame, &ctx);
-	ret = count;
-
-out_free_parser:
-	kfree(parser);
-out_free_buf:
-	kfree_sensitive(buf);
-	return ret;
-}
-
 void passgate_scan_frame_stats(struct passgate_lane *lane,
 			       const struct passgate_scan_stats *delta)
 {
@@ -521,30 +420,6 @@ void passgate_scan_frame_stats(struct passgate_lane *lane,
 	stats->bad_scans += delta->bad_scans;
 	stats->unknown_frames += delta->unknown_frames;
 	mutex_unlock(&lane->scans.lock);
-}
-
-int passgate_gate_set_key(struct passgate_gate *gate,
-			  const struct passgate_key *key)
-{
-	bool replaced;
-
-	if (key->flags & ~PASSGATE_KEY_F_REPLACE || key->__reserved ||
-	    !memchr_inv(key->key, 0, sizeof(key->key)))
-		return -EINVAL;
-
-	spin_lock(&gate->key_lock);
-	replaced = gate->has_key;
-	if (replaced && !(key->flags & PASSGATE_KEY_F_REPLACE)) {
-		spin_unlock(&gate->key_lock);
-		return -EEXIST;
-	}
-	memcpy(gate->key, key->key, sizeof(gate->key));
-	gate->has_key = true;
-	spin_unlock(&gate->key_lock);
-
-	passgate_event_emit(gate, PASSGATE_EV_KEY_SET, PASSGATE_LANE_NONE,
-			    replaced);
-	return 0;
 }
 
 /* The lane goes: every scan still waiting is denied, none vanishes. */

@@ -2,21 +2,29 @@
 /*
  * passgate: the scanner board on a UART, a serdev client bound from
  * firmware ("passgate,scanboard") that names its lane with the reference
- * "passgate,turnstile".  Frames in become scans; verdicts go back as
- * INDICATE frames.  A board that stops sending raises SCANNER_OFFLINE.
+ * "passgate,turnstile".  The board edge of the driver: every frame that
+ * comes in, over the UART or written to a lane's scanboard node by a
+ * bridge, becomes a scan here and goes to the decision pipeline (scan.c),
+ * which answers through the indicator hook the board registers at attach
+ * time (INDICATE frames).  A board that stops sending raises
+ * SCANNER_OFFLINE.
  */
+#include <linux/capability.h>
 #include <linux/jiffies.h>
 #include <linux/mod_devicetable.h>
 #include <linux/property.h>
 #include <linux/serdev.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/uaccess.h>
 
 #include "passgate.h"
 #include "scanframe.h"
 
 #define PASSGATE_BOARD_DEFAULT_SPEED 115200
 #define PASSGATE_BOARD_DEFAULT_HEARTBEAT_MS 3000
+/* A write() takes at most this many bytes of frames. */
+#define PASSGATE_BOARD_WRITE_MAX (4 * PASSGATE_FRAME_MAX)
 /* Silence this long inside a frame means the rest is not coming. */
 #define PASSGATE_BOARD_GAP_NS (200 * NSEC_PER_MSEC)
 
@@ -60,9 +68,11 @@ static void passgate_board_send(struct passgate_board *board, u8 type,
 	mutex_unlock(&board->tx_lock);
 }
 
-void passgate_board_indicate(struct passgate_board *board, u8 seq,
-			     u32 verdict, u32 reason)
+/* The lane's indicator hook: a verdict, shown by the board that sent it. */
+static void passgate_board_indicate(void *data, u8 seq, u32 verdict,
+				    u32 reason)
 {
+	struct passgate_board *board = data;
 	u8 payload[PASSGATE_INDICATE_LEN] = { seq, PASSGATE_LIGHT_RED, PASSGATE_BEEP_LONG,
 			  reason & 0xff, reason >> 8 };
 
@@ -83,12 +93,34 @@ struct passgate_board_rx {
 	struct passgate_scan_stats delta;
 };
 
+/*
+ * The one conversion of a parsed SCAN frame into a scan, for the UART and
+ * for bridges' write().
+ */
+static void passgate_board_scan(struct passgate_lane *lane,
+				const struct passgate_frame *f,
+				const struct passgate_scan_payload *sp,
+				u64 received_ns, bool from_board)
+{
+	struct passgate_scan_input in = {
+		.kind = sp->kind,
+		.flags = sp->flags,
+		.temperature = sp->temperature,
+		.token = sp->token,
+		.token_len = sp->token_len,
+		.received_ns = received_ns,
+		.board_seq = f->seq,
+		.from_board = from_board,
+	};
+
+	passgate_scan_submit(lane, &in);
+}
+
 static void passgate_board_frame(void *data, const struct passgate_frame *f)
 {
 	struct passgate_board_rx *rx = data;
 	struct passgate_board *board = rx->board;
 	struct passgate_scan_payload sp;
-	struct passgate_scan_input in;
 
 	rx->delta.frame_bytes += PASSGATE_FRAME_HEADER + f->len +
 				 PASSGATE_FRAME_TRAILER;
@@ -101,17 +133,7 @@ static void passgate_board_frame(void *data, const struct passgate_frame *f)
 			return;
 		}
 		passgate_board_send(board, PASSGATE_FRAME_ACK, &f->seq, 1);
-		in = (struct passgate_scan_input) {
-			.kind = sp.kind,
-			.flags = sp.flags,
-			.temperature = sp.temperature,
-			.token = sp.token,
-			.token_len = sp.token_len,
-			.received_ns = rx->received_ns,
-			.board_seq = f->seq,
-			.from_board = true,
-		};
-		passgate_scan_submit(board->lane, &in);
+		passgate_board_scan(board->lane, f, &sp, rx->received_ns, true);
 		return;
 	default:
 		rx->delta.unknown_frames++;
@@ -162,6 +184,95 @@ static void passgate_board_rx(struct passgate_board *board, const u8 *data,
 				    PASSGATE_EV_SCANNER_ONLINE,
 				    board->lane->id, 0);
 	}
+}
+
+struct passgate_write_ctx {
+	struct passgate_lane *lane;
+	u64 received_ns;
+	bool submit;
+	int bad;
+};
+
+static void passgate_write_frame(void *data, const struct passgate_frame *f)
+{
+	struct passgate_write_ctx *ctx = data;
+	struct passgate_scan_payload sp;
+
+	if (f->type == PASSGATE_FRAME_HEARTBEAT)
+		return;
+	if (f->type != PASSGATE_FRAME_SCAN ||
+	    passgate_scan_payload_parse(f, &sp)) {
+		ctx->bad++;
+		return;
+	}
+	if (ctx->submit)
+		passgate_board_scan(ctx->lane, f, &sp, ctx->received_ns, false);
+}
+
+/*
+ * Frames from a userspace bridge (write() on the lane's scanboard node),
+ * the board edge's second door.  The write is checked whole first: one
+ * malformed byte and nothing in it acts (EBADMSG).
+ */
+ssize_t passgate_board_write(struct passgate_lane *lane,
+			     const char __user *ubuf, size_t count)
+{
+	struct passgate_write_ctx ctx = {
+		.lane = lane,
+		.received_ns = ktime_get_boottime_ns(),
+	};
+	struct passgate_frame_parser *parser;
+	struct passgate_scan_stats delta = { };
+	bool truncated;
+	u8 *buf;
+	ssize_t ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!count)
+		return 0;
+	if (count > PASSGATE_BOARD_WRITE_MAX)
+		return -EMSGSIZE;
+
+	buf = memdup_user(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	parser = kmalloc(sizeof(*parser), GFP_KERNEL);
+	if (!parser) {
+		ret = -ENOMEM;
+		goto out_free_buf;
+	}
+
+	passgate_frame_parser_init(parser);
+	passgate_frame_feed(parser, buf, count, passgate_write_frame, &ctx);
+	truncated = passgate_frame_flush(parser, passgate_write_frame, &ctx);
+	if (ctx.bad || truncated || parser->stats.bad_crc ||
+	    parser->stats.oversize || parser->stats.garbage) {
+		delta = (struct passgate_scan_stats) {
+			.bad_crc = parser->stats.bad_crc,
+			.oversize = parser->stats.oversize,
+			.truncated = parser->stats.truncated,
+			.garbage = parser->stats.garbage,
+			.bad_scans = ctx.bad,
+			.bad_writes = 1,
+		};
+		passgate_scan_frame_stats(lane, &delta);
+		ret = -EBADMSG;
+		goto out_free_parser;
+	}
+
+	delta.frames = parser->stats.frames;
+	passgate_scan_frame_stats(lane, &delta);
+	ctx.submit = true;
+	passgate_frame_parser_init(parser);
+	passgate_frame_feed(parser, buf, count, passgate_write_frame, &ctx);
+	ret = count;
+
+out_free_parser:
+	kfree(parser);
+out_free_buf:
+	kfree_sensitive(buf);
+	return ret;
 }
 
 static void passgate_board_flush_work(struct work_struct *work)
@@ -218,7 +329,8 @@ static void passgate_board_detach(void *data)
 	struct passgate_lane *lane = board->lane;
 
 	mutex_lock(&lane->scans.lock);
-	lane->scans.board = NULL;
+	lane->scans.indicate = NULL;
+	lane->scans.indicator = NULL;
 	mutex_unlock(&lane->scans.lock);
 }
 
@@ -228,10 +340,12 @@ static int passgate_board_attach(struct passgate_board *board)
 	int ret = 0;
 
 	mutex_lock(&lane->scans.lock);
-	if (lane->scans.board)
+	if (lane->scans.indicate) {
 		ret = -EBUSY;
-	else
-		lane->scans.board = board;
+	} else {
+		lane->scans.indicate = passgate_board_indicate;
+		lane->scans.indicator = board;
+	}
 	mutex_unlock(&lane->scans.lock);
 	if (ret)
 		return dev_err_probe(&board->serdev->dev, ret,

@@ -155,7 +155,7 @@ $(BUILD)/bin/passgate-collector: $(COLLECTOR_SRC) \
 	$(CC) $(COLLECTOR_CFLAGS) $(CFLAGS) $(WARN) -o $@ $(COLLECTOR_SRC) \
 		$(COLLECTOR_LIBS)
 
-$(BUILD)/userspace/%.bpf.o: userspace/bpf/%.bpf.c userspace/bpf/%.h \
+$(BUILD)/userspace/%.bpf.o: userspace/bpf/%.bpf.c userspace/bpf/%.h userspace/lib/allowlist.h \
 		uapi/linux/passgate.h | $(STAMP)
 	@mkdir -p $(@D)
 	clang $(BPF_CFLAGS) -Iuserspace/bpf -c -o $@ $<

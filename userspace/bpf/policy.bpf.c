@@ -10,6 +10,8 @@
 #include <bpf/bpf_helpers.h>
 
 #include <linux/passgate.h>
+/* The list statuses and entry flags: one header, BPF-clean (types only). */
+#include "../lib/allowlist.h"
 #include "policy.h"
 
 #define NSEC_PER_SEC 1000000000ull
@@ -128,15 +130,15 @@ static __always_inline void decide_code(struct passgate_decision *d,
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_NOT_VALID);
 		return;
 	}
-	if (e->status == 3) {
+	if (e->status == PASSGATE_STATUS_RED) {
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_RED);
 		return;
 	}
-	if (e->status != 1) {
+	if (e->status != PASSGATE_STATUS_GREEN) {
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_MANUAL_CHECK);
 		return;
 	}
-	if (cfg->require_ticket && !(e->flags & 1)) {
+	if (cfg->require_ticket && !(e->flags & PASSGATE_ENTRY_TICKET)) {
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_NO_TICKET);
 		return;
 	}

@@ -88,15 +88,22 @@ int passgate_policy_unpin(const char *pin_root, unsigned int gate)
 	return ret;
 }
 
-void passgate_policy_close(struct passgate_policy *policy)
+static void policy_close_fds(struct passgate_policy *policy)
 {
 	int i;
 
-	if (!policy)
-		return;
-	for (i = 0; i < PIN_COUNT; i++)
+	for (i = 0; i < PIN_COUNT; i++) {
 		if (policy->fd[i] >= 0)
 			close(policy->fd[i]);
+		policy->fd[i] = -1;
+	}
+}
+
+void passgate_policy_close(struct passgate_policy *policy)
+{
+	if (!policy)
+		return;
+	policy_close_fds(policy);
 	free(policy);
 }
 
@@ -221,11 +228,7 @@ struct passgate_policy *passgate_policy_open(const char *pin_root,
 			goto err;
 		/* Another version's policy: replaced by this one's. */
 		*adopted = false;
-		for (int i = 0; i < PIN_COUNT; i++) {
-			if (policy->fd[i] >= 0)
-				close(policy->fd[i]);
-			policy->fd[i] = -1;
-		}
+		policy_close_fds(policy);
 	}
 	/*
 	 * Maps without a link (a load that died half way), or another

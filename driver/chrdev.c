@@ -15,7 +15,7 @@
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 
 #define PASSGATE_LANE_MINORS (PASSGATE_MAX_LANES * PASSGATE_LANE_NODES)
 #define PASSGATE_MINORS (PASSGATE_LANE_MINORS + PASSGATE_MAX_GATES)
@@ -45,8 +45,8 @@ static void passgate_live_release(struct kref *ref)
 	live->release(live);
 }
 
-void passgate_live_init(struct passgate_live *live,
-			void (*release)(struct passgate_live *live))
+void passgate_chrdev_live_init(struct passgate_live *live,
+			       void (*release)(struct passgate_live *live))
 {
 	kref_init(&live->ref);
 	init_rwsem(&live->unbind_lock);
@@ -54,7 +54,7 @@ void passgate_live_init(struct passgate_live *live,
 	live->release = release;
 }
 
-void passgate_live_put(struct passgate_live *live)
+void passgate_chrdev_live_put(struct passgate_live *live)
 {
 	kref_put(&live->ref, passgate_live_release);
 }
@@ -75,7 +75,7 @@ static dev_t passgate_lane_devt(struct passgate_lane *lane,
 		     lane->index * PASSGATE_LANE_NODES + node);
 }
 
-static void passgate_lane_nodes_del(void *data)
+static void passgate_chrdev_del_lane(void *data)
 {
 	struct passgate_lane *lane = data;
 	int node;
@@ -90,7 +90,7 @@ static void passgate_lane_nodes_del(void *data)
  * Publish the lane: from here on it can be opened.  The devm action undoes
  * it first at unbind, before the lane's interrupts and GPIOs go.
  */
-int passgate_lane_nodes_add(struct passgate_lane *lane)
+int passgate_chrdev_add_lane(struct passgate_lane *lane)
 {
 	struct passgate_live *entry;
 	struct passgate_lane *other;
@@ -129,7 +129,7 @@ int passgate_lane_nodes_add(struct passgate_lane *lane)
 	/* Only now may open() find the lane. */
 	xa_store(&passgate_lanes, lane->index, &lane->live, GFP_KERNEL);
 	mutex_unlock(&passgate_register_lock);
-	return devm_add_action_or_reset(lane->dev, passgate_lane_nodes_del,
+	return devm_add_action_or_reset(lane->dev, passgate_chrdev_del_lane,
 					lane);
 
 err_destroy_nodes:
@@ -145,7 +145,7 @@ out_unlock:
  * Returns the bound lane described by @fwnode or NULL.  The pointer stays
  * valid while the caller holds a device link to the lane's device.
  */
-struct passgate_lane *passgate_lane_find(struct fwnode_handle *fwnode)
+struct passgate_lane *passgate_chrdev_find_lane(struct fwnode_handle *fwnode)
 {
 	struct passgate_lane *lane, *found = NULL;
 	struct passgate_live *entry;
@@ -173,7 +173,7 @@ struct passgate_gate_node {
 	u32 index;
 };
 
-static void passgate_gate_node_del(void *data)
+static void passgate_chrdev_del_gate(void *data)
 {
 	struct passgate_gate_node *gn = data;
 
@@ -182,7 +182,7 @@ static void passgate_gate_node_del(void *data)
 	device_destroy(&passgate_class, passgate_gate_devt(gn->index));
 }
 
-int passgate_gate_node_add(struct passgate_gate *gate)
+int passgate_chrdev_add_gate(struct passgate_gate *gate)
 {
 	struct passgate_gate_node *gn;
 	struct device *node_dev;
@@ -207,7 +207,7 @@ int passgate_gate_node_add(struct passgate_gate *gate)
 	}
 
 	xa_store(&passgate_gates, gn->index, &gate->live, GFP_KERNEL);
-	return devm_add_action_or_reset(gate->dev, passgate_gate_node_del, gn);
+	return devm_add_action_or_reset(gate->dev, passgate_chrdev_del_gate, gn);
 }
 
 static int passgate_open(struct inode *inode, struct file *file)
@@ -256,7 +256,7 @@ static int passgate_release(struct inode *inode, struct file *file)
 {
 	struct passgate_file *pf = file->private_data;
 
-	passgate_live_put(pf->live);
+	passgate_chrdev_live_put(pf->live);
 	kfree(pf);
 	return 0;
 }
@@ -318,7 +318,7 @@ static ssize_t passgate_read(struct file *file, char __user *buf,
 	case PASSGATE_NODE_TURNSTILE:
 		return passgate_turnstile_read(pf, buf, count, nonblock);
 	case PASSGATE_NODE_SCANBOARD:
-		return passgate_scan_read(pf, buf, count, nonblock);
+		return passgate_decide_read(pf, buf, count, nonblock);
 	default:
 		return passgate_events_read(pf, buf, count, ppos, nonblock);
 	}
@@ -352,7 +352,7 @@ static __poll_t passgate_poll(struct file *file, poll_table *wait)
 	if (pf->node == PASSGATE_NODE_TURNSTILE)
 		pending = passgate_state_pending(pf);
 	else if (pf->node == PASSGATE_NODE_SCANBOARD)
-		pending = passgate_scan_pending(to_passgate_lane(live));
+		pending = passgate_decide_pending(to_passgate_lane(live));
 	else if (pf->node == PASSGATE_NODE_GATE)
 		pending = passgate_events_pending(to_passgate_gate(live),
 						  file->f_pos);

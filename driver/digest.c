@@ -8,7 +8,7 @@
 #include <crypto/sha2.h>
 #include <linux/string.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 
 #define PASSGATE_DOMAIN "passgate/v1"
 #define PASSGATE_HMAC_BLOCK SHA256_BLOCK_SIZE

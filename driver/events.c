@@ -19,7 +19,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 
 #define PASSGATE_DEFAULT_RING_SIZE 1024
 #define PASSGATE_MAX_RING_SIZE 65536
@@ -55,7 +55,7 @@ int passgate_events_init(struct passgate_gate *gate)
  * Who asked for an operator change: the calling task (a netlink command's
  * doit runs in the sender's context) and, for netlink, its port.
  */
-void passgate_actor_current(struct passgate_event_extra *who, u32 nl_port)
+void passgate_events_actor_current(struct passgate_event_extra *who, u32 nl_port)
 {
 	struct passgate_actor actor = {
 		.uid = from_kuid(&init_user_ns, current_uid()),
@@ -80,9 +80,9 @@ static u64 passgate_ring_first(struct passgate_gate *gate)
  * held: nothing here sleeps.  The notification is best effort: the ring
  * is the source of truth, and a listener recovers a gap by dump.
  */
-void passgate_event_emit_extra(struct passgate_gate *gate, u32 type,
-			       u32 lane, u32 arg,
-			       const struct passgate_event_extra *extra)
+void passgate_events_emit_extra(struct passgate_gate *gate, u32 type,
+				u32 lane, u32 arg,
+				const struct passgate_event_extra *extra)
 {
 	struct passgate_event *ev, sent;
 	struct sk_buff *msg;
@@ -114,10 +114,10 @@ void passgate_event_emit_extra(struct passgate_gate *gate, u32 type,
 	wake_up_interruptible_all(&gate->live.wait);
 }
 
-void passgate_event_emit(struct passgate_gate *gate, u32 type, u32 lane,
-			 u32 arg)
+void passgate_events_emit(struct passgate_gate *gate, u32 type, u32 lane,
+			  u32 arg)
 {
-	passgate_event_emit_extra(gate, type, lane, arg, NULL);
+	passgate_events_emit_extra(gate, type, lane, arg, NULL);
 }
 
 bool passgate_events_pending(struct passgate_gate *gate, loff_t pos)

@@ -18,7 +18,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 
 #define PASSGATE_FIRE_INPUTS (PASSGATE_FIRE_ALARM | PASSGATE_FIRE_FAULT)
 #define PASSGATE_DEFAULT_FIRE_POLL_MS 1000
@@ -48,7 +48,7 @@ struct passgate_gate *passgate_gate_find(struct fwnode_handle *fwnode)
 
 /*
  * Returns the bound gate numbered @id with a reference, or NULL; the
- * caller drops it with passgate_live_put() and, like a file, uses the
+ * caller drops it with passgate_chrdev_live_put() and, like a file, uses the
  * gate only under its unbind_lock while it is not gone.  A listed gate
  * still holds its driver's reference, so taking one here is safe.  Only
  * a gate whose probe finished (drvdata is set last) is handed out: one
@@ -111,11 +111,11 @@ static void passgate_fire_update(struct passgate_gate *gate)
 			passgate_gate_refresh_lanes(gate);
 		}
 		/* Emitted once every lane is FREE. */
-		passgate_event_emit(gate, PASSGATE_EV_FIRE_ALARM,
-				    PASSGATE_LANE_NONE, fire);
+		passgate_events_emit(gate, PASSGATE_EV_FIRE_ALARM,
+				     PASSGATE_LANE_NONE, fire);
 	} else if (!inputs && (old & PASSGATE_FIRE_INPUTS)) {
-		passgate_event_emit(gate, PASSGATE_EV_FIRE_CLEAR,
-				    PASSGATE_LANE_NONE, fire);
+		passgate_events_emit(gate, PASSGATE_EV_FIRE_CLEAR,
+				     PASSGATE_LANE_NONE, fire);
 	}
 }
 
@@ -163,8 +163,8 @@ int passgate_gate_reset_fire(struct passgate_gate *gate,
 	} else if (gate->fire & PASSGATE_FIRE_LATCHED) {
 		WRITE_ONCE(gate->fire, 0);
 		passgate_gate_refresh_lanes(gate);
-		passgate_event_emit_extra(gate, PASSGATE_EV_FIRE_RESET,
-					  PASSGATE_LANE_NONE, 0, who);
+		passgate_events_emit_extra(gate, PASSGATE_EV_FIRE_RESET,
+					   PASSGATE_LANE_NONE, 0, who);
 	}
 	mutex_unlock(&gate->fire_lock);
 	return ret;
@@ -179,8 +179,8 @@ int passgate_gate_set_mode(struct passgate_gate *gate, u32 mode,
 	mutex_lock(&gate->lock);
 	WRITE_ONCE(gate->mode, mode);
 	passgate_gate_refresh_lanes(gate);
-	passgate_event_emit_extra(gate, PASSGATE_EV_GATE_MODE,
-				  PASSGATE_LANE_NONE, mode, who);
+	passgate_events_emit_extra(gate, PASSGATE_EV_GATE_MODE,
+				   PASSGATE_LANE_NONE, mode, who);
 	mutex_unlock(&gate->lock);
 	return 0;
 }
@@ -204,8 +204,8 @@ int passgate_gate_set_key(struct passgate_gate *gate,
 	gate->has_key = true;
 	spin_unlock(&gate->key_lock);
 
-	passgate_event_emit(gate, PASSGATE_EV_KEY_SET, PASSGATE_LANE_NONE,
-			    replaced);
+	passgate_events_emit(gate, PASSGATE_EV_KEY_SET, PASSGATE_LANE_NONE,
+			     replaced);
 	return 0;
 }
 
@@ -359,7 +359,7 @@ static void passgate_gate_put_action(void *data)
 {
 	struct passgate_gate *gate = data;
 
-	passgate_live_put(&gate->live);
+	passgate_chrdev_live_put(&gate->live);
 }
 
 static int passgate_gate_probe(struct platform_device *pdev)
@@ -371,7 +371,7 @@ static int passgate_gate_probe(struct platform_device *pdev)
 	gate = kzalloc(sizeof(*gate), GFP_KERNEL);
 	if (!gate)
 		return -ENOMEM;
-	passgate_live_init(&gate->live, passgate_gate_release);
+	passgate_chrdev_live_init(&gate->live, passgate_gate_release);
 	mutex_init(&gate->lock);
 	mutex_init(&gate->fire_lock);
 	spin_lock_init(&gate->key_lock);
@@ -397,7 +397,7 @@ static int passgate_gate_probe(struct platform_device *pdev)
 	ret = passgate_gate_list_add(gate);
 	if (ret)
 		return ret;
-	ret = passgate_gate_node_add(gate);
+	ret = passgate_chrdev_add_gate(gate);
 	if (ret)
 		return dev_err_probe(dev, ret, "cannot add device node\n");
 

@@ -13,7 +13,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 
 union passgate_ioctl_arg {
 	struct passgate_info info;
@@ -85,7 +85,7 @@ static int passgate_set_mode(struct passgate_file *pf,
 
 	if (mode->flags || mode->__reserved)
 		return -EINVAL;
-	passgate_actor_current(&who, 0);
+	passgate_events_actor_current(&who, 0);
 	return passgate_turnstile_set_mode(passgate_file_lane(pf), mode->mode,
 					   &who);
 }
@@ -98,7 +98,7 @@ static int passgate_reset_alarms(struct passgate_file *pf,
 
 	if (reset->flags || reset->__reserved)
 		return -EINVAL;
-	passgate_actor_current(&who, 0);
+	passgate_events_actor_current(&who, 0);
 	passgate_turnstile_reset_alarms(passgate_file_lane(pf), &who);
 	return 0;
 }
@@ -110,7 +110,7 @@ static int passgate_verdict(struct passgate_file *pf,
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	return passgate_scan_answer(passgate_file_lane(pf), cmd);
+	return passgate_decide_answer(passgate_file_lane(pf), cmd);
 }
 
 static int passgate_gate_set_key_ioctl(struct passgate_file *pf,
@@ -134,11 +134,11 @@ static int passgate_gate_note(struct passgate_file *pf,
 	default:
 		return -EINVAL;
 	}
-	passgate_event_emit_extra(passgate_file_gate(pf), note->type,
-				  PASSGATE_LANE_NONE, note->arg,
-				  &(struct passgate_event_extra) {
-					.value = note->value,
-				  });
+	passgate_events_emit_extra(passgate_file_gate(pf), note->type,
+				   PASSGATE_LANE_NONE, note->arg,
+				   &(struct passgate_event_extra) {
+				   .value = note->value,
+				   });
 	return 0;
 }
 
@@ -162,7 +162,7 @@ static int passgate_gate_set_mode_ioctl(struct passgate_file *pf,
 
 	if (mode->flags || mode->__reserved)
 		return -EINVAL;
-	passgate_actor_current(&who, 0);
+	passgate_events_actor_current(&who, 0);
 	return passgate_gate_set_mode(passgate_file_gate(pf), mode->mode, &who);
 }
 
@@ -174,7 +174,7 @@ static int passgate_gate_reset_fire_ioctl(struct passgate_file *pf,
 
 	if (reset->flags || reset->__reserved)
 		return -EINVAL;
-	passgate_actor_current(&who, 0);
+	passgate_events_actor_current(&who, 0);
 	return passgate_gate_reset_fire(passgate_file_gate(pf), &who);
 }
 

@@ -12,7 +12,7 @@
 #include <linux/property.h>
 #include <linux/slab.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 
 #define PASSGATE_DEFAULT_PASSAGE_TIMEOUT_MS 10000
 #define PASSGATE_DEFAULT_ALARM_MS 3000
@@ -127,14 +127,15 @@ static int passgate_lane_read_config(struct passgate_lane *lane)
  * driver is gone (unbound, unloaded, crashed, not yet probed): only
  * hardware that releases the lock on the fire alarm by itself may make
  * a lane with an exit unlock output fail-secure.  Checked from the
- * properties alone, before any output is requested (and so driven).
+ * firmware description alone (gpiod_count() reads DT, ACPI and lookup
+ * tables), before any output is requested (and so driven).
  */
 static int passgate_lane_check_egress(struct passgate_lane *lane)
 {
 	struct device *dev = lane->dev;
 
 	if ((lane->info.capabilities & PASSGATE_CAP_FAIL_SAFE) ||
-	    !device_property_present(dev, "unlock-exit-gpios") ||
+	    gpiod_count(dev, "unlock-exit") <= 0 ||
 	    device_property_read_bool(dev, "passgate,fire-interlock"))
 		return 0;
 	return dev_err_probe(dev, -EINVAL,
@@ -163,15 +164,21 @@ static int passgate_lane_get_gpios(struct passgate_lane *lane)
 	if (lane->unlock[PASSGATE_DIR_ENTRY])
 		info->capabilities |= PASSGATE_CAP_UNLOCK_ENTRY;
 
+	/* Both beams or none: one alone cannot tell a direction. */
 	for (i = 0; i < ARRAY_SIZE(lane->beam); i++) {
-		lane->beam[i] = devm_gpiod_get(dev, passgate_beam_names[i],
-					       GPIOD_IN);
+		lane->beam[i] = devm_gpiod_get_optional(dev,
+							passgate_beam_names[i],
+							GPIOD_IN);
 		if (IS_ERR(lane->beam[i]))
 			return dev_err_probe(dev, PTR_ERR(lane->beam[i]),
 					     "%s-gpios\n",
 					     passgate_beam_names[i]);
 	}
-	info->capabilities |= PASSGATE_CAP_BEAMS;
+	if (!lane->beam[0] != !lane->beam[1])
+		return dev_err_probe(dev, -EINVAL,
+				     "beam-inner-gpios and beam-outer-gpios: both or neither\n");
+	if (lane->beam[0])
+		info->capabilities |= PASSGATE_CAP_BEAMS;
 
 	lane->alarm = devm_gpiod_get_optional(dev, "alarm", GPIOD_OUT_LOW);
 	if (IS_ERR(lane->alarm))
@@ -203,7 +210,7 @@ static void passgate_lane_put_action(void *data)
 {
 	struct passgate_lane *lane = data;
 
-	passgate_live_put(&lane->live);
+	passgate_chrdev_live_put(&lane->live);
 }
 
 static int passgate_lane_probe(struct platform_device *pdev)
@@ -216,7 +223,7 @@ static int passgate_lane_probe(struct platform_device *pdev)
 	lane = kzalloc(sizeof(*lane), GFP_KERNEL);
 	if (!lane)
 		return -ENOMEM;
-	passgate_live_init(&lane->live, passgate_lane_release);
+	passgate_chrdev_live_init(&lane->live, passgate_lane_release);
 	lane->dev = dev;
 	/* Open files keep the lane; the driver's reference goes at unbind. */
 	ret = devm_add_action_or_reset(dev, passgate_lane_put_action, lane);
@@ -262,13 +269,13 @@ static int passgate_lane_probe(struct platform_device *pdev)
 	ret = passgate_turnstile_start(lane);
 	if (ret)
 		return ret;
-	ret = passgate_scans_init(lane);
+	ret = passgate_decide_init(lane);
 	if (ret)
 		return ret;
 	ret = passgate_stats_add(lane);
 	if (ret)
 		return ret;
-	ret = passgate_lane_nodes_add(lane);
+	ret = passgate_chrdev_add_lane(lane);
 	if (ret)
 		return dev_err_probe(dev, ret, "cannot add device nodes\n");
 

@@ -6,7 +6,7 @@
 #include <linux/platform_device.h>
 #include <linux/serdev.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 
 static struct platform_driver * const passgate_drivers[] = {
 	&passgate_gate_driver,

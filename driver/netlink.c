@@ -32,7 +32,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 
 /* No flag is defined yet: every bit of PASSGATE_A_FLAGS is reserved. */
 #define PASSGATE_NL_FLAGS_KNOWN 0
@@ -193,7 +193,7 @@ static struct passgate_gate *passgate_nl_gate_lock(const struct nlattr *attr,
 
 err_unlock:
 	up_read(&gate->live.unbind_lock);
-	passgate_live_put(&gate->live);
+	passgate_chrdev_live_put(&gate->live);
 err_no_gate:
 	NL_SET_ERR_MSG_ATTR(extack, attr, "no such gate");
 	return NULL;
@@ -202,7 +202,7 @@ err_no_gate:
 static void passgate_nl_gate_unlock(struct passgate_gate *gate)
 {
 	up_read(&gate->live.unbind_lock);
-	passgate_live_put(&gate->live);
+	passgate_chrdev_live_put(&gate->live);
 }
 
 /* Called with gate->lock held. */
@@ -326,7 +326,7 @@ static int passgate_nl_lane_set_mode_doit(struct sk_buff *skb,
 
 	if (passgate_nl_missing(info, PASSGATE_A_MODE))
 		return -EINVAL;
-	passgate_actor_current(&who, info->snd_portid);
+	passgate_events_actor_current(&who, info->snd_portid);
 	ret = passgate_turnstile_set_mode(info->user_ptr[1],
 					  nla_get_u32(attr), &who);
 	if (ret == -EINVAL)
@@ -339,7 +339,7 @@ static int passgate_nl_lane_reset_alarms_doit(struct sk_buff *skb,
 {
 	struct passgate_event_extra who;
 
-	passgate_actor_current(&who, info->snd_portid);
+	passgate_events_actor_current(&who, info->snd_portid);
 	passgate_turnstile_reset_alarms(info->user_ptr[1], &who);
 	return 0;
 }
@@ -353,7 +353,7 @@ static int passgate_nl_gate_set_mode_doit(struct sk_buff *skb,
 
 	if (passgate_nl_missing(info, PASSGATE_A_MODE))
 		return -EINVAL;
-	passgate_actor_current(&who, info->snd_portid);
+	passgate_events_actor_current(&who, info->snd_portid);
 	ret = passgate_gate_set_mode(info->user_ptr[0], nla_get_u32(attr),
 				     &who);
 	if (ret == -EINVAL)
@@ -367,7 +367,7 @@ static int passgate_nl_gate_reset_fire_doit(struct sk_buff *skb,
 	struct passgate_event_extra who;
 	int ret;
 
-	passgate_actor_current(&who, info->snd_portid);
+	passgate_events_actor_current(&who, info->snd_portid);
 	ret = passgate_gate_reset_fire(info->user_ptr[0], &who);
 	if (ret == -EBUSY)
 		GENL_SET_ERR_MSG(info, "a fire input is still active");
@@ -396,7 +396,7 @@ static int passgate_nl_dump_start(struct netlink_callback *cb)
 
 static int passgate_nl_dump_done(struct netlink_callback *cb)
 {
-	passgate_live_put(&passgate_nl_dump(cb)->gate->live);
+	passgate_chrdev_live_put(&passgate_nl_dump(cb)->gate->live);
 	return 0;
 }
 

@@ -4,7 +4,7 @@
  * firmware ("passgate,scanboard") that names its lane with the reference
  * "passgate,turnstile".  The board edge of the driver: every frame that
  * comes in, over the UART or written to a lane's scanboard node by a
- * bridge, becomes a scan here and goes to the decision pipeline (scan.c),
+ * bridge, becomes a scan here and goes to the decision pipeline (decide.c),
  * which answers through the indicator hook the board registers at attach
  * time (INDICATE frames).  A board that stops sending raises
  * SCANNER_OFFLINE.
@@ -18,7 +18,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 #include "scanframe.h"
 
 #define PASSGATE_BOARD_DEFAULT_SPEED 115200
@@ -113,7 +113,7 @@ static void passgate_board_scan(struct passgate_lane *lane,
 		.from_board = from_board,
 	};
 
-	passgate_scan_submit(lane, &in);
+	passgate_decide_submit(lane, &in);
 }
 
 static void passgate_board_frame(void *data, const struct passgate_frame *f)
@@ -128,7 +128,7 @@ static void passgate_board_frame(void *data, const struct passgate_frame *f)
 	case PASSGATE_FRAME_HEARTBEAT:
 		return;
 	case PASSGATE_FRAME_SCAN:
-		if (passgate_scan_payload_parse(f, &sp)) {
+		if (passgate_frame_scan_parse(f, &sp)) {
 			rx->delta.bad_scans++;
 			return;
 		}
@@ -173,16 +173,16 @@ static void passgate_board_rx(struct passgate_board *board, const u8 *data,
 	rx.delta.garbage = after->garbage - before.garbage;
 	mutex_unlock(&board->rx_lock);
 
-	passgate_scan_frame_stats(board->lane, &rx.delta);
+	passgate_stats_count_frames(board->lane, &rx.delta);
 	if (!rx.delta.frames)
 		return;
 	mod_delayed_work(system_wq, &board->heartbeat_work,
 			 msecs_to_jiffies(board->heartbeat_ms));
 	if (READ_ONCE(board->offline)) {
 		WRITE_ONCE(board->offline, false);
-		passgate_event_emit(board->lane->gate,
-				    PASSGATE_EV_SCANNER_ONLINE,
-				    board->lane->id, 0);
+		passgate_events_emit(board->lane->gate,
+				     PASSGATE_EV_SCANNER_ONLINE,
+				     board->lane->id, 0);
 	}
 }
 
@@ -201,7 +201,7 @@ static void passgate_write_frame(void *data, const struct passgate_frame *f)
 	if (f->type == PASSGATE_FRAME_HEARTBEAT)
 		return;
 	if (f->type != PASSGATE_FRAME_SCAN ||
-	    passgate_scan_payload_parse(f, &sp)) {
+	    passgate_frame_scan_parse(f, &sp)) {
 		ctx->bad++;
 		return;
 	}
@@ -256,13 +256,13 @@ ssize_t passgate_board_write(struct passgate_lane *lane,
 			.bad_scans = ctx.bad,
 			.bad_writes = 1,
 		};
-		passgate_scan_frame_stats(lane, &delta);
+		passgate_stats_count_frames(lane, &delta);
 		ret = -EBADMSG;
 		goto out_free_parser;
 	}
 
 	delta.frames = parser->stats.frames;
-	passgate_scan_frame_stats(lane, &delta);
+	passgate_stats_count_frames(lane, &delta);
 	ctx.submit = true;
 	passgate_frame_parser_init(parser);
 	passgate_frame_feed(parser, buf, count, passgate_write_frame, &ctx);
@@ -309,9 +309,9 @@ static void passgate_board_heartbeat_work(struct work_struct *work)
 
 	if (!READ_ONCE(board->offline)) {
 		WRITE_ONCE(board->offline, true);
-		passgate_event_emit(board->lane->gate,
-				    PASSGATE_EV_SCANNER_OFFLINE,
-				    board->lane->id, 0);
+		passgate_events_emit(board->lane->gate,
+				     PASSGATE_EV_SCANNER_OFFLINE,
+				     board->lane->id, 0);
 	}
 }
 
@@ -378,7 +378,7 @@ static int passgate_board_probe(struct serdev_device *serdev)
 	if (IS_ERR(lane_node))
 		return dev_err_probe(dev, PTR_ERR(lane_node),
 				     "no passgate,turnstile reference\n");
-	board->lane = passgate_lane_find(lane_node);
+	board->lane = passgate_chrdev_find_lane(lane_node);
 	fwnode_handle_put(lane_node);
 	if (!board->lane)
 		return dev_err_probe(dev, -EPROBE_DEFER, "lane not bound yet\n");

@@ -232,7 +232,7 @@ bool passgate_frame_flush(struct passgate_frame_parser *p,
 }
 
 /**
- * passgate_scan_payload_parse() - check and split a SCAN frame's payload
+ * passgate_frame_scan_parse() - check and split a SCAN frame's payload
  * @frame: a %PASSGATE_FRAME_SCAN frame
  * @out: filled in on success; @out->token points into @frame's payload
  *
@@ -241,8 +241,8 @@ bool passgate_frame_flush(struct passgate_frame_parser *p,
  * a flag other than %PASSGATE_SCAN_F_TEMPERATURE is set, or the token is
  * longer than %PASSGATE_TOKEN_MAX.
  */
-int passgate_scan_payload_parse(const struct passgate_frame *frame,
-				struct passgate_scan_payload *out)
+int passgate_frame_scan_parse(const struct passgate_frame *frame,
+			      struct passgate_scan_payload *out)
 {
 	const __u8 *b = frame->payload;
 	__u16 token_len;

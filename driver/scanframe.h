@@ -99,7 +99,7 @@ struct passgate_scan_payload {
 	__u16 token_len;
 };
 
-int passgate_scan_payload_parse(const struct passgate_frame *frame,
-				struct passgate_scan_payload *out);
+int passgate_frame_scan_parse(const struct passgate_frame *frame,
+			      struct passgate_scan_payload *out);
 
 #endif /* _PASSGATE_SCANFRAME_H */

@@ -7,7 +7,7 @@
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 
 static struct dentry *passgate_debugfs;
 
@@ -72,6 +72,26 @@ static int passgate_stats_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(passgate_stats);
+
+/* What the board edge counted in one go, into the lane's counters. */
+void passgate_stats_count_frames(struct passgate_lane *lane,
+				 const struct passgate_scan_stats *delta)
+{
+	struct passgate_scan_stats *stats = &lane->scans.stats;
+
+	mutex_lock(&lane->scans.lock);
+	stats->rx_bytes += delta->rx_bytes;
+	stats->frame_bytes += delta->frame_bytes;
+	stats->frames += delta->frames;
+	stats->bad_crc += delta->bad_crc;
+	stats->oversize += delta->oversize;
+	stats->truncated += delta->truncated;
+	stats->garbage += delta->garbage;
+	stats->bad_writes += delta->bad_writes;
+	stats->bad_scans += delta->bad_scans;
+	stats->unknown_frames += delta->unknown_frames;
+	mutex_unlock(&lane->scans.lock);
+}
 
 static void passgate_stats_remove(void *data)
 {

@@ -15,7 +15,7 @@
 #include <linux/jiffies.h>
 #include <linux/timekeeping.h>
 
-#include "passgate.h"
+#include "passgate_private.h"
 
 static const char * const passgate_beam_names[] = {
 	"beam-inner",
@@ -135,7 +135,7 @@ static void passgate_turnstile_apply(struct passgate_lane *lane)
 static void passgate_turnstile_emit(struct passgate_lane *lane, u32 type,
 				    u32 arg)
 {
-	passgate_event_emit(lane->gate, type, lane->id, arg);
+	passgate_events_emit(lane->gate, type, lane->id, arg);
 }
 
 static void passgate_turnstile_relock(struct passgate_lane *lane)
@@ -460,8 +460,8 @@ int passgate_turnstile_set_mode(struct passgate_lane *lane, u32 mode,
 	lane->mode = mode;
 	passgate_turnstile_apply(lane);
 	passgate_turnstile_changed(lane);
-	passgate_event_emit_extra(lane->gate, PASSGATE_EV_LANE_MODE, lane->id,
-				  mode, who);
+	passgate_events_emit_extra(lane->gate, PASSGATE_EV_LANE_MODE, lane->id,
+				   mode, who);
 	mutex_unlock(&lane->lock);
 	return 0;
 }
@@ -474,8 +474,8 @@ void passgate_turnstile_reset_alarms(struct passgate_lane *lane,
 	lane->alarms = 0;
 	passgate_turnstile_alarm_off(lane);
 	passgate_turnstile_changed(lane);
-	passgate_event_emit_extra(lane->gate, PASSGATE_EV_ALARMS_RESET,
-				  lane->id, 0, who);
+	passgate_events_emit_extra(lane->gate, PASSGATE_EV_ALARMS_RESET,
+				   lane->id, 0, who);
 	mutex_unlock(&lane->lock);
 }
 
@@ -561,6 +561,10 @@ int passgate_turnstile_start(struct passgate_lane *lane)
 	struct device *dev = lane->dev;
 	bool chip_debounces = lane->debounce_ms;
 	int i, irq, ret;
+
+	/* Without beams no passage is seen: an unlock ends at its timeout. */
+	if (!(lane->info.capabilities & PASSGATE_CAP_BEAMS))
+		return 0;
 
 	/* A chip that debounces both beams spares us the software debounce. */
 	for (i = 0; i < ARRAY_SIZE(lane->beam) && chip_debounces; i++)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # make bench: boot the test gate in QEMU, measure it
-# (selftests/bench/passgate_bench.c, run by scripts/guest-bench.sh), print
+# (bench/passgate_bench.c, run by qemu/guest-bench.sh), print
 # one table and write it, with the method, the machine and the date, to
 # docs/PERFORMANCE.md.  Not part of make check.
 #
@@ -31,9 +31,9 @@ trap 'kill $monitor_pid 2>/dev/null || true' EXIT
 start=$(date +%s)
 rc=0
 # shellcheck disable=SC2086 # BENCH_ARGS are words
-selftests/run-qemu.sh --kernel-dir "$kernel" \
+qemu/run-qemu.sh --kernel-dir "$kernel" \
 	--acpi "$build/selftests/testgate.aml" --out "$out" --mem "$mem" \
-	--timeout 2400 -- scripts/guest-gate.sh scripts/guest-bench.sh \
+	--timeout 2400 -- qemu/guest-gate.sh qemu/guest-bench.sh \
 	"$build" ${BENCH_ARGS:-} || rc=$?
 elapsed=$(($(date +%s) - start))
 kill "$monitor_pid" 2>/dev/null || true
@@ -86,17 +86,17 @@ EOF
 - Host: $cpu, $cores cores, $host_mem GB, Debian $debian, Linux
   $(uname -r), shared with other people's QEMU runs.  $contention
 - Guest: $qemu, TCG (no KVM), \`-M pc\`, 2 vCPUs, $mem MB, Debian's stock
-  kernel (release above) booted by \`selftests/run-qemu.sh\` with the test
+  kernel (release above) booted by \`qemu/run-qemu.sh\` with the test
   gate (\`selftests/testgate.asl\`).  TCG makes every instruction several
   times slower than on hardware: the absolute numbers are those of this
   emulator, the ratios between them are what carries over.
 
 ## Method
 
-\`scripts/bench.sh\` boots the guest; \`scripts/guest-bench.sh\` mounts
-cgroup v2 there and runs \`selftests/bench/passgate_bench\` with
+\`scripts/bench.sh\` boots the guest; \`qemu/guest-bench.sh\` mounts
+cgroup v2 there and runs \`bench/passgate_bench\` with
 \`passgate.ko\` and the test board loaded.  The bench loads the policy
-(\`userspace/bpf/policy.bpf.c\`) with libpassgate exactly as
+(\`gate/policy/policy.bpf.c\`) with libpassgate exactly as
 \`passgated\` does, with the configuration \`unknown = defer\`,
 \`slow_reason = unknown\` and the defaults otherwise (anti-passback off).
 Lists hold synthetic passengers \`HC:v1:BENCH:<n>\` (a twentieth RED, a
@@ -118,7 +118,7 @@ would measure the wire).
    *slow path*: not on the active list, so the policy defers them, and
    \`passgated\` accepts them from its \`staff_file\`;
    *peer*: the same deferred scans answered by
-   \`selftests/bench/sqlite_peer\` instead, which verifies the signed list
+   \`bench/sqlite_peer\` instead, which verifies the signed list
    and the delta adding the credentials, imports them into an SQLite table
    (\`WITHOUT ROWID\`, digest primary key), \`read()\`s each scan from the
    scanboard node, looks its digest up and answers with
@@ -171,3 +171,11 @@ EOF
 } >"$doc.tmp"
 mv "$doc.tmp" "$doc"
 echo "bench: $elapsed s in all; written to $doc"
+
+# The journal on the host's disk, where a gate keeps it.
+{
+	printf '\n## The audit journal (item 4)\n\n%s\n\n%s\n%s\n' \
+		'On the host disk (the build folder), with bench/journal_bench.' \
+		'| # | measurement | result | note |' '|---|---|---|---|'
+	"$build/bench/journal_bench" "$build" 20000
+} | tee -a "$doc"

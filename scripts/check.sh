@@ -9,7 +9,7 @@
 #        scripts/check.sh HOST_TEST... -- X86_TEST... -- ARM64_TEST...
 #
 # The arm64 tests are absolute paths: they run from the arm64 module's
-# folder (scripts/guest-gate.sh loads ./passgate.ko).
+# folder (qemu/guest-gate.sh loads ./passgate.ko).
 set -u
 
 build=${BUILD:?} kernel=${GUEST_KERNEL:?}
@@ -48,7 +48,8 @@ counted scripts/check-dkms.sh "$build" "${KERNEL_RELEASE:?}"
 echo "== checkpatch"
 if ! perl "$build/ksrc/scripts/checkpatch.pl" --no-tree --quiet --show-types \
 	-f driver/*.c driver/*.h uapi/linux/passgate.h \
-	selftests/testboard/passgate-testboard.c; then
+	selftests/testboard/testboard.c selftests/testboard/factory.c \
+	selftests/testboard/testboard.h; then
 	echo "not ok checkpatch"
 	extra_failed=$((extra_failed + 1))
 fi
@@ -62,19 +63,19 @@ done
 
 echo "== guest tests, x86_64 (ACPI)"
 # shellcheck disable=SC2086 # the list of tests
-selftests/run-qemu.sh --kernel-dir "$kernel" \
+qemu/run-qemu.sh --kernel-dir "$kernel" \
 	--acpi "$build/selftests/testgate.aml" --out "$build/guest" \
-	--timeout 1500 -- scripts/guest-gate.sh selftests/run-tests.sh $x86_tests
+	--timeout 1500 -- qemu/guest-gate.sh selftests/run-tests.sh $x86_tests
 guest_rc=$?
 [ $guest_rc = 0 ] || echo "guest run failed: see $build/guest/console.log"
 
 a64=${A64:?}
 echo "== guest tests, arm64 (device tree)"
-selftests/run-qemu-arm64.sh --kernel-dir "${A64_KERNEL:?}" \
+qemu/run-qemu-arm64.sh --kernel-dir "${A64_KERNEL:?}" \
 	--dtbo "$a64/dt/passgate-testgate-virt.dtbo" --rootfs "$a64/rootfs" \
 	--out "$a64/guest" --timeout 1500 -- \
 	sh -c 'cd "$0" && exec "$@"' "$(pwd -P)/$a64/module" \
-	"$(pwd -P)/scripts/guest-gate.sh" "$(pwd -P)/selftests/run-tests.sh" "$@"
+	"$(pwd -P)/qemu/guest-gate.sh" "$(pwd -P)/selftests/run-tests.sh" "$@"
 a64_rc=$?
 [ $a64_rc = 0 ] || echo "arm64 guest run failed: see $a64/guest/console.log"
 counted selftests/powercut.sh --arm64 "$a64" "$A64_KERNEL"

@@ -75,7 +75,7 @@ run.
 cut on both); the arm64 rows are the second table.
 
 What every run also checks: the guest's kernel log has no
-`WARNING`/`BUG`/`Oops`/`Call Trace` (selftests/run-qemu.sh fails the run).
+`WARNING`/`BUG`/`Oops`/`Call Trace` (qemu/run-qemu.sh fails the run).
 
 Method, in short:
 

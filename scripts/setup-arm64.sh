@@ -6,7 +6,7 @@
 #                  kbuild (same ABI as the x86 guest)
 #   sysroot/       the arm64 libraries and headers the programs link with
 #   rootfs/        the guest's root (busybox-static, the runtime libraries),
-#                  shared read-only over 9p by selftests/run-qemu-arm64.sh
+#                  shared read-only over 9p by qemu/run-qemu-arm64.sh
 # Root is needed only for apt (the arm64 foreign architecture, the cross
 # compiler, QEMU).  Idempotent: a second run touches no network.
 #
@@ -27,9 +27,9 @@ triple=aarch64-linux-gnu
 host_packages="gcc-$triple libc6-dev-arm64-cross linux-libc-dev-arm64-cross
 	qemu-system-arm device-tree-compiler busybox-static"
 runtime=(libc6 libgcc-s1 libbpf1 libelf1 zlib1g libzstd1 libsodium23
-	libsqlite3-0 libnl-3-200 libnl-genl-3-200 libevdev2)
+	libsqlite3-0 libnl-3-200 libnl-genl-3-200 libevdev2 libjson-c5)
 dev=(libbpf-dev libelf-dev zlib1g-dev libsodium-dev libsqlite3-dev
-	libnl-3-dev libnl-genl-3-dev libevdev-dev)
+	libnl-3-dev libnl-genl-3-dev libevdev-dev libjson-c-dev)
 
 installed() {
 	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'

@@ -16,11 +16,11 @@ mkdir -p "$out"
 : >"$log"
 rm -f "$out/soak.rc"
 
-selftests/run-qemu.sh --kernel-dir "$kernel" \
+qemu/run-qemu.sh --kernel-dir "$kernel" \
 	--acpi "$build/selftests/testgate.aml" --out "$out/guest" \
 	--timeout $((seconds + 1200)) -- \
 	env PASSGATE_SOAK_SECONDS="$seconds" PASSGATE_RELOADS=20 \
-	scripts/guest-gate.sh selftests/run-tests.sh \
+	qemu/guest-gate.sh selftests/run-tests.sh \
 	"$build/selftests/soak_test" "$build/selftests/outage_test" \
 	"$build/selftests/hostile_test" 2>&1 | tee -a "$log"
 for i in 1 2 3; do

@@ -1,7 +1,7 @@
 #!/bin/bash
 # make station: the station at scale.
 # 1. On the host: a real Mosquitto, PostgreSQL 15 and passgate-collector,
-#    and selftests/bench/station_load acting as STATION_GATES simulated
+#    and bench/station_load acting as STATION_GATES simulated
 #    gates (MQTT clients only): delta propagation p50/p99 and the events
 #    per second broker + collector + PostgreSQL absorb.
 # 2. In the x86_64 guest: station_test with PASSGATE_STATION_SCANS=100
@@ -65,9 +65,9 @@ figures=$("$build/bench/station_load" --broker "127.0.0.1:$mport" \
 echo "$figures"
 
 echo "== station: the test machine's gates in the x86_64 guest"
-selftests/run-qemu.sh --kernel-dir "$kernel" \
+qemu/run-qemu.sh --kernel-dir "$kernel" \
 	--acpi "$build/selftests/testgate.aml" --out "$build/station" \
-	--timeout 1800 -- env PASSGATE_STATION_SCANS=100 scripts/guest-gate.sh \
+	--timeout 1800 -- env PASSGATE_STATION_SCANS=100 qemu/guest-gate.sh \
 	selftests/run-tests.sh "$build/selftests/station_test" |
 	grep -a -E '^(ok|not ok|# TALLY|# Totals)'
 
@@ -77,7 +77,7 @@ selftests/run-qemu.sh --kernel-dir "$kernel" \
 	echo
 	echo "One Mosquitto 2.0 broker, passgate-collector and PostgreSQL 15 on"
 	echo "this machine (2 cores, loopback), $gates simulated gates"
-	echo "(selftests/bench/station_load, MQTT clients only):"
+	echo "(bench/station_load, MQTT clients only):"
 	echo
 	printf '%s\n' "$figures" | sed 's/^/- /'
 } >>docs/PERFORMANCE.md

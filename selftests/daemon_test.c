@@ -25,11 +25,11 @@
 #include "kselftest_harness.h"
 #include "gate_fixture.h"
 #include "board.h"
-#include "lib/digest.h"
-#include "lib/journal.h"
-#include "lib/listfile.h"
-#include "lib/policy.h"
-#include "lib/minisign.h"
+#include "common/digest.h"
+#include "gate/core/journal.h"
+#include "common/listfile.h"
+#include "gate/policy/loader.h"
+#include "common/minisign.h"
 
 #define ID_KEY "passgate-selftest-deployment-key"
 

@@ -18,7 +18,7 @@
 #include "kselftest_harness.h"
 #include "gate_fixture.h"
 
-/* From the folder the tests run in, as scripts/guest-gate.sh loads it. */
+/* From the folder the tests run in, as qemu/guest-gate.sh loads it. */
 #define MODULE_FILE "passgate.ko"
 
 FIXTURE(egress) {

@@ -22,10 +22,10 @@
 #include "kselftest_harness.h"
 #include "gate_fixture.h"
 #include "board.h"
-#include "lib/digest.h"
-#include "lib/listfile.h"
-#include "lib/minisign.h"
-#include "lib/policy.h"
+#include "common/digest.h"
+#include "common/listfile.h"
+#include "common/minisign.h"
+#include "gate/policy/loader.h"
 
 #define PIN_ROOT "/sys/fs/bpf/passgate-fault-test"
 

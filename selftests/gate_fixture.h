@@ -47,6 +47,8 @@ enum tb_lane_line {
 /* Safety net for waits that should end at once: never a synchronisation. */
 #define GATE_WAIT_MS 10000
 
+/* Write @s to the sysfs or debugfs file @path in one write(); 0 or -errno. */
+int write_string(const char *path, const char *s);
 /* Drive an input line of the test board; returns 0 or -errno. */
 int tb_drive(unsigned int line, int value);
 /* The same with no interrupt: an edge the gate's driver never hears. */
@@ -69,18 +71,16 @@ int gate_bind_all(void);
 int driver_bind(const char *driver, const char *device, bool bind);
 
 /*
- * Read turnstile state records until one has all of @beams_mask's bits as
- * in @beams; returns 0, or -errno (-ETIMEDOUT when GATE_WAIT_MS passed).
- */
-/*
  * Until the lane's outputs, masked, are @want (0 at once if they are):
  * 0, or -ETIMEDOUT after GATE_WAIT_MS without it.
  */
 int lane_wait_outputs(int fd, unsigned int mask, unsigned int want);
+/*
+ * Read turnstile state records until one has all of @beams_mask's bits as
+ * in @beams; returns 0, or -errno (-ETIMEDOUT when GATE_WAIT_MS passed).
+ */
 int lane_wait_beams(int fd, unsigned int beams_mask, unsigned int beams,
 		    struct passgate_state *out);
-
-#endif
 
 /* Lane and gate commands; each returns 0 or -errno. */
 int lane_cmd_open(int fd, unsigned int direction);
@@ -161,3 +161,5 @@ long long lane_stat(unsigned int lane, const char *name);
 /* A counter of /sys/kernel/debug/passgate/gateG-laneL, or -1. */
 long long gate_lane_stat(unsigned int gate, unsigned int lane,
 			 const char *name);
+
+#endif

@@ -54,6 +54,8 @@ static int still_decides(struct decide_test_bpf *skel, int tty, int events,
 					 .reason = PASSGATE_REASON_RED };
 	struct decide_test_key key;
 	struct board_reply reply;
+	long long deferred = lane_stat(0, "deferred");
+	__u64 decisions = skel->bss->decisions;
 	int attempt;
 
 	digest_token(PASSGATE_CRED_HEALTH_CODE, "HC:AFTER:STORM", key.digest);
@@ -72,10 +74,15 @@ static int still_decides(struct decide_test_bpf *skel, int tty, int events,
 	if (reply.payload[1] != PASSGATE_LIGHT_RED ||
 	    reply.payload[3] != PASSGATE_REASON_RED) {
 		fprintf(stderr, "# INDICATE for seq %u: light %u beep %u "
-			"reason %u (want light %u reason %u), attempt %d\n",
+			"reason %u (want light %u reason %u), attempt %d; "
+			"since the first attempt the program ran %llu "
+			"times and the lane deferred %lld scans\n",
 			seq, reply.payload[1], reply.payload[2],
 			reply.payload[3], PASSGATE_LIGHT_RED,
-			PASSGATE_REASON_RED, attempt);
+			PASSGATE_REASON_RED, attempt,
+			(unsigned long long)(skel->bss->decisions -
+					     decisions),
+			lane_stat(0, "deferred") - deferred);
 		return -4;
 	}
 	(void)events;

@@ -5,7 +5,7 @@
  * sending scans.  What was cut off is counted, the board's loss and return
  * are events, scans pending at unload die with the module without a
  * warning, and the reloaded gate starts a new event stream and decides.
- * Needs passgate.ko in the working directory (scripts/guest-gate.sh runs
+ * Needs passgate.ko in the working directory (qemu/guest-gate.sh runs
  * from the repository).  PASSGATE_RELOADS: how many reloads (default 3).
  */
 #include <errno.h>

@@ -11,8 +11,8 @@
 #include "policy_env.h"
 #include "gate_fixture.h"
 #include "board.h"
-#include "lib/digest.h"
-#include "lib/install.h"
+#include "common/digest.h"
+#include "gate/core/install.h"
 
 static int fail(const char *what, const char *why)
 {
@@ -64,6 +64,9 @@ int policy_env_setup(struct policy_env *env, const char *name,
 	env->events = gate_open(0, O_RDONLY | O_NONBLOCK);
 	if (env->events < 0 || lseek(env->events, 0, SEEK_END) < 0)
 		return fail("gate node", strerror(errno));
+	env->gate = passgate_gate_open(0, O_RDONLY);
+	if (!env->gate)
+		return fail("gate node", strerror(errno));
 	memcpy(k.key, POLICY_ENV_ID_KEY, sizeof(k.key));
 	if (ioctl(env->events, PASSGATE_IOC_GATE_SET_KEY, &k) &&
 	    errno != EEXIST)
@@ -94,6 +97,7 @@ void policy_env_teardown(struct policy_env *env)
 		passgate_seckey_free(env->sec);
 	if (env->events >= 0)
 		close(env->events);
+	passgate_gate_close(env->gate);
 	if (env->board >= 0)
 		close(env->board);
 	if (env->turnstile >= 0)
@@ -116,7 +120,7 @@ int policy_env_install(struct policy_env *env, struct passgate_list_info *info,
 		 (unsigned long long)info->generation);
 	if (passgate_listfile_write(path, info, entries, n, env->sec, err,
 				    sizeof(err)) ||
-	    passgate_install_list(&env->cfg, env->policy, env->events, path,
+	    passgate_install_list(&env->cfg, env->policy, env->gate, path,
 				  info, &refusal, err, sizeof(err)))
 		return fail(path, err);
 	return 0;

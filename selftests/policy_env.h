@@ -10,10 +10,10 @@
 #include <limits.h>
 #include <stddef.h>
 
-#include "lib/config.h"
-#include "lib/listfile.h"
-#include "lib/minisign.h"
-#include "lib/policy.h"
+#include "gate/core/config.h"
+#include "common/listfile.h"
+#include "common/minisign.h"
+#include "gate/policy/loader.h"
 
 #define POLICY_ENV_ID_KEY "passgate-selftest-deployment-key"
 #define POLICY_ENV_LANE 1
@@ -23,6 +23,7 @@ struct policy_env {
 	struct passgate_config cfg;
 	struct passgate_seckey *sec;
 	struct passgate_policy *policy;
+	struct passgate_gate *gate;	/* gate 0, for the lists' notes */
 	int events;		/* gate 0, O_NONBLOCK, at the ring's end */
 	int board;		/* lane 1's scanboard node (the bridge) */
 	int turnstile;		/* lane 1's turnstile node, O_NONBLOCK */

@@ -27,10 +27,10 @@
 #include "gate_fixture.h"
 #include "board.h"
 #include "policy_env.h"
-#include "lib/digest.h"
-#include "lib/install.h"
-#include "lib/listfile.h"
-#include "lib/minisign.h"
+#include "common/digest.h"
+#include "gate/core/install.h"
+#include "common/listfile.h"
+#include "common/minisign.h"
 
 #define ID_KEY "passgate-selftest-deployment-key"
 #define LANE 1
@@ -49,6 +49,7 @@ FIXTURE(policy) {
 	struct passgate_config cfg;
 	struct passgate_seckey *sec;
 	struct passgate_policy *policy;
+	struct passgate_gate *gate;
 	int events;
 	int board;
 	pid_t daemon;
@@ -94,6 +95,8 @@ FIXTURE_SETUP(policy)
 					  sizeof(err))) TH_LOG("%s", err);
 
 	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	self->gate = passgate_gate_open(0, O_RDONLY);
+	ASSERT_NE(NULL, self->gate);
 	ASSERT_LE(0, self->events);
 	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
 	memcpy(k.key, ID_KEY, sizeof(k.key));
@@ -122,6 +125,7 @@ FIXTURE_TEARDOWN(policy)
 	passgate_policy_unpin(self->cfg.pin_root, 0);
 	passgate_seckey_free(self->sec);
 	close(self->events);
+	passgate_gate_close(self->gate);
 	close(self->board);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 	system(cmd);
@@ -186,7 +190,7 @@ static int install(FIXTURE_DATA(policy) *self, const char *path,
 	char err[512] = "";
 	int ret;
 
-	ret = passgate_install_list(&self->cfg, self->policy, self->events,
+	ret = passgate_install_list(&self->cfg, self->policy, self->gate,
 				    path, &info, refusal ? refusal : &r, err,
 				    sizeof(err));
 	if (ret)
@@ -711,36 +715,111 @@ TEST_F(policy, expiry_means_degraded_never_accept)
 	EXPECT_TRUE(file_has(log, "degraded mode"));
 }
 
-/* The two documented commands, as an operator types them. */
+/* This test binary's folder's parent: where make put the programs. */
+static void build_dir(char *exe, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", exe, len - 1);
+
+	exe[n > 0 ? n : 0] = '\0';
+	*strrchr(exe, '/') = '\0';
+	*strrchr(exe, '/') = '\0';
+}
+
+/* passgatectl load with the fixture's config; its exit status. */
+static int ctl_load(FIXTURE_DATA(policy) *self, const char *list,
+		    const char *more, const char *out)
+{
+	char cmd[6 * PATH_MAX], exe[PATH_MAX];
+
+	build_dir(exe, sizeof(exe));
+	snprintf(cmd, sizeof(cmd), "%s/bin/passgatectl --config %s load %s %s "
+		 ">%s 2>&1", exe, self->config, list, more, out);
+	return system(cmd);
+}
+
+/*
+ * The two documented commands, as an operator types them: the list is
+ * built, and passgatectl hands it to the daemon, which installs it.
+ */
 TEST_F(policy, csv_to_active_generation_in_two_commands)
 {
 	char csv[PATH_MAX], cmd[4 * PATH_MAX], exe[PATH_MAX], out[PATH_MAX];
+	char log[PATH_MAX], said[PATH_MAX];
 	static const char rows[] =
 		"code,status,id_number,valid_from,valid_until,ticket\n"
 		"HC:CSV:1,GREEN,,,,\n"
 		"HC:CSV:2,RED,,,,\n";
-	ssize_t n;
 
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	ASSERT_LT(0, n);
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	*strrchr(exe, '/') = '\0';
+	build_dir(exe, sizeof(exe));
 	path_in(self, csv, "list.csv");
 	ASSERT_EQ(0, file_write(csv, rows, strlen(rows)));
 	path_in(self, out, "list-000011.pgl");
+	path_in(self, log, "passgated.log");
+	path_in(self, said, "load.out");
+	self->daemon = start_daemon(self, log);
+	ASSERT_LT(0, self->daemon);
 
 	snprintf(cmd, sizeof(cmd),
 		 "%s/bin/passgate-issuer build --secret %s/issuer.key "
 		 "--csv %s --generation 11 --expires +1d -o %s >&2", exe,
 		 self->dir, csv, out);
 	ASSERT_EQ(0, system(cmd));
-	snprintf(cmd, sizeof(cmd), "%s/bin/passgatectl --config %s load %s >&2",
-		 exe, self->config, out);
-	ASSERT_EQ(0, system(cmd));
+	EXPECT_EQ(0, ctl_load(self, out, "", said));
+	EXPECT_TRUE(file_has(said, "generation 11 (full, 2 entries) active"))
+		show_file(said);
 
 	EXPECT_VERDICT(ACCEPT, 0, CODE, "HC:CSV:1", -1);
 	EXPECT_VERDICT(DENY, PASSGATE_REASON_RED, CODE, "HC:CSV:2", -1);
+}
+
+/*
+ * passgatectl load writes no gate state: a list the daemon refuses is
+ * reported with the daemon's reason and changes nothing, and without a
+ * daemon the list waits in the spool until one takes it.
+ */
+TEST_F(policy, load_reports_the_daemons_answer)
+{
+	static const struct list_row green[] = {
+		{ .code = "HC:GREEN:ALONE", .status = PASSGATE_STATUS_GREEN },
+	};
+	struct passgate_policy_active active;
+	char list[PATH_MAX], log[PATH_MAX], said[PATH_MAX];
+
+	path_in(self, log, "passgated.log");
+	path_in(self, said, "load.out");
+	self->daemon = start_daemon(self, log);
+	ASSERT_LT(0, self->daemon);
+	ASSERT_EQ(0, make_list(self, list, "list-000005.pgl",
+			       PASSGATE_LIST_FULL, 5, 0, 3600, green, 1));
+	ASSERT_EQ(0, ctl_load(self, list, "", said)) show_file(said);
+	ASSERT_EQ(0, passgate_policy_active(self->policy, &active));
+	EXPECT_EQ(5, active.generation);
+
+	/* An older generation: the daemon refuses it, nothing changes. */
+	ASSERT_EQ(0, make_list(self, list, "list-000004.pgl",
+			       PASSGATE_LIST_FULL, 4, 0, 3600, green, 1));
+	EXPECT_NE(0, ctl_load(self, list, "", said));
+	EXPECT_TRUE(file_has(said, "refused by passgated")) show_file(said);
+	EXPECT_TRUE(file_has(said, "not above the last accepted"))
+		show_file(said);
+	ASSERT_EQ(0, passgate_policy_active(self->policy, &active));
+	EXPECT_EQ(5, active.generation);
+
+	/* No daemon: no answer, and the list stays for the next one. */
+	kill(self->daemon, SIGTERM);
+	waitpid(self->daemon, NULL, 0);
+	self->daemon = -1;
+	ASSERT_EQ(0, make_list(self, list, "list-000006.pgl",
+			       PASSGATE_LIST_FULL, 6, 0, 3600, green, 1));
+	EXPECT_NE(0, ctl_load(self, list, "--timeout 1", said));
+	EXPECT_TRUE(file_has(said, "no answer from passgated"))
+		show_file(said);
+	ASSERT_EQ(0, passgate_policy_active(self->policy, &active));
+	EXPECT_EQ(5, active.generation);
+	self->daemon = start_daemon(self, log);
+	ASSERT_LT(0, self->daemon);
+	ASSERT_EQ(0, passgate_policy_active(self->policy, &active));
+	EXPECT_EQ(6, active.generation);
 }
 
 /*

@@ -35,18 +35,18 @@ boot() { # out-dir [run-qemu options] -- env-assignments...
 	while [[ $1 != -- ]]; do opts+=("$1"); shift; done
 	shift
 	if [[ $arch = x86_64 ]]; then
-		selftests/run-qemu.sh --kernel-dir "$kernel" \
+		qemu/run-qemu.sh --kernel-dir "$kernel" \
 			--acpi "$build/selftests/testgate.aml" --disk "$img" \
 			--timeout 600 --out "$out/$dir" "${opts[@]}" -- \
-			scripts/guest-gate.sh env "$@" "$build/selftests/powercut_test"
+			qemu/guest-gate.sh env "$@" "$build/selftests/powercut_test"
 	else
 		# From the arm64 module's folder, as make check runs the tests.
-		selftests/run-qemu-arm64.sh --kernel-dir "$kernel" \
+		qemu/run-qemu-arm64.sh --kernel-dir "$kernel" \
 			--dtbo "$build/dt/passgate-testgate-virt.dtbo" \
 			--rootfs "$build/rootfs" --disk "$img" \
 			--timeout 600 --out "$out/$dir" "${opts[@]}" -- \
 			sh -c 'cd "$0" && exec "$@"' "$repo/$build/module" \
-			"$repo/scripts/guest-gate.sh" env "$@" \
+			"$repo/qemu/guest-gate.sh" env "$@" \
 			"$repo/$build/selftests/powercut_test"
 	fi
 }

@@ -30,8 +30,8 @@
 #include "kselftest_harness.h"
 #include "gate_fixture.h"
 #include "board.h"
-#include "lib/journal.h"
-#include "lib/policy.h"
+#include "gate/core/journal.h"
+#include "gate/policy/loader.h"
 
 #define DISK "/dev/vda"
 #define MNT "/tmp/powercut"

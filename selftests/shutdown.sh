@@ -1,6 +1,6 @@
 #!/bin/bash
 # Egress at power-off (docs/turnstile.md): the guest powers off with the
-# module loaded (selftests/guest-shutdown.sh), gate 0's fire alarm raised
+# module loaded (qemu/guest-shutdown.sh), gate 0's fire alarm raised
 # before and gate 1's raised during the shutdown, after every lane's and
 # gate's .shutdown ran.  The test board prints its lines last; every
 # unlock output must read open: gate 0's lanes (fail-safe, on fire) and
@@ -24,17 +24,17 @@ mkdir -p "$out"
 
 echo "# shutdown ($arch): power-off with the alarms raised"
 if [[ $arch = x86_64 ]]; then
-	selftests/run-qemu.sh --kernel-dir "$kernel" \
+	qemu/run-qemu.sh --kernel-dir "$kernel" \
 		--acpi "$build/selftests/testgate.aml" --timeout 300 \
-		--out "$out/guest" -- selftests/guest-shutdown.sh >"$out/run.log" 2>&1
+		--out "$out/guest" -- qemu/guest-shutdown.sh >"$out/run.log" 2>&1
 else
 	# hvc0 falls silent at shutdown: the board's report comes on ttyS1.
-	selftests/run-qemu-arm64.sh --kernel-dir "$kernel" \
+	qemu/run-qemu-arm64.sh --kernel-dir "$kernel" \
 		--dtbo "$build/dt/passgate-testgate-virt.dtbo" \
 		--rootfs "$build/rootfs" --timeout 300 --out "$out/guest" \
 		--shutdown-log "$out/guest/shutdown.log" -- \
 		sh -c 'cd "$0" && exec "$@"' "$repo/$build/module" \
-		"$repo/selftests/guest-shutdown.sh" >"$out/run.log" 2>&1
+		"$repo/qemu/guest-shutdown.sh" >"$out/run.log" 2>&1
 fi
 rc=$?
 lines=$(cat "$out/guest/console.log" "$out/guest/shutdown.log" 2>/dev/null |
@@ -60,7 +60,7 @@ check "shutdown ($arch): gate 0 lane 1 open both ways" eval 'line 8 && line 9'
 check "shutdown ($arch): gate 1 lane 0 (fail-secure) opened by a fire during shutdown" \
 	eval 'line 24 && line 25'
 # The whole report, the shutdown console included, free of kernel warnings.
-. selftests/qemu-common.sh
+. qemu/qemu-common.sh
 check "shutdown ($arch): no kernel warning during the shutdown" \
 	eval '! cat "$out/guest/console.log" "$out/guest/shutdown.log" 2>/dev/null | grep -aEq "$QEMU_BAD_LOG"'
 [[ $fail = 0 ]] || { echo "# lines 0..: ${lines:-none}; see $out/guest/console.log"; tail -n 20 "$out/run.log" | sed 's/^/# /'; }

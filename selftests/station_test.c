@@ -34,9 +34,9 @@
 #include "kselftest_harness.h"
 #include "gate_fixture.h"
 #include "policy_env.h"
-#include "lib/journal.h"
-#include "lib/listfile.h"
-#include "lib/minisign.h"
+#include "gate/core/journal.h"
+#include "common/listfile.h"
+#include "common/minisign.h"
 
 #define GATES_MAX 4
 #define WAIT_MS 60000

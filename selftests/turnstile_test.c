@@ -2,7 +2,10 @@
 /*
  * The turnstile state machine, driven through the test board: passages,
  * timeouts, forced passages, tailgates, wrong directions, lane and gate
- * modes, privileges, and the outputs left behind at unbind.
+ * modes, privileges, and the outputs left behind at unbind.  Each test
+ * builds its own gate with the board's factory, two lanes as the
+ * firmware's test gate has them, and takes it down after: no test
+ * inherits another's state.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,12 +14,28 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "factory_gate.h"
 #include "gate_fixture.h"
 
 #define EXIT PASSGATE_DIR_EXIT
 #define ENTRY PASSGATE_DIR_ENTRY
 #define INNER PASSGATE_BEAM_INNER
 #define OUTER PASSGATE_BEAM_OUTER
+
+/*
+ * Lane 0: exit and entry, passage timeout 2 s, no debounce, the default
+ * beam-blocked hold; lane 1: exit only, 1 s, 10 ms debounce, 500 ms hold.
+ */
+#define TEST_GATE 20
+#define TEST_GATE_SPEC "lanes=2 entry=1 passage-timeout-ms=2000,1000 " \
+	"debounce-ms=0,10 beam-blocked-ms=5000,500"
+
+static struct factory_gate test_gate;
+
+static int build_gate(void)
+{
+	return factory_gate_new(&test_gate, TEST_GATE, TEST_GATE_SPEC);
+}
 
 FIXTURE(gate) {
 	int events;
@@ -27,13 +46,13 @@ FIXTURE_SETUP(gate)
 {
 	unsigned int i;
 
-	ASSERT_EQ(0, gate_restore());
-	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	ASSERT_EQ(0, build_gate());
+	self->events = gate_open(TEST_GATE, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, self->events);
 	/* Only what this test causes. */
 	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
 	for (i = 0; i < 2; i++) {
-		self->lane[i] = lane_open(0, i, "turnstile",
+		self->lane[i] = lane_open(TEST_GATE, i, "turnstile",
 					  O_RDONLY | O_NONBLOCK);
 		ASSERT_LE(0, self->lane[i]);
 	}
@@ -44,12 +63,19 @@ FIXTURE_TEARDOWN(gate)
 	close(self->events);
 	close(self->lane[0]);
 	close(self->lane[1]);
-	gate_restore();
+	factory_gate_delete(&test_gate);
 }
 
 static int output(unsigned int lane, unsigned int what)
 {
-	return tb_read(TB_LANE_LINE(lane, what));
+	return factory_gate_read(&test_gate, FG_LANE_LINE(lane, what));
+}
+
+/* Drive a beam and wait until the lane has seen it. */
+static int beam(int state_fd, unsigned int lane, unsigned int which,
+		int value)
+{
+	return factory_gate_beam(&test_gate, state_fd, lane, which, value);
 }
 
 TEST_F(gate, starts_locked)
@@ -85,10 +111,10 @@ TEST_F(gate, passage_then_relock)
 	/* A second open while unlocked is refused. */
 	EXPECT_EQ(-EBUSY, lane_cmd_open(fd, EXIT));
 
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 0));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 0));
 
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_PASSAGE, 0, &ev));
 	EXPECT_EQ(EXIT, ev.arg);
@@ -109,8 +135,8 @@ TEST_F(gate, backing_out_is_no_passage)
 
 	ASSERT_EQ(0, lane_get_state(fd, &before));
 	ASSERT_EQ(0, lane_cmd_open(fd, ENTRY));
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 0));
 	ASSERT_EQ(0, lane_get_state(fd, &st));
 	EXPECT_EQ(PASSGATE_STATE_UNLOCKED, st.state);
 	EXPECT_EQ(before.passages[ENTRY], st.passages[ENTRY]);
@@ -141,14 +167,14 @@ TEST_F(gate, timeout_waits_for_passenger_in_lane)
 	int fd = self->lane[1];
 
 	ASSERT_EQ(0, lane_cmd_open(fd, EXIT));
-	ASSERT_EQ(0, lane_beam(fd, 1, INNER, 1));
+	ASSERT_EQ(0, beam(fd, 1, INNER, 1));
 	/* Past the 1 s timeout: still open, someone is in the lane. */
 	ASSERT_EQ(-ETIMEDOUT, gate_wait_event(self->events,
 					      PASSGATE_EV_TIMEOUT, 1, &ev));
 	ASSERT_EQ(0, lane_get_state(fd, &st));
 	EXPECT_EQ(PASSGATE_STATE_UNLOCKED, st.state);
 	/* They back out: now the timeout relocks. */
-	ASSERT_EQ(0, lane_beam(fd, 1, INNER, 0));
+	ASSERT_EQ(0, beam(fd, 1, INNER, 0));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_TIMEOUT, 1, &ev));
 	EXPECT_EQ(0, output(1, TB_UNLOCK_EXIT));
 }
@@ -160,8 +186,8 @@ TEST_F(gate, forced_passage_pulses_alarm)
 	int fd = self->lane[0];
 
 	ASSERT_EQ(0, lane_get_state(fd, &before));
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 1));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_FORCED, 0, &ev));
 	EXPECT_EQ(EXIT, ev.arg);
 	EXPECT_EQ(1, output(0, TB_ALARM));
@@ -170,8 +196,8 @@ TEST_F(gate, forced_passage_pulses_alarm)
 	EXPECT_EQ(PASSGATE_ALARM_FORCED, st.alarms);
 	EXPECT_TRUE(st.outputs & PASSGATE_OUT_ALARM);
 
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 0));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 0));
 	ASSERT_EQ(0, lane_get_state(fd, &st));
 	EXPECT_EQ(before.passages[EXIT], st.passages[EXIT]);
 
@@ -200,12 +226,12 @@ TEST_F(gate, wrong_direction_is_forced)
 	EXPECT_EQ(-EINVAL, lane_cmd_open(fd, 2));
 
 	ASSERT_EQ(0, lane_cmd_open(fd, EXIT));
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 1));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_FORCED, 0, &ev));
 	EXPECT_EQ(ENTRY, ev.arg);
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 0));
 	/* The unlock for the exit is still there for its passenger. */
 	ASSERT_EQ(0, lane_get_state(fd, &st));
 	EXPECT_EQ(PASSGATE_STATE_UNLOCKED, st.state);
@@ -219,17 +245,17 @@ TEST_F(gate, tailgate)
 
 	ASSERT_EQ(0, lane_get_state(fd, &before));
 	ASSERT_EQ(0, lane_cmd_open(fd, EXIT));
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 0));
 	/* A second person steps in behind the first. */
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 1));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_TAILGATE, 0,
 				     &ev));
 	EXPECT_EQ(EXIT, ev.arg);
 	EXPECT_EQ(1, output(0, TB_ALARM));
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 0));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_PASSAGE, 0, &ev));
 
 	ASSERT_EQ(0, lane_get_state(fd, &st));
@@ -254,11 +280,11 @@ TEST_F(gate, bag_in_inner_beam_and_a_queue_through_outer)
 
 	ASSERT_EQ(0, lane_get_state(fd, &before));
 	ASSERT_EQ(0, lane_cmd_open(fd, EXIT));
-	ASSERT_EQ(0, lane_beam(fd, 1, INNER, 1));
+	ASSERT_EQ(0, beam(fd, 1, INNER, 1));
 	/* The passenger who scanned, then four more behind the bag. */
 	for (i = 0; i < 5; i++) {
-		ASSERT_EQ(0, lane_beam(fd, 1, OUTER, 1));
-		ASSERT_EQ(0, lane_beam(fd, 1, OUTER, 0));
+		ASSERT_EQ(0, beam(fd, 1, OUTER, 1));
+		ASSERT_EQ(0, beam(fd, 1, OUTER, 0));
 	}
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_BEAM_BLOCKED, 1,
 				     &ev));
@@ -270,10 +296,10 @@ TEST_F(gate, bag_in_inner_beam_and_a_queue_through_outer)
 	EXPECT_EQ(1, output(1, TB_ALARM));
 	/* Five more, long past the timeout: each one counted. */
 	for (i = 0; i < 5; i++) {
-		ASSERT_EQ(0, lane_beam(fd, 1, OUTER, 1));
+		ASSERT_EQ(0, beam(fd, 1, OUTER, 1));
 		ASSERT_EQ(0, gate_wait_event(self->events,
 					     PASSGATE_EV_TAILGATE, 1, &ev));
-		ASSERT_EQ(0, lane_beam(fd, 1, OUTER, 0));
+		ASSERT_EQ(0, beam(fd, 1, OUTER, 0));
 	}
 	ASSERT_EQ(0, lane_get_state(fd, &st));
 	EXPECT_EQ(before.tailgates + 9, st.tailgates);
@@ -284,7 +310,7 @@ TEST_F(gate, bag_in_inner_beam_and_a_queue_through_outer)
 	 * The bag is taken away: one passage, relocked, and the alarm off
 	 * once the last tailgate's pulse (alarm-ms) is over.
 	 */
-	ASSERT_EQ(0, lane_beam(fd, 1, INNER, 0));
+	ASSERT_EQ(0, beam(fd, 1, INNER, 0));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_PASSAGE, 1, &ev));
 	ASSERT_EQ(0, lane_get_state(fd, &st));
 	EXPECT_EQ(before.passages[EXIT] + 1, st.passages[EXIT]);
@@ -315,10 +341,10 @@ TEST_F(gate, lane_modes)
 	EXPECT_EQ(1, output(0, TB_UNLOCK_ENTRY));
 	EXPECT_EQ(-EBUSY, lane_cmd_open(fd, EXIT));
 	/* FREE: passages count both ways and raise nothing. */
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 1));
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 1));
-	ASSERT_EQ(0, lane_beam(fd, 0, OUTER, 0));
-	ASSERT_EQ(0, lane_beam(fd, 0, INNER, 0));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 1));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 1));
+	ASSERT_EQ(0, beam(fd, 0, OUTER, 0));
+	ASSERT_EQ(0, beam(fd, 0, INNER, 0));
 	ASSERT_EQ(0, lane_get_state(fd, &st));
 	EXPECT_EQ(before.passages[ENTRY] + 1, st.passages[ENTRY]);
 	EXPECT_EQ(before.forced, st.forced);
@@ -406,22 +432,22 @@ FIXTURE(unbind) {
 
 FIXTURE_SETUP(unbind)
 {
+	ASSERT_EQ(0, build_gate());
 	for (int lane = 0; lane < 2; lane++) {
-		ASSERT_EQ(0, lane_device_name(0, lane, self->device[lane],
+		ASSERT_EQ(0, lane_device_name(TEST_GATE, lane,
+					      self->device[lane],
 					      sizeof(self->device[lane])));
-		self->fd[lane] = lane_open(0, lane, "turnstile", O_RDONLY);
+		self->fd[lane] = lane_open(TEST_GATE, lane, "turnstile",
+					   O_RDONLY);
 		ASSERT_LE(0, self->fd[lane]);
 	}
-	ASSERT_EQ(0, gate_restore());
 }
 
 FIXTURE_TEARDOWN(unbind)
 {
-	for (int lane = 0; lane < 2; lane++) {
+	for (int lane = 0; lane < 2; lane++)
 		close(self->fd[lane]);
-		driver_bind("passgate-turnstile", self->device[lane], true);
-	}
-	gate_restore();
+	factory_gate_delete(&test_gate);
 }
 
 TEST_F(unbind, unlocked_lane_takes_fail_mode)

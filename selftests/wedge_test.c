@@ -19,7 +19,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,7 +32,7 @@
 #include "kselftest_harness.h"
 #include "gate_fixture.h"
 #include "board.h"
-#include "passgated/daemon.h"
+#include "gate/passgated/daemon.h"
 
 #define SCANNER_NAME "Passgate Test 2D Barcode Scanner"
 /* pid.codes' test id */
@@ -43,39 +42,16 @@
 /* Generous: a TCG guest may stall between two keys the test types. */
 #define SCANNER_LINE "\"" SCANNER_NAME "\" lane=1 timeout_ms=2000"
 
-/* The daemon's two services that wedge.c uses, as main.c has them. */
-void daemon_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("# passgated: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-int daemon_watch(struct daemon *d, int fd, enum daemon_source source,
-		 unsigned int index)
-{
-	struct epoll_event ev = {
-		.events = EPOLLIN,
-		.data.u64 = (uint64_t)source << 32 | index,
-	};
-
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
 /* One round of the daemon's loop; returns the events handled, or -1. */
 static int pump(struct daemon *d, int timeout_ms)
 {
-	struct epoll_event events[16];
+	struct passgate_loop_event events[16];
 	int n;
 
-	n = epoll_wait(d->epfd, events, 16, timeout_ms);
+	n = passgate_loop_wait(&d->loop, events, 16, timeout_ms);
 	for (int i = 0; i < n; i++)
-		if (events[i].data.u64 >> 32 == SOURCE_WEDGE)
-			wedge_handle(d, (uint32_t)events[i].data.u64);
+		if (events[i].source == SOURCE_WEDGE)
+			wedge_handle(d, events[i].index);
 	return n;
 }
 
@@ -250,8 +226,9 @@ FIXTURE_SETUP(wedge)
 
 	memset(&self->d, 0, sizeof(self->d));
 	self->d.sigfd = -1;
-	self->d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	ASSERT_LE(0, self->d.epfd);
+	ASSERT_EQ(0, passgate_loop_init(&self->d.loop));
+	/* The daemon's log lines, as kselftest comments. */
+	passgate_log_open("# passgated");
 	self->d.cfg.gate = 0;
 	ASSERT_EQ(0, bridge_start(&self->d, SCANNER_LINE));
 	ASSERT_NE(NULL, self->d.wedge);
@@ -279,8 +256,8 @@ static void drain_slow_path(void)
 FIXTURE_TEARDOWN(wedge)
 {
 	wedge_close(&self->d);
-	if (self->d.epfd > 0)
-		close(self->d.epfd);
+	if (self->d.loop.epfd > 0)
+		passgate_loop_close(&self->d.loop);
 	if (self->scanner)
 		libevdev_uinput_destroy(self->scanner);
 	if (self->events > 0)
@@ -298,7 +275,7 @@ static int wait_scan(struct daemon *d, int events, struct passgate_event *out)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = events, .events = POLLIN },
-		{ .fd = d->epfd, .events = POLLIN },
+		{ .fd = d->loop.epfd, .events = POLLIN },
 	};
 	int ret;
 

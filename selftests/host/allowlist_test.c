@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Signed allowlists on the host: write, sign, check and read back a list
- * (userspace/lib/listfile.c), refuse every kind of bad one with its own
+ * (common/listfile.c), refuse every kind of bad one with its own
  * message, and compute credential digests as the kernel module does.
  * Bad lists are made byte by byte here and signed with a trusted key, so
  * that each check is reached past the signature.
@@ -18,9 +18,9 @@
 #include <sodium.h>
 
 #include "kselftest_harness.h"
-#include "lib/digest.h"
-#include "lib/listfile.h"
-#include "lib/minisign.h"
+#include "common/digest.h"
+#include "common/listfile.h"
+#include "common/minisign.h"
 
 #define ERR_MAX 512
 #define RAW_ENTRIES 4

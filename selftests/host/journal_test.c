@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The audit journal on the host (userspace/lib/journal.c): round trips,
+ * The audit journal on the host (gate/core/journal_*.c): round trips,
  * grouped commits, sequence rules, the hash chain against every kind of
  * tampering done with raw SQL on the file, rotation, queries, latency
  * percentiles, and commit failures made real: an fsync that fails (a VFS
@@ -22,7 +22,7 @@
 #include <sqlite3.h>
 
 #include "kselftest_harness.h"
-#include "lib/journal.h"
+#include "gate/core/journal.h"
 
 #define GATE 7
 #define NONE PASSGATE_JOURNAL_SEQ_NONE

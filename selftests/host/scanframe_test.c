@@ -417,7 +417,7 @@ static int parse(const void *payload, __u16 len,
 		.type = PASSGATE_FRAME_SCAN, .len = len, .payload = payload,
 	};
 
-	return passgate_scan_payload_parse(&frame, out);
+	return passgate_frame_scan_parse(&frame, out);
 }
 
 TEST(scan_payload_valid)
@@ -481,7 +481,7 @@ static void parse_in_callback(void *ctx, const struct passgate_frame *frame)
 	struct passgate_scan_payload scan;
 	int *result = ctx;
 
-	*result = passgate_scan_payload_parse(frame, &scan);
+	*result = passgate_frame_scan_parse(frame, &scan);
 	if (!*result && (scan.token_len != 3 || memcmp(scan.token, "abc", 3)))
 		*result = -1;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The keyboard-wedge decoder (userspace/lib/wedge.c) and its configuration
+ * The keyboard-wedge decoder (gate/core/wedge.c) and its configuration
  * line, fed key events the way a USB scanner types them.  The test's own
  * key map is written out here, apart from the library's table, so a wrong
  * entry there shows up as a wrong character.
@@ -12,7 +12,7 @@
 #include <linux/input-event-codes.h>
 
 #include "kselftest_harness.h"
-#include "lib/wedge.h"
+#include "gate/core/wedge.h"
 
 #define MS 1000000ull
 

@@ -94,7 +94,8 @@ enum {
  * enum passgate_capability - what a lane is wired for
  * @PASSGATE_CAP_UNLOCK_EXIT: has an unlock output for the exit direction
  * @PASSGATE_CAP_UNLOCK_ENTRY: has an unlock output for the entry direction
- * @PASSGATE_CAP_BEAMS: has the inner and outer passage beams
+ * @PASSGATE_CAP_BEAMS: has the inner and outer passage beams; without
+ *	them no passage is seen and an unlock ends at the passage timeout
  * @PASSGATE_CAP_ALARM: has an alarm output
  * @PASSGATE_CAP_INDICATOR: has green and red indicator outputs
  * @PASSGATE_CAP_FAIL_SAFE: outputs unlock when the driver lets go

@@ -1,0 +1,23 @@
+# make bench: what the gate costs, measured on the test gate in QEMU and
+# on the host's disk (scripts/bench.sh); the table goes to stdout and, with
+# the method and the machine, into docs/PERFORMANCE.md.  Not part of make
+# check.
+BENCH_BIN := $(addprefix $(BUILD)/bench/,passgate_bench sqlite_peer \
+	journal_bench)
+bench: all $(BENCH_BIN)
+	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/bench.sh
+$(BUILD)/bench/%: bench/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
+		$(GATE_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(GUEST_TEST_LIB) \
+		$(TEST_LDLIBS)
+
+# make station: the station at scale (scripts/station.sh): simulated gates
+# against a real broker, collector and PostgreSQL, then the station test in
+# the guest with more scans; figures into docs/PERFORMANCE.md.
+station: all $(BUILD)/bench/station_load
+	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/station.sh
+$(BUILD)/bench/station_load: bench/station_load.c | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(shell pkg-config --cflags libmosquitto libpq) $(CFLAGS) $(WARN) \
+		-o $@ $< $(shell pkg-config --libs libmosquitto libpq) -pthread

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <linux/passgate.h>
+
+#include "gate/core/install.h"
+#include "common/minisign.h"
+#include "gate/core/state.h"
+
+struct install_reader {
+	struct passgate_listfile *list;
+	char *err;
+	size_t errlen;
+};
+
+static ssize_t install_next(void *ctx, struct passgate_list_entry *buf,
+			    size_t max)
+{
+	struct install_reader *r = ctx;
+
+	return passgate_listfile_read(r->list, buf, max, r->err, r->errlen);
+}
+
+/* The checks that need the gate's own state, in the order they matter. */
+static enum passgate_refusal install_admissible(const struct passgate_config *cfg,
+						struct passgate_policy *policy,
+						const struct passgate_list_info *info,
+						char *err, size_t errlen)
+{
+	struct passgate_policy_active active;
+	struct passgate_record rec;
+	uint64_t now = time(NULL);
+
+	if (now >= info->expires_at) {
+		snprintf(err, errlen, "generation %" PRIu64 " expired at %" PRIu64
+			 " (now %" PRIu64 ")", info->generation,
+			 info->expires_at, now);
+		return PASSGATE_REFUSED_EXPIRED;
+	}
+	if (now < info->not_before) {
+		snprintf(err, errlen, "generation %" PRIu64 " is valid from %"
+			 PRIu64 " (now %" PRIu64 ")", info->generation,
+			 info->not_before, now);
+		return PASSGATE_REFUSED_NOT_YET_VALID;
+	}
+	if (!passgate_record_read(cfg->state_dir, cfg->gate, &rec) &&
+	    info->generation <= rec.generation) {
+		snprintf(err, errlen, "generation %" PRIu64
+			 " is not above the last accepted, %" PRIu64,
+			 info->generation, rec.generation);
+		return PASSGATE_REFUSED_ROLLBACK;
+	}
+	if (info->kind != PASSGATE_LIST_DELTA)
+		return PASSGATE_REFUSED_NONE;
+	if (passgate_policy_active(policy, &active)) {
+		snprintf(err, errlen, "delta on generation %" PRIu64
+			 ", but no generation is active", info->base_generation);
+		return PASSGATE_REFUSED_BASE;
+	}
+	if (active.generation != info->base_generation) {
+		snprintf(err, errlen, "delta on generation %" PRIu64
+			 ", but generation %" PRIu64 " is active",
+			 info->base_generation, active.generation);
+		return PASSGATE_REFUSED_BASE;
+	}
+	return PASSGATE_REFUSED_NONE;
+}
+
+int passgate_install_list(const struct passgate_config *cfg,
+			  struct passgate_policy *policy,
+			  struct passgate_gate *gate,
+			  const char *path, struct passgate_list_info *info,
+			  enum passgate_refusal *refusal, char *err,
+			  size_t errlen)
+{
+	struct install_reader reader = { .err = err, .errlen = errlen };
+	struct passgate_trust *trust;
+	struct passgate_record rec;
+	int lock, ret = -1, saved = EINVAL;
+
+	memset(info, 0, sizeof(*info));
+	*refusal = PASSGATE_REFUSED_UNVERIFIED;
+	lock = passgate_record_lock(cfg->state_dir, cfg->gate);
+	if (lock < 0) {
+		saved = errno;
+		snprintf(err, errlen, "%s: %s", cfg->state_dir, strerror(saved));
+		*refusal = PASSGATE_REFUSED_LOAD;
+		goto out;
+	}
+	trust = passgate_trust_open(cfg->trust_dir, err, errlen);
+	if (!trust)
+		goto out_unlock;
+	reader.list = passgate_listfile_open(path, NULL, trust,
+					     cfg->max_list_bytes, err, errlen);
+	passgate_trust_free(trust);
+	if (!reader.list)
+		goto out_unlock;
+	*info = *passgate_listfile_info(reader.list);
+
+	*refusal = install_admissible(cfg, policy, info, err, errlen);
+	if (*refusal != PASSGATE_REFUSED_NONE)
+		goto out_close;
+
+	if (passgate_policy_load(policy, info, install_next, &reader)) {
+		saved = errno;
+		/* The reader leaves its own message when the file changed. */
+		if (!strstr(err, "file:"))
+			snprintf(err, errlen, "loading generation %" PRIu64
+				 ": %s", info->generation, strerror(saved));
+		*refusal = PASSGATE_REFUSED_LOAD;
+		goto out_close;
+	}
+
+	rec.generation = info->generation;
+	memcpy(rec.key_id, info->key_id, sizeof(rec.key_id));
+	rec.expires_at = info->expires_at;
+	/* Active now; the record only ever follows what was swapped in. */
+	if (passgate_record_write(cfg->state_dir, cfg->gate, &rec)) {
+		saved = errno;
+		snprintf(err, errlen, "generation %" PRIu64
+			 " is active but its record failed: %s",
+			 info->generation, strerror(saved));
+		*refusal = PASSGATE_REFUSED_NONE;
+		goto out_close;
+	}
+	ret = 0;
+out_close:
+	passgate_listfile_close(reader.list);
+out_unlock:
+	passgate_record_unlock(lock);
+out:
+	if (gate && ret && *refusal != PASSGATE_REFUSED_NONE)
+		passgate_gate_note(gate, PASSGATE_EV_LIST_REFUSED, *refusal,
+				   info->generation);
+	else if (gate && !ret)
+		passgate_gate_note(gate, PASSGATE_EV_LIST_ACTIVATED,
+				   info->kind, info->generation);
+	errno = ret ? saved : 0;
+	return ret;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Install a signed list on a gate: every check, then the swap, then the
+ * durable record.  The daemon's spool and `passgatectl list load` both
+ * come here, so both refuse the same things the same way.
+ */
+#ifndef PASSGATE_INSTALL_H
+#define PASSGATE_INSTALL_H
+
+#include <stddef.h>
+
+#include "gate/core/config.h"
+#include "common/listfile.h"
+#include "gate/policy/loader.h"
+#include "lib/libpassgate.h"
+
+/* Why a list was refused: PASSGATE_EV_LIST_REFUSED's arg. */
+enum passgate_refusal {
+	PASSGATE_REFUSED_NONE = 0,
+	PASSGATE_REFUSED_UNVERIFIED = 1,	/* signature, key, format, size */
+	PASSGATE_REFUSED_EXPIRED = 2,
+	PASSGATE_REFUSED_NOT_YET_VALID = 3,
+	PASSGATE_REFUSED_ROLLBACK = 4,		/* generation not above the last */
+	PASSGATE_REFUSED_BASE = 5,		/* delta for another generation */
+	PASSGATE_REFUSED_LOAD = 6,		/* the kernel did not take it */
+};
+
+/*
+ * Verify @path (with <path>.minisig) against cfg->trust_dir and install
+ * it into @policy.  On refusal returns -1, leaves the active generation
+ * and the record untouched, says why in @err and sets *@refusal.  With
+ * a @gate, the outcome also goes into the gate's event stream
+ * (LIST_ACTIVATED / LIST_REFUSED).
+ */
+int passgate_install_list(const struct passgate_config *cfg,
+			  struct passgate_policy *policy,
+			  struct passgate_gate *gate,
+			  const char *path, struct passgate_list_info *info,
+			  enum passgate_refusal *refusal, char *err,
+			  size_t errlen);
+
+#endif

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/file.h"
+#include "gate/core/state.h"
+
+int passgate_record_lock(const char *dir, unsigned int gate)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof(path), "%s/gate%u.lock", dir, gate);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void passgate_record_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+int passgate_record_read(const char *dir, unsigned int gate,
+			 struct passgate_record *rec)
+{
+	char path[PATH_MAX], key[17];
+	unsigned int i, byte;
+	int n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/gate%u.generation", dir, gate);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fscanf(f, "generation=%" SCNu64 "\nkey_id=%16s\nexpires_at=%"
+		   SCNu64 "\n", &rec->generation, key, &rec->expires_at);
+	fclose(f);
+	if (n != 3 || strlen(key) != 16) {
+		errno = EBADMSG;
+		return -1;
+	}
+	for (i = 0; i < 8; i++) {
+		if (sscanf(key + 2 * i, "%2x", &byte) != 1) {
+			errno = EBADMSG;
+			return -1;
+		}
+		rec->key_id[i] = byte;
+	}
+	return 0;
+}
+
+int passgate_record_write(const char *dir, unsigned int gate,
+			  const struct passgate_record *rec)
+{
+	char path[PATH_MAX], text[128];
+	int n;
+
+	snprintf(path, sizeof(path), "%s/gate%u.generation", dir, gate);
+	n = snprintf(text, sizeof(text), "generation=%" PRIu64 "\nkey_id=",
+		     rec->generation);
+	for (int i = 0; i < 8; i++)
+		n += snprintf(text + n, sizeof(text) - n, "%02x",
+			      rec->key_id[i]);
+	n += snprintf(text + n, sizeof(text) - n, "\nexpires_at=%" PRIu64 "\n",
+		      rec->expires_at);
+	return passgate_file_replace(path, text, n, 0600);
+}

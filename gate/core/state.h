@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The gate's durable record of the last list generation it accepted,
+ * which survives reboots (the BPF maps do not): a replayed older list is
+ * refused even on a freshly booted gate.  Error contract: <common/fail.h>.
+ */
+#ifndef PASSGATE_STATE_H
+#define PASSGATE_STATE_H
+
+#include <stdint.h>
+
+#define PASSGATE_STATE_DIR "/var/lib/passgate"
+
+struct passgate_record {
+	uint64_t generation;
+	uint8_t key_id[8];
+	uint64_t expires_at;
+};
+
+/* Take the gate's state lock (flock), creating @dir; returns an fd. */
+int passgate_record_lock(const char *dir, unsigned int gate);
+void passgate_record_unlock(int fd);
+/* ENOENT: the gate never accepted a list. */
+int passgate_record_read(const char *dir, unsigned int gate,
+			 struct passgate_record *rec);
+/* Written to a new file, synced, renamed over the old, directory synced. */
+int passgate_record_write(const char *dir, unsigned int gate,
+			  const struct passgate_record *rec);
+
+#endif

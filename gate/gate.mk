@@ -1,0 +1,54 @@
+# The gate PC: its programs (passgated, passgatectl, passgate-uplink), the
+# BPF policy with its loader (gate/policy/), and what only they use
+# (gate/core/: config, install, state, the journal, wedge maps).
+GATE_CORE_SRC := $(wildcard gate/core/*.c) gate/policy/loader.c
+GATE_CORE := $(BUILD)/gate/libpassgate-gate.a
+POLICY_SKEL := $(BUILD)/gate/policy/policy.skel.h
+GATE_ARCHIVES := $(GATE_CORE) $(COMMON) $(LIB)
+GATE_LDLIBS = -lbpf -lelf -lz -lsqlite3 $(COMMON_LDLIBS) $(LIB_LDLIBS) \
+	$(NL_LIBS)
+GATE_HDR := $(wildcard gate/core/*.h gate/policy/*.h common/*.h lib/*.h) \
+	uapi/linux/passgate.h
+
+$(BUILD)/gate/core/%.o: gate/core/%.c $(GATE_HDR) | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+$(BUILD)/gate/policy/loader.o: gate/policy/loader.c $(GATE_HDR) $(POLICY_SKEL)
+	$(CC) $(CPPFLAGS) -I$(BUILD)/gate/policy $(CFLAGS) $(WARN) -c -o $@ $<
+$(GATE_CORE): $(patsubst %.c,$(BUILD)/%.o,$(GATE_CORE_SRC))
+	$(AR) rcs $@ $^
+
+$(BUILD)/gate/policy/policy.bpf.o: gate/policy/policy.bpf.c \
+		gate/policy/policy_maps.h common/allowlist.h \
+		uapi/linux/passgate.h | $(STAMP)
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -c -o $@ $<
+$(POLICY_SKEL): $(BUILD)/gate/policy/policy.bpf.o
+	bpftool gen skeleton $< name policy > $@
+.SECONDARY: $(POLICY_SKEL) $(BUILD)/gate/policy/policy.bpf.o
+
+PROGRAMS += $(addprefix $(BUILD)/bin/,passgated passgatectl)
+PROG_DIR_passgated := gate/passgated
+PROG_DIR_passgatectl := gate/passgatectl
+PROG_DIR_passgate-uplink := gate/passgate-uplink
+PROG_ARCHIVES_passgated := $(GATE_ARCHIVES)
+PROG_ARCHIVES_passgatectl := $(GATE_ARCHIVES)
+PROG_ARCHIVES_passgate-uplink := $(GATE_ARCHIVES)
+$(BUILD)/bin/passgatectl: PROG_CPPFLAGS = $(NL_CFLAGS)
+$(BUILD)/bin/passgatectl: PROG_LDLIBS = $(GATE_LDLIBS)
+
+# passgated's wedge bridge (passgated/wedge.c) reads input devices with
+# libevdev and builds SCAN frames with the module's own encoder.
+EVDEV_CFLAGS = $(shell pkg-config --cflags libevdev)
+EVDEV_LIBS = $(shell pkg-config --libs libevdev)
+$(BUILD)/bin/passgated: driver/scanframe.c driver/scanframe.h
+$(BUILD)/bin/passgated: PROG_CPPFLAGS = -Idriver $(EVDEV_CFLAGS)
+$(BUILD)/bin/passgated: PROG_LDLIBS = $(GATE_LDLIBS) $(EVDEV_LIBS)
+
+# The uplink carries the gate's events up and its lists down over MQTT:
+# with the station programs, x86 only for now.
+MQTT_CFLAGS = $(shell pkg-config --cflags libmosquitto libcurl)
+MQTT_LIBS = $(shell pkg-config --libs libmosquitto libcurl)
+PROGRAMS += $(if $(filter passgate-uplink,$(STATION_BIN)),$(BUILD)/bin/passgate-uplink)
+$(BUILD)/bin/passgate-uplink: PROG_CPPFLAGS = $(MQTT_CFLAGS)
+$(BUILD)/bin/passgate-uplink: PROG_LDLIBS = $(GATE_LDLIBS) $(MQTT_LIBS) -pthread

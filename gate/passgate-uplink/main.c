@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * passgate-uplink -c passgated.conf: the gate's link to the station
+ * (docs/station.md).  libmosquitto runs the connection on its own thread
+ * (reconnecting with backoff); this thread moves journal rows up, saves the
+ * delivered mark and writes the metrics.  The journal is polled every
+ * POLL_MS when idle: it is another process's file.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+
+#include "uplink.h"
+#include "gate/core/journal.h"
+
+#define POLL_MS 100
+#define KEEPALIVE_S 10
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void on_connect(struct mosquitto *m, void *arg, int rc)
+{
+	struct uplink *u = arg;
+
+	if (rc) {
+		passgate_log("broker refused the connection: %s",
+			     mosquitto_connack_string(rc));
+		return;
+	}
+	passgate_log("connected to %s:%u", u->cfg.mqtt_host, u->cfg.mqtt_port);
+	mosquitto_publish(m, NULL, u->status_topic, 6, "online", 1, true);
+	mosquitto_subscribe(m, NULL, u->lists_topic, 1);
+	outbox_on_connect(u);
+}
+
+static void on_disconnect(struct mosquitto *m, void *arg, int rc)
+{
+	struct uplink *u = arg;
+
+	(void)m;
+	pthread_mutex_lock(&u->lock);
+	u->connected = false;
+	pthread_mutex_unlock(&u->lock);
+	passgate_log("disconnected (%s); reconnecting", mosquitto_strerror(rc));
+}
+
+static void on_publish(struct mosquitto *m, void *arg, int mid)
+{
+	(void)m;
+	outbox_on_publish(arg, mid);
+}
+
+static void on_message(struct mosquitto *m, void *arg,
+		       const struct mosquitto_message *msg)
+{
+	(void)m;
+	lists_on_message(arg, msg->topic, msg->payload, msg->payloadlen);
+}
+
+static int setup(struct uplink *u)
+{
+	const struct passgate_config *c = &u->cfg;
+	char id[128];
+
+	snprintf(u->events_topic, sizeof(u->events_topic),
+		 "passgate/%s/gates/%s/events", c->station, c->gate_name);
+	snprintf(u->status_topic, sizeof(u->status_topic),
+		 "passgate/%s/gates/%s/status", c->station, c->gate_name);
+	snprintf(u->lists_topic, sizeof(u->lists_topic), "passgate/%s/lists/#",
+		 c->station);
+	snprintf(u->outbox_path, sizeof(u->outbox_path),
+		 "%s/uplink-%s.delivered", c->state_dir, c->gate_name);
+	snprintf(id, sizeof(id), "passgate-%s-%s", c->station, c->gate_name);
+	u->flight = calloc(c->mqtt_inflight, sizeof(*u->flight));
+	if (!u->flight)
+		return -1;
+	pthread_mutex_init(&u->lock, NULL);
+	pthread_cond_init(&u->moved, NULL);
+
+	mosquitto_lib_init();
+	/* Clean session: what was in flight is published again from the
+	 * delivered mark; the lists are retained on the broker. */
+	u->mosq = mosquitto_new(id, true, u);
+	if (!u->mosq)
+		return -1;
+	mosquitto_will_set(u->mosq, u->status_topic, 7, "offline", 1, true);
+	mosquitto_max_inflight_messages_set(u->mosq, c->mqtt_inflight);
+	mosquitto_connect_callback_set(u->mosq, on_connect);
+	mosquitto_disconnect_callback_set(u->mosq, on_disconnect);
+	mosquitto_publish_callback_set(u->mosq, on_publish);
+	mosquitto_message_callback_set(u->mosq, on_message);
+	mosquitto_reconnect_delay_set(u->mosq, 1, 5, false);
+	/* Unreachable now is fine: the loop thread keeps trying. */
+	if (mosquitto_connect_async(u->mosq, c->mqtt_host, c->mqtt_port,
+				    KEEPALIVE_S) != MOSQ_ERR_SUCCESS)
+		passgate_log("broker %s:%u not reachable yet", c->mqtt_host,
+			     c->mqtt_port);
+	return mosquitto_loop_start(u->mosq) == MOSQ_ERR_SUCCESS ? 0 : -1;
+}
+
+static void wait_a_moment(struct uplink *u)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += POLL_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&u->lock);
+	pthread_cond_timedwait(&u->moved, &u->lock, &until);
+	pthread_mutex_unlock(&u->lock);
+}
+
+int main(int argc, char **argv)
+{
+	static struct uplink u;
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *config = "/etc/passgate/passgated.conf";
+	char err[256];
+	int opt;
+
+	passgate_log_open("passgate-uplink");
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt != 'c') {
+			fprintf(stderr, "usage: passgate-uplink [-c CONFIG]\n");
+			return 2;
+		}
+		config = optarg;
+	}
+	passgate_config_defaults(&u.cfg);
+	if (passgate_config_load(config, &u.cfg, err, sizeof(err))) {
+		passgate_log("%s", err);
+		return 1;
+	}
+	if (!u.cfg.mqtt_port) {
+		passgate_log("%s: no mqtt_broker", config);
+		return 1;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (setup(&u)) {
+		passgate_log("setup: %s", strerror(errno));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!stopping) {
+		if (!u.journal && outbox_open(&u)) {
+			wait_a_moment(&u);
+			continue;
+		}
+		if (outbox_pump(&u))
+			passgate_log("journal: %s",
+				     passgate_journal_errmsg(u.journal));
+		outbox_save(&u);
+		metrics_write(&u);
+		wait_a_moment(&u);
+	}
+	mosquitto_publish(u.mosq, NULL, u.status_topic, 7, "offline", 1, true);
+	mosquitto_disconnect(u.mosq);
+	mosquitto_loop_stop(u.mosq, false);
+	outbox_close(&u);
+	metrics_write(&u);
+	mosquitto_destroy(u.mosq);
+	mosquitto_lib_cleanup();
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef PASSGATED_H
+#define PASSGATED_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gate/core/config.h"
+#include "gate/core/log.h"
+#include "gate/core/loop.h"
+#include "lib/libpassgate.h"
+#include "gate/policy/loader.h"
+
+#define DAEMON_MAX_BOARDS 64
+
+/* What an epoll event is about: the top 32 bits of its data. */
+enum daemon_source {
+	SOURCE_SIGNAL,
+	SOURCE_SPOOL,
+	SOURCE_EXPIRY,
+	SOURCE_SLOW,
+	SOURCE_EVENTS,
+	SOURCE_FLUSH,
+	SOURCE_WEDGE,
+};
+
+struct passgate_journal;
+
+struct daemon {
+	const char *config_path;
+	struct passgate_config cfg;
+	struct passgate_gate *gate;
+	struct passgate_policy *policy;
+	struct passgate_loop loop;
+	int sigfd;
+	int spool_fd;
+	int spool_lock;		/* the spool folder, flock()ed: ours alone */
+	int expiry_fd;
+	uint64_t expired_generation;
+	struct passgate_scanboard *board[DAEMON_MAX_BOARDS];
+	unsigned int boards;
+	uint8_t *staff;		/* sorted digests of the staff file */
+	size_t staff_count;
+	struct passgate_journal *journal;
+	int flush_fd;
+	uint64_t journaled;
+	struct wedge_bridge *wedge;
+};
+
+/*
+ * Every module logs with passgate_log() (gate/core/log.h) and watches its
+ * own descriptors in @loop (gate/core/loop.h): none calls back into
+ * main.c.
+ */
+
+/* spool.c: signed lists dropped into the spool folder */
+int spool_claim(struct daemon *d);
+int spool_open(struct daemon *d);
+void spool_handle(struct daemon *d);
+void spool_close(struct daemon *d);
+
+/* expiry.c: the active list's expiry puts the gate in degraded mode */
+int expiry_open(struct daemon *d);
+void expiry_arm(struct daemon *d);
+void expiry_handle(struct daemon *d);
+void expiry_close(struct daemon *d);
+
+/* audit.c: every gate event into the journal */
+int audit_open(struct daemon *d);
+void audit_handle(struct daemon *d);
+void audit_flush(struct daemon *d);
+void audit_close(struct daemon *d);
+
+/* slow.c: scans the fast path deferred */
+int slow_open(struct daemon *d);
+void slow_handle(struct daemon *d, unsigned int index);
+void slow_close(struct daemon *d);
+
+/* wedge.c: USB keyboard-wedge scanners, grabbed and forwarded to lanes */
+int wedge_open(struct daemon *d);
+void wedge_handle(struct daemon *d, unsigned int index);
+void wedge_rescan(struct daemon *d);
+void wedge_close(struct daemon *d);
+
+#endif

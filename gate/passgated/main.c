@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * passgated: the gate daemon.  One epoll loop over signals, the list
+ * spool folder (inotify), the active list's expiry (timerfd) and the
+ * lanes' slow-path queues.  The fast path never waits for it: the policy
+ * is pinned and keeps deciding when the daemon is gone, and the daemon
+ * adopts it again on start.
+ *
+ *   passgated [-c FILE]      (default /etc/passgate/passgated.conf)
+ *
+ * It prints "ready" on stdout once it decides, so tests and service
+ * managers wait on that, not on time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "common/digest.h"
+
+static int set_id_key(struct daemon *d)
+{
+	uint8_t key[PASSGATE_KEY_SIZE];
+	char err[256];
+	int ret = 0;
+
+	if (access(d->cfg.id_key_file, F_OK))
+		return 0;
+	if (passgate_digest_key_load(d->cfg.id_key_file, key, err,
+				     sizeof(err))) {
+		passgate_log("%s", err);
+		return -1;
+	}
+	/* Set once per gate binding: a key already there stays. */
+	if (passgate_gate_set_key(d->gate, key, sizeof(key)) &&
+	    errno != EEXIST) {
+		passgate_log("setting the ID-card key: %s", strerror(errno));
+		ret = -1;
+	}
+	explicit_bzero(key, sizeof(key));
+	return ret;
+}
+
+static int open_policy(struct daemon *d)
+{
+	bool adopted;
+
+	d->policy = passgate_policy_open(d->cfg.pin_root, d->cfg.gate,
+					 &d->cfg.policy, &adopted);
+	if (!d->policy) {
+		passgate_log("policy: %s", strerror(errno));
+		return -1;
+	}
+	/* The configuration file is the truth, also for an adopted policy. */
+	if (adopted && passgate_policy_set_config(d->policy, &d->cfg.policy)) {
+		passgate_log("policy config: %s", strerror(errno));
+		return -1;
+	}
+	passgate_log("%s the policy of gate %u", adopted ? "adopted" : "loaded",
+		     d->cfg.gate);
+	return 0;
+}
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -1;
+	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sigfd < 0)
+		return -1;
+	return passgate_loop_watch(&d->loop, d->sigfd, SOURCE_SIGNAL, 0);
+}
+
+/* SIGHUP: read the configuration again and apply what can change. */
+static void reload(struct daemon *d)
+{
+	struct passgate_config cfg;
+	char err[512];
+
+	passgate_config_defaults(&cfg);
+	if (passgate_config_load(d->config_path, &cfg, err, sizeof(err))) {
+		passgate_log("reload refused: %s", err);
+		return;
+	}
+	if (cfg.gate != d->cfg.gate) {
+		passgate_log("reload refused: the gate cannot change");
+		return;
+	}
+	if (passgate_policy_set_config(d->policy, &cfg.policy)) {
+		passgate_log("reload: policy config: %s", strerror(errno));
+		return;
+	}
+	d->cfg = cfg;
+	passgate_log("configuration reloaded");
+}
+
+/* Returns false when the daemon should stop. */
+static bool handle_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(d);
+			continue;
+		}
+		passgate_log("stopping on signal %u; the policy keeps deciding",
+			     si.ssi_signo);
+		return false;
+	}
+	return true;
+}
+
+static int run(struct daemon *d)
+{
+	struct passgate_loop_event events[16];
+	int n, i;
+
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		n = passgate_loop_wait(&d->loop, events, 16, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		for (i = 0; i < n; i++) {
+			uint32_t index = events[i].index;
+
+			switch (events[i].source) {
+			case SOURCE_SIGNAL:
+				if (!handle_signal(d))
+					return 0;
+				break;
+			case SOURCE_SPOOL:
+				spool_handle(d);
+				break;
+			case SOURCE_EXPIRY:
+				expiry_handle(d);
+				break;
+			case SOURCE_SLOW:
+				slow_handle(d, index);
+				break;
+			case SOURCE_WEDGE:
+				wedge_handle(d, index);
+				break;
+			case SOURCE_EVENTS:
+				audit_handle(d);
+				break;
+			case SOURCE_FLUSH:
+				audit_flush(d);
+				break;
+			}
+		}
+	}
+}
+
+static void cleanup(struct daemon *d)
+{
+	wedge_close(d);
+	audit_close(d);
+	slow_close(d);
+	spool_close(d);
+	expiry_close(d);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	passgate_loop_close(&d->loop);
+	passgate_policy_close(d->policy);
+	passgate_gate_close(d->gate);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = {
+		.config_path = PASSGATE_CONFIG_FILE,
+		.sigfd = -1,
+		.loop.epfd = -1,
+		.flush_fd = -1,
+	};
+	char err[512];
+	int opt, ret = 1;
+
+	passgate_log_open("passgated");
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt != 'c') {
+			fprintf(stderr, "usage: passgated [-c FILE]\n");
+			return 2;
+		}
+		d.config_path = optarg;
+	}
+	passgate_config_defaults(&d.cfg);
+	if (passgate_config_load(d.config_path, &d.cfg, err, sizeof(err))) {
+		passgate_log("%s", err);
+		return 2;
+	}
+
+	/* The record of accepted lists and, by default, the journal. */
+	if (mkdir(d.cfg.state_dir, 0700) && errno != EEXIST) {
+		passgate_log("%s: %s", d.cfg.state_dir, strerror(errno));
+		return 1;
+	}
+	if (spool_claim(&d))
+		goto out;
+	d.gate = passgate_gate_open(d.cfg.gate, O_RDONLY | O_NONBLOCK);
+	if (!d.gate || passgate_loop_init(&d.loop)) {
+		passgate_log("gate %u: %s", d.cfg.gate, strerror(errno));
+		goto out;
+	}
+	/* The journal first: it must see what the others cause. */
+	if (set_id_key(&d) || open_policy(&d) || setup_signals(&d) ||
+	    audit_open(&d) || slow_open(&d) || expiry_open(&d) ||
+	    spool_open(&d) ||
+	    wedge_open(&d))
+		goto out;
+	ret = run(&d) ? 1 : 0;
+out:
+	cleanup(&d);
+	return ret;
+}

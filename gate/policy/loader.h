@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The gate policy's BPF state: loaded once, pinned under bpffs so that it
+ * keeps deciding while no daemon runs, adopted again by whoever opens it.
+ * Error contract: <common/fail.h>.
+ */
+#ifndef PASSGATE_POLICY_LIB_H
+#define PASSGATE_POLICY_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/types.h>
+
+#include "gate/policy/policy_maps.h"
+#include "common/allowlist.h"
+#include "common/listfile.h"
+
+#define PASSGATE_PIN_ROOT "/sys/fs/bpf/passgate"
+
+struct passgate_policy;
+
+/* The active generation, from its own entry in the list map. */
+struct passgate_policy_active {
+	uint64_t generation;
+	uint32_t not_before_tai;
+	uint32_t expires_tai;
+	uint64_t entries;
+};
+
+/*
+ * Adopt the policy pinned for @gate under @pin_root, or load, attach and
+ * pin a new one with @cfg (then *@adopted is false).  An adopted policy
+ * keeps its settings; passgate_policy_set_config() changes them.
+ */
+struct passgate_policy *passgate_policy_open(const char *pin_root,
+					     unsigned int gate,
+					     const struct policy_config *cfg,
+					     bool *adopted);
+/* Adopt only: ENOENT when no complete policy is pinned for @gate. */
+struct passgate_policy *passgate_policy_adopt(const char *pin_root,
+					      unsigned int gate);
+void passgate_policy_close(struct passgate_policy *policy);
+/* Detach the pinned policy of @gate and remove its pins. */
+int passgate_policy_unpin(const char *pin_root, unsigned int gate);
+
+int passgate_policy_get_config(struct passgate_policy *policy,
+			       struct policy_config *cfg);
+int passgate_policy_set_config(struct passgate_policy *policy,
+			       const struct policy_config *cfg);
+/* ENOENT: no generation loaded yet. */
+int passgate_policy_active(struct passgate_policy *policy,
+			   struct passgate_policy_active *active);
+int passgate_policy_counters(struct passgate_policy *policy,
+			     uint64_t counters[POLICY_COUNTERS]);
+
+/* Fills @buf with up to @max entries; 0 at the end, -1 on error. */
+typedef ssize_t (*passgate_entry_reader)(void *ctx,
+					 struct passgate_list_entry *buf,
+					 size_t max);
+
+/*
+ * Build the generation described by @info in a new map, with the entries
+ * @next reads, and swap it in: a full list replaces the active one, a
+ * delta is applied to a copy of it.  Nothing is swapped unless @next
+ * reached its end without error: no scan ever sees a half-built or
+ * unverified map.  The caller has checked generation and base
+ * (passgate_install_list()).
+ */
+int passgate_policy_load(struct passgate_policy *policy,
+			 const struct passgate_list_info *info,
+			 passgate_entry_reader next, void *ctx);
+
+/* CLOCK_TAI seconds for a CLOCK_REALTIME (Unix) time in seconds. */
+uint32_t passgate_policy_tai_seconds(uint64_t unix_seconds);
+
+#endif

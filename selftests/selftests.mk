@@ -1,0 +1,70 @@
+# The tests: kselftests that run in the QEMU guest against the test gate
+# (selftests/*_test.c, the test board in selftests/testboard/), host tests
+# (selftests/host/), and the test gate's firmware (selftests/testgate.asl).
+TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests \
+	-Iselftests -Idriver -Iselftests/bpf -I$(BUILD)/selftests
+# 6.1's kselftest_harness.h itself is not -Wextra clean: its macros leave
+# parameters unused and compare with mixed signedness.
+TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
+
+GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
+	policy_test netlink_test daemon_test wedge_test fault_test soak_test \
+	outage_test vectors_test gates_test hostile_test egress_test \
+	factory_test
+HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test wedge_test \
+	event_format_test
+GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
+HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
+# The station (Mosquitto, PostgreSQL, the station programs): x86 guest only.
+STATION_TEST_BIN := $(BUILD)/selftests/station_test
+# Run by selftests/powercut.sh in two boots of their own, not in the list.
+POWERCUT_BIN := $(BUILD)/selftests/powercut_test
+AML := $(BUILD)/selftests/testgate.aml
+
+TEST_BPF := $(BUILD)/selftests/decide_test.skel.h
+$(BUILD)/selftests/%.bpf.o: selftests/bpf/%.bpf.c selftests/bpf/%.h \
+		uapi/linux/passgate.h | $(STAMP)
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -c -o $@ $<
+$(BUILD)/selftests/%.skel.h: $(BUILD)/selftests/%.bpf.o
+	bpftool gen skeleton $< > $@
+# Kept: the tests depend on them, and make would delete them as intermediate.
+.SECONDARY: $(TEST_BPF) $(TEST_BPF:.skel.h=.bpf.o)
+
+# What the guest tests, the demo and the bench share.
+GUEST_TEST_LIB := selftests/gate_fixture.c selftests/factory_gate.c \
+	selftests/board.c selftests/policy_env.c driver/scanframe.c
+GUEST_TEST_HDR := selftests/gate_fixture.h selftests/factory_gate.h \
+	selftests/board.h \
+	selftests/policy_env.h driver/scanframe.h selftests/bpf/decide_test.h \
+	$(GATE_HDR)
+TEST_LDLIBS = $(GATE_ARCHIVES) $(GATE_LDLIBS)
+
+tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) \
+	$(if $(STATION_BIN),$(STATION_TEST_BIN))
+$(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
+		$(TEST_BPF) $(GATE_ARCHIVES) $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) $(NL_CFLAGS) $(CFLAGS) $(TEST_WARN) -pthread \
+		-o $@ $< $(GUEST_TEST_LIB) $(TEST_LDLIBS)
+# The wedge test drives passgated's wedge bridge itself, no daemon.
+WEDGE_TEST_SRC := gate/passgated/wedge.c
+$(BUILD)/selftests/wedge_test: selftests/wedge_test.c $(WEDGE_TEST_SRC) \
+		gate/passgated/daemon.h $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
+		$(GATE_ARCHIVES) $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) $(EVDEV_CFLAGS) $(CFLAGS) $(TEST_WARN) -o $@ \
+		$< $(WEDGE_TEST_SRC) $(GUEST_TEST_LIB) $(TEST_LDLIBS) \
+		$(EVDEV_LIBS)
+# Host tests may use the sources that build both into the module and
+# into userspace, and HOST_SRC_<test> more.
+HOST_SRC_event_format_test := station/passgate-collector/row.c
+$(BUILD)/host/%: selftests/host/%.c driver/scanframe.c driver/scanframe.h \
+		$$(HOST_SRC_$$*) $(GATE_HDR) $(GATE_ARCHIVES) $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) $(CFLAGS) $(TEST_WARN) -o $@ $< \
+		driver/scanframe.c $(HOST_SRC_$*) $(TEST_LDLIBS)
+
+$(AML): selftests/testgate.asl | $(STAMP)
+	@mkdir -p $(@D)
+	iasl -p $(basename $@) $< >/dev/null

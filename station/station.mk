@@ -1,0 +1,18 @@
+# The station server: passgate-publish (lists down) and
+# passgate-collector (events up into PostgreSQL).  x86 only for now
+# (STATION_BIN).
+PROG_DIR_passgate-publish := station/passgate-publish
+PROG_ARCHIVES_passgate-publish := $(COMMON)
+$(BUILD)/bin/passgate-publish: PROG_CPPFLAGS = $(MQTT_CFLAGS)
+$(BUILD)/bin/passgate-publish: PROG_LDLIBS = $(COMMON_LDLIBS) $(MQTT_LIBS)
+
+# The collector needs none of passgate's libraries.
+PROG_DIR_passgate-collector := station/passgate-collector
+$(BUILD)/bin/passgate-collector: | $(STAMP)
+$(BUILD)/bin/passgate-collector: PROG_CPPFLAGS = \
+	$(shell pkg-config --cflags libmosquitto libpq)
+$(BUILD)/bin/passgate-collector: PROG_LDLIBS = \
+	$(shell pkg-config --libs libmosquitto libpq)
+
+PROGRAMS += $(addprefix $(BUILD)/bin/,$(filter passgate-publish \
+	passgate-collector,$(STATION_BIN)))

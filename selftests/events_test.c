@@ -2,6 +2,7 @@
 /*
  * The gate's event stream: sequence numbers, timestamps, reading by
  * sequence number, blocking and poll, and the exact gap of an overrun.
+ * Each test on a gate of its own, built by the test board's factory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,12 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "factory_gate.h"
 #include "gate_fixture.h"
+
+#define TEST_GATE 21
+
+static struct factory_gate test_gate;
 
 FIXTURE(events) {
 	int gate;
@@ -20,10 +26,11 @@ FIXTURE(events) {
 
 FIXTURE_SETUP(events)
 {
-	ASSERT_EQ(0, gate_restore());
-	self->gate = gate_open(0, O_RDONLY | O_NONBLOCK);
+	ASSERT_EQ(0, factory_gate_new(&test_gate, TEST_GATE,
+				      "lanes=2 event-ring-size=256"));
+	self->gate = gate_open(TEST_GATE, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, self->gate);
-	self->lane = lane_open(0, 0, "turnstile", O_RDONLY);
+	self->lane = lane_open(TEST_GATE, 0, "turnstile", O_RDONLY);
 	ASSERT_LE(0, self->lane);
 }
 
@@ -31,6 +38,7 @@ FIXTURE_TEARDOWN(events)
 {
 	close(self->gate);
 	close(self->lane);
+	factory_gate_delete(&test_gate);
 }
 
 static unsigned long long boottime_ns(void)
@@ -145,22 +153,11 @@ TEST_F(events, unbound_gate_gives_enodev)
 	char lane_dev[2][64], gate_dev[64];
 	struct passgate_gate_state gst;
 	struct passgate_event ev;
-	char path[128];
-	ssize_t n;
-	int fd;
 
 	for (int lane = 0; lane < 2; lane++)
-		ASSERT_EQ(0, lane_device_name(0, lane, lane_dev[lane],
+		ASSERT_EQ(0, lane_device_name(TEST_GATE, lane, lane_dev[lane],
 					      sizeof(lane_dev[lane])));
-	fd = open("/sys/class/passgate/passgate!gate0!gate/device/uevent",
-		  O_RDONLY);
-	ASSERT_LE(0, fd);
-	close(fd);
-	n = readlink("/sys/class/passgate/passgate!gate0!gate/device", path,
-		     sizeof(path) - 1);
-	ASSERT_LT(0, n);
-	path[n] = '\0';
-	snprintf(gate_dev, sizeof(gate_dev), "%s", strrchr(path, '/') + 1);
+	ASSERT_EQ(0, gate_device_name(TEST_GATE, gate_dev, sizeof(gate_dev)));
 
 	/* The lanes go with their gate (device link) and come back after. */
 	ASSERT_EQ(0, driver_bind("passgate-gate", gate_dev, false));
@@ -172,14 +169,14 @@ TEST_F(events, unbound_gate_gives_enodev)
 	EXPECT_EQ(-1, lseek(self->gate, 0, SEEK_SET));
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(-ENODEV, lane_set_mode(self->lane, PASSGATE_MODE_NORMAL));
-	EXPECT_EQ(-1, lane_open(0, 0, "turnstile", O_RDONLY));
+	EXPECT_EQ(-1, lane_open(TEST_GATE, 0, "turnstile", O_RDONLY));
 
 	ASSERT_EQ(0, driver_bind("passgate-gate", gate_dev, true));
 	for (int lane = 0; lane < 2; lane++)
 		ASSERT_EQ(0, driver_bind("passgate-turnstile", lane_dev[lane],
 					 true));
 	close(self->gate);
-	self->gate = gate_open(0, O_RDONLY | O_NONBLOCK);
+	self->gate = gate_open(TEST_GATE, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, self->gate);
 	ASSERT_EQ(0, gate_get_state(self->gate, &gst));
 	EXPECT_EQ(2, gst.lanes);

@@ -316,7 +316,12 @@ int gate_get_state(int fd, struct passgate_gate_state *state)
 
 int lane_relock(unsigned int lane)
 {
-	int fd = lane_open(0, lane, "turnstile", O_RDONLY), ret;
+	return gate_lane_relock(0, lane);
+}
+
+int gate_lane_relock(unsigned int gate, unsigned int lane)
+{
+	int fd = lane_open(gate, lane, "turnstile", O_RDONLY), ret;
 
 	if (fd < 0)
 		return -errno;

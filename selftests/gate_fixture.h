@@ -119,6 +119,8 @@ int gate_restore(void);
 
 /* Relock lane @lane of gate 0 (CLOSED, then NORMAL): ends a pending unlock. */
 int lane_relock(unsigned int lane);
+/* The same on lane @lane of gate @gate. */
+int gate_lane_relock(unsigned int gate, unsigned int lane);
 
 /* Drop CAP_SYS_ADMIN from the calling thread's effective set. */
 int drop_cap_sys_admin(void);

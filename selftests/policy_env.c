@@ -29,8 +29,12 @@ int policy_env_setup(struct policy_env *env, const char *name,
 
 	memset(env, 0, sizeof(*env));
 	env->events = env->board = env->turnstile = -1;
-	if (gate_restore())
-		return fail("gate", "not restored");
+	/* Lanes as gate 0's: lane 1, the bridge's, exit only. */
+	if (factory_gate_new(&env->fg, POLICY_ENV_GATE,
+			     "lanes=2 entry=1 passage-timeout-ms=2000,1000 "
+			     "debounce-ms=0,10 beam-blocked-ms=5000,500"))
+		return fail("gate", "not built");
+	env->built = 1;
 	snprintf(env->dir, sizeof(env->dir), "/tmp/%s-XXXXXX", name);
 	if (!mkdtemp(env->dir))
 		return fail(env->dir, strerror(errno));
@@ -49,10 +53,10 @@ int policy_env_setup(struct policy_env *env, const char *name,
 		return fail(path, strerror(errno));
 
 	snprintf(text, sizeof(text),
-		 "gate = 0\ntrust_dir = %s/trust\nspool_dir = %s/spool\n"
+		 "gate = %u\ntrust_dir = %s/trust\nspool_dir = %s/spool\n"
 		 "state_dir = %s/state\nid_key_file = %s/id.key\n"
 		 "pin_root = /sys/fs/bpf/passgate-%s\n%s",
-		 env->dir, env->dir, env->dir, env->dir, name,
+		 POLICY_ENV_GATE, env->dir, env->dir, env->dir, env->dir, name,
 		 extra ? extra : "");
 	snprintf(path, sizeof(path), "%s/passgated.conf", env->dir);
 	if (file_write(path, text, strlen(text)))
@@ -61,25 +65,25 @@ int policy_env_setup(struct policy_env *env, const char *name,
 	if (passgate_config_load(path, &env->cfg, err, sizeof(err)))
 		return fail(path, err);
 
-	env->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	env->events = gate_open(POLICY_ENV_GATE, O_RDONLY | O_NONBLOCK);
 	if (env->events < 0 || lseek(env->events, 0, SEEK_END) < 0)
 		return fail("gate node", strerror(errno));
-	env->gate = passgate_gate_open(0, O_RDONLY);
+	env->gate = passgate_gate_open(POLICY_ENV_GATE, O_RDONLY);
 	if (!env->gate)
 		return fail("gate node", strerror(errno));
 	memcpy(k.key, POLICY_ENV_ID_KEY, sizeof(k.key));
 	if (ioctl(env->events, PASSGATE_IOC_GATE_SET_KEY, &k) &&
 	    errno != EEXIST)
 		return fail("ID key", strerror(errno));
-	env->board = lane_open(0, POLICY_ENV_LANE, "scanboard",
+	env->board = lane_open(POLICY_ENV_GATE, POLICY_ENV_LANE, "scanboard",
 			       O_RDWR | O_NONBLOCK);
-	env->turnstile = lane_open(0, POLICY_ENV_LANE, "turnstile",
-				   O_RDONLY | O_NONBLOCK);
+	env->turnstile = lane_open(POLICY_ENV_GATE, POLICY_ENV_LANE,
+				   "turnstile", O_RDONLY | O_NONBLOCK);
 	if (env->board < 0 || env->turnstile < 0)
 		return fail("lane 1", strerror(errno));
 
-	passgate_policy_unpin(env->cfg.pin_root, 0);
-	env->policy = passgate_policy_open(env->cfg.pin_root, 0,
+	passgate_policy_unpin(env->cfg.pin_root, POLICY_ENV_GATE);
+	env->policy = passgate_policy_open(env->cfg.pin_root, POLICY_ENV_GATE,
 					   &env->cfg.policy, &adopted);
 	if (!env->policy)
 		return fail("policy", strerror(errno));
@@ -92,7 +96,7 @@ void policy_env_teardown(struct policy_env *env)
 
 	if (env->policy)
 		passgate_policy_close(env->policy);
-	passgate_policy_unpin(env->cfg.pin_root, 0);
+	passgate_policy_unpin(env->cfg.pin_root, POLICY_ENV_GATE);
 	if (env->sec)
 		passgate_seckey_free(env->sec);
 	if (env->events >= 0)
@@ -107,7 +111,8 @@ void policy_env_teardown(struct policy_env *env)
 		if (system(cmd))
 			fprintf(stderr, "# policy_env: %s left\n", env->dir);
 	}
-	gate_restore();
+	if (env->built)
+		factory_gate_delete(&env->fg);
 }
 
 int policy_env_install(struct policy_env *env, struct passgate_list_info *info,

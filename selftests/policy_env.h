@@ -12,13 +12,18 @@
 
 #include "gate/core/config.h"
 #include "common/listfile.h"
+#include "factory_gate.h"
 #include "common/minisign.h"
 #include "gate/policy/loader.h"
 
 #define POLICY_ENV_ID_KEY "passgate-selftest-deployment-key"
 #define POLICY_ENV_LANE 1
+/* The gate the environment builds (the test board's factory). */
+#define POLICY_ENV_GATE 40
 
 struct policy_env {
+	struct factory_gate fg;	/* the gate, two lanes as gate 0 has */
+	int built;
 	char dir[64];
 	struct passgate_config cfg;
 	struct passgate_seckey *sec;
@@ -30,7 +35,8 @@ struct policy_env {
 };
 
 /*
- * Restore the gate, make the folder (/tmp/<name>-XXXXXX), an issuer key,
+ * Build a gate of its own (POLICY_ENV_GATE), make the folder
+ * (/tmp/<name>-XXXXXX), an issuer key,
  * the ID-card key and a config (@extra: more "key = value" lines, or
  * NULL), and open the policy pinned under /sys/fs/bpf/passgate-<name>.
  * 0, or -1 with the reason printed.

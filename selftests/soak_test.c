@@ -262,7 +262,7 @@ TEST_F_TIMEOUT(soak, verdicts_follow_the_model_through_swaps_and_modes, 3600)
 			}
 			if (got == PASSGATE_VERDICT_ACCEPT) {
 				n.accepted++;
-				ASSERT_EQ(0, lane_relock(LANE));
+				ASSERT_EQ(0, gate_lane_relock(POLICY_ENV_GATE, LANE));
 			}
 		}
 	}

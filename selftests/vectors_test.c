@@ -160,10 +160,10 @@ static int walk(FIXTURE_DATA(vectors) *self)
 	int fd = self->env.turnstile;
 
 	if (lane_get_state(fd, &st) || st.state != PASSGATE_STATE_UNLOCKED ||
-	    lane_beam(fd, LANE, PASSGATE_BEAM_INNER, 1) ||
-	    lane_beam(fd, LANE, PASSGATE_BEAM_OUTER, 1) ||
-	    lane_beam(fd, LANE, PASSGATE_BEAM_INNER, 0) ||
-	    lane_beam(fd, LANE, PASSGATE_BEAM_OUTER, 0) ||
+	    factory_gate_beam(&self->env.fg, fd, LANE, PASSGATE_BEAM_INNER, 1) ||
+	    factory_gate_beam(&self->env.fg, fd, LANE, PASSGATE_BEAM_OUTER, 1) ||
+	    factory_gate_beam(&self->env.fg, fd, LANE, PASSGATE_BEAM_INNER, 0) ||
+	    factory_gate_beam(&self->env.fg, fd, LANE, PASSGATE_BEAM_OUTER, 0) ||
 	    gate_wait_event(self->env.events, PASSGATE_EV_PASSAGE, LANE, &ev) ||
 	    lane_get_state(fd, &st))
 		return -1;
@@ -187,26 +187,27 @@ static int set(FIXTURE_DATA(vectors) *self, char **w)
 	return passgate_policy_set_config(self->env.policy, &pc);
 }
 
-static int lanes_output(unsigned int what)
+static int lanes_output(FIXTURE_DATA(vectors) *self, unsigned int what)
 {
-	return tb_read(TB_LANE_LINE(0, what)) + tb_read(TB_LANE_LINE(1, what));
+	return factory_gate_read(&self->env.fg, FG_LANE_LINE(0, what)) +
+	       factory_gate_read(&self->env.fg, FG_LANE_LINE(1, what));
 }
 
 static int fire(FIXTURE_DATA(vectors) *self, bool reset)
 {
 	if (!reset)
-		return tb_drive(TB_FIRE_ALARM, 1) ||
+		return factory_gate_drive(&self->env.fg, FG_FIRE_ALARM, 1) ||
 		       gate_wait_event(self->env.events, PASSGATE_EV_FIRE_ALARM,
 				       PASSGATE_LANE_NONE, NULL) ||
-		       lanes_output(TB_UNLOCK_EXIT) != 2 ||
-		       lanes_output(TB_UNLOCK_ENTRY) != 2 ? -1 : 0;
-	return tb_drive(TB_FIRE_ALARM, 0) ||
+		       lanes_output(self, TB_UNLOCK_EXIT) != 2 ||
+		       lanes_output(self, TB_UNLOCK_ENTRY) != 2 ? -1 : 0;
+	return factory_gate_drive(&self->env.fg, FG_FIRE_ALARM, 0) ||
 	       gate_wait_event(self->env.events, PASSGATE_EV_FIRE_CLEAR,
 			       PASSGATE_LANE_NONE, NULL) ||
 	       gate_reset_fire(self->env.events) ||
 	       gate_wait_event(self->env.events, PASSGATE_EV_FIRE_RESET,
 			       PASSGATE_LANE_NONE, NULL) ||
-	       lanes_output(TB_UNLOCK_EXIT) || lanes_output(TB_UNLOCK_ENTRY) ?
+	       lanes_output(self, TB_UNLOCK_EXIT) || lanes_output(self, TB_UNLOCK_ENTRY) ?
 	       -1 : 0;
 }
 
@@ -224,7 +225,7 @@ static int run_line(struct __test_metadata *_metadata,
 	if (!strcmp(w[0], "walk"))
 		return walk(self);
 	if (!strcmp(w[0], "relock"))
-		return lane_relock(LANE);
+		return gate_lane_relock(POLICY_ENV_GATE, LANE);
 	if (!strcmp(w[0], "mode"))
 		return lane_set_mode(self->env.turnstile, w[1] &&
 				     !strcmp(w[1], "closed") ?

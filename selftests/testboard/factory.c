@@ -17,6 +17,7 @@
  *   gate=G lanes=N [fire=none|alarm|both] [beams=MASK] [one-beam=MASK]
  *   [fail-secure=MASK] [no-interlock=MASK] [entry=MASK]
  *   [passage-timeout-ms=MS,...] [beam-blocked-ms=MS,...] [debounce-ms=MS,...]
+ *   [event-ring-size=N]
  *
  * (a list gives lane 0, 1, ... their own value; its last one goes on)
  *
@@ -61,6 +62,7 @@ struct factory_spec {
 	u32 fail_secure;	/* fail-secure lanes, with the interlock */
 	u32 no_interlock;	/* fail-secure lanes without it */
 	u32 entry;		/* lanes unlock for entry too */
+	u32 event_ring_size;	/* 0: the driver's default */
 	u32 passage_timeout_ms[FACTORY_MAX_LANES];
 	u32 beam_blocked_ms[FACTORY_MAX_LANES];
 	u32 debounce_ms[FACTORY_MAX_LANES];
@@ -85,7 +87,7 @@ struct factory_gate {
 	struct property_entry board_props[2];
 	struct platform_device *board;
 	struct software_node node;
-	struct property_entry props[4];
+	struct property_entry props[5];
 	char name[32];
 	char dev_id[32];
 	struct gpiod_lookup_table *lookup;
@@ -176,6 +178,8 @@ static int factory_parse(char *text, struct factory_spec *spec)
 			field = &spec->no_interlock;
 		else if (!strcmp(word, "entry"))
 			field = &spec->entry;
+		else if (!strcmp(word, "event-ring-size"))
+			field = &spec->event_ring_size;
 		else
 			return -EINVAL;
 		if (kstrtou32(value, 0, field))
@@ -353,6 +357,9 @@ static int factory_build(struct factory_gate *fg)
 	*p++ = PROPERTY_ENTRY_STRING("compatible", "passgate,gate");
 	*p++ = PROPERTY_ENTRY_U32("passgate,id", s->gate);
 	*p++ = PROPERTY_ENTRY_U32("passgate,fire-poll-ms", 200);
+	if (s->event_ring_size)
+		*p++ = PROPERTY_ENTRY_U32("passgate,event-ring-size",
+					  s->event_ring_size);
 	fg->node = (struct software_node) {
 		.name = fg->name,
 		.properties = fg->props,

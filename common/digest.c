@@ -11,6 +11,7 @@
 
 #include "digest.h"
 #include "fail.h"
+#include "file.h"
 
 _Static_assert(crypto_hash_sha256_BYTES == PASSGATE_DIGEST_SIZE, "digest");
 _Static_assert(crypto_auth_hmacsha256_KEYBYTES == PASSGATE_KEY_SIZE, "key");
@@ -68,10 +69,10 @@ int passgate_digest_key_load(const char *path, uint8_t *id_key, char *err,
 	ssize_t n;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = passgate_file_open_secret(path);
 	if (fd < 0)
 		return passgate_fail(err, errlen, errno, "ID key: %s: %s", path,
-				     strerror(errno));
+				     passgate_file_strerror(errno));
 	while (have < sizeof(buf)) {
 		n = read(fd, buf + have, sizeof(buf) - have);
 		if (n < 0 && errno == EINTR)

@@ -28,19 +28,77 @@ int passgate_file_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-ssize_t passgate_file_read_small(const char *path, char *buf, size_t size)
+int passgate_file_open_regular(const char *path, struct stat *st)
 {
-	size_t have = 0;
-	ssize_t n;
+	struct stat buf;
 	int fd, e;
 
-	if (!size) {
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (!st)
+		st = &buf;
+	if (fstat(fd, st)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
 		errno = EINVAL;
 		return -1;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A regular file: blocking reads, as everywhere else. */
+	if (fcntl(fd, F_SETFL, 0)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int passgate_file_open_secret(const char *path)
+{
+	struct stat st;
+	int fd = passgate_file_open_regular(path, &st);
+
+	if (fd >= 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+const char *passgate_file_strerror(int errnum)
+{
+	switch (errnum) {
+	case ELOOP:
+		return "a symbolic link, not followed";
+	case EINVAL:
+		return "not a regular file";
+	case EPERM:
+		return "group or others may read it (chmod 600)";
+	default:
+		return strerror(errnum);
+	}
+}
+
+static ssize_t read_whole(int fd, char *buf, size_t size)
+{
+	size_t have = 0;
+	ssize_t n;
+	int e;
+
 	if (fd < 0)
 		return -1;
+	if (!size) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
 	while (have < size - 1) {
 		n = read(fd, buf + have, size - 1 - have);
 		if (n < 0 && errno == EINTR)
@@ -64,6 +122,16 @@ fail:
 	close(fd);
 	errno = e;
 	return -1;
+}
+
+ssize_t passgate_file_read_small(const char *path, char *buf, size_t size)
+{
+	return read_whole(passgate_file_open_regular(path, NULL), buf, size);
+}
+
+ssize_t passgate_file_read_secret(const char *path, char *buf, size_t size)
+{
+	return read_whole(passgate_file_open_secret(path), buf, size);
 }
 
 /* The folder holding @path, synced: a rename in it survives a power cut. */

@@ -11,14 +11,34 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct stat;
+
+/*
+ * Open @path to read, refusing what is not a regular file before a byte
+ * is read: a symbolic link as its last part (ELOOP), a FIFO, a socket or
+ * a device (EINVAL; opened O_NONBLOCK, so a FIFO never waits for a
+ * writer).  @st, when not NULL, gets the file's fstat().
+ */
+int passgate_file_open_regular(const char *path, struct stat *st);
+/*
+ * The same for a secret (a signing key, the ID-card HMAC key): also
+ * EPERM when its group or others may read or write it.
+ */
+int passgate_file_open_secret(const char *path);
+/* strerror() that names the refusals above for what they are. */
+const char *passgate_file_strerror(int errnum);
+
 /* Write all of @buf to @fd, through short writes and EINTR. */
 int passgate_file_write_all(int fd, const void *buf, size_t len);
 
 /*
- * Read the small file @path whole into @buf, NUL-terminated: its length.
- * EFBIG when it does not fit in @size - 1 bytes.
+ * Read the small regular file @path whole into @buf, NUL-terminated: its
+ * length.  EFBIG when it does not fit in @size - 1 bytes; what
+ * passgate_file_open_regular() refuses, refused the same.
  */
 ssize_t passgate_file_read_small(const char *path, char *buf, size_t size);
+/* The same for a secret (passgate_file_open_secret()). */
+ssize_t passgate_file_read_secret(const char *path, char *buf, size_t size);
 
 /**
  * struct passgate_file_new - a file being written to replace @path

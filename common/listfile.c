@@ -439,6 +439,34 @@ static int scan_file(struct passgate_listfile *list, uint64_t size,
 }
 
 /* Everything the header says, against the file and the signature. */
+/*
+ * What @path's header claims, read without checking the signature: only
+ * to say which list a refusal was about.  0, or -1 when there is no
+ * header of the known format to read.
+ */
+int passgate_listfile_peek(const char *path, struct passgate_list_info *info)
+{
+	struct passgate_list_header h;
+	char msg[MSG_MAX];
+	ssize_t n;
+	int fd;
+
+	memset(info, 0, sizeof(*info));
+	fd = passgate_file_open_regular(path, NULL);
+	if (fd < 0)
+		return -1;
+	n = read_full(fd, &h, sizeof(h));
+	close(fd);
+	if (n != (ssize_t)sizeof(h))
+		return -1;
+	header_format_problem(&h, msg, sizeof(msg));
+	if (*msg)
+		return -1;
+	header_decode(info, &h);
+	info->station[sizeof(info->station) - 1] = '\0';
+	return 0;
+}
+
 static int check_header(struct passgate_listfile *list, uint64_t size,
 			const struct passgate_signature *sig, char *err,
 			size_t errlen)
@@ -501,18 +529,13 @@ struct passgate_listfile *passgate_listfile_open(const char *path,
 		passgate_fail(err, errlen, ENOMEM, "out of memory");
 		return NULL;
 	}
-	list->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Nothing but a regular file is read: never a FIFO, never a link. */
+	list->fd = passgate_file_open_regular(path, &st);
 	if (list->fd < 0) {
-		passgate_fail(err, errlen, errno, "file: %s: %s", path, strerror(errno));
+		passgate_fail(err, errlen, errno == EINVAL ? EBADMSG : errno,
+			      "file: %s: %s", path,
+			      passgate_file_strerror(errno));
 		goto out_free;
-	}
-	if (fstat(list->fd, &st)) {
-		passgate_fail(err, errlen, errno, "file: %s: %s", path, strerror(errno));
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		passgate_fail(err, errlen, EBADMSG, "file: %s: not a regular file", path);
-		goto out_close;
 	}
 	if ((uint64_t)st.st_size > max_bytes) {
 		passgate_fail(err, errlen, EFBIG,

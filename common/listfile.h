@@ -109,4 +109,10 @@ const char *passgate_list_kind_name(unsigned int kind);
 /* "REMOVE", "GREEN", "YELLOW", "RED"; NULL when unknown. */
 const char *passgate_list_status_name(unsigned int status);
 
+/*
+ * What @path's header claims, unverified (no signature checked): for
+ * reporting a refusal only, never for a decision.
+ */
+int passgate_listfile_peek(const char *path, struct passgate_list_info *info);
+
 #endif

@@ -106,11 +106,16 @@ void passgate_key_id_format(const uint8_t *key_id,
 			 key_id[PASSGATE_KEY_ID_SIZE - 1 - i]);
 }
 
-/* A key or signature file, whole: its length, or -1 with the reason. */
+/*
+ * A key or signature file, whole: its length, or -1 with the reason.  A
+ * secret key must be its owner's alone.
+ */
 static ssize_t read_small(const char *path, const char *what, char *buf,
 			  size_t size, char *err, size_t errlen)
 {
-	ssize_t n = passgate_file_read_small(path, buf, size);
+	ssize_t n = strcmp(what, "secret key") ?
+		    passgate_file_read_small(path, buf, size) :
+		    passgate_file_read_secret(path, buf, size);
 
 	if (n >= 0)
 		return n;
@@ -119,7 +124,7 @@ static ssize_t read_small(const char *path, const char *what, char *buf,
 				     "%s: %s: larger than %zu bytes, not a minisign file",
 				     what, path, size - 1);
 	return passgate_fail(err, errlen, errno, "%s: %s: %s", what, path,
-			     strerror(errno));
+			     passgate_file_strerror(errno));
 }
 
 /*
@@ -764,9 +769,10 @@ static int prehash_file(const char *path, uint8_t *out, char *err,
 {
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = passgate_file_open_regular(path, NULL);
 	if (fd < 0)
-		return passgate_fail(err, errlen, errno, "%s: %s", path, strerror(errno));
+		return passgate_fail(err, errlen, errno, "%s: %s", path,
+				     passgate_file_strerror(errno));
 	ret = prehash_fd(fd, path, out, err, errlen);
 	close(fd);
 	return ret;

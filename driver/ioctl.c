@@ -130,6 +130,7 @@ static int passgate_gate_note(struct passgate_file *pf,
 	case PASSGATE_EV_LIST_ACTIVATED:
 	case PASSGATE_EV_LIST_REFUSED:
 	case PASSGATE_EV_LIST_EXPIRED:
+	case PASSGATE_EV_RECORD_SEEDED:
 		break;
 	default:
 		return -EINVAL;

@@ -29,6 +29,7 @@ static const char *const event_type_names[] = {
 	[PASSGATE_EV_LIST_REFUSED] = "list-refused",
 	[PASSGATE_EV_LIST_EXPIRED] = "list-expired",
 	[PASSGATE_EV_BEAM_BLOCKED] = "beam-blocked",
+	[PASSGATE_EV_RECORD_SEEDED] = "record-seeded",
 };
 
 static const char *const lane_state_names[] = {

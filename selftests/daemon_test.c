@@ -28,6 +28,7 @@
 #include "common/digest.h"
 #include "gate/core/journal.h"
 #include "common/listfile.h"
+#include "gate/core/state.h"
 #include "gate/policy/loader.h"
 #include "common/minisign.h"
 
@@ -98,6 +99,13 @@ FIXTURE_SETUP(daemon)
 		ASSERT_NE(NULL, f);
 		fputs(text, f);
 		fclose(f);
+	}
+	{
+		char state[PATH_MAX];
+
+		/* A new gate's rollback record, as its install seeds it. */
+		run_path(self, state, "state");
+		ASSERT_EQ(0, passgate_record_seed(state, 0, 0));
 	}
 	/* Generation 1 with three GREEN codes, straight into the spool. */
 	run_path(self, path, "spool");

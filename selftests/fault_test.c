@@ -25,6 +25,7 @@
 #include "common/digest.h"
 #include "common/listfile.h"
 #include "common/minisign.h"
+#include "gate/core/state.h"
 #include "gate/policy/loader.h"
 
 #define PIN_ROOT "/sys/fs/bpf/passgate-fault-test"
@@ -96,6 +97,15 @@ static void write_config(FIXTURE_DATA(fault) *self, const char *journal)
 	fclose(f);
 }
 
+/* A new gate's rollback record, as its install seeds it. */
+static int seed(FIXTURE_DATA(fault) *self)
+{
+	char state[PATH_MAX + 8];
+
+	snprintf(state, sizeof(state), "%s/state", self->dir);
+	return passgate_record_seed(state, 0, 0);
+}
+
 FIXTURE_SETUP(fault)
 {
 	char path[PATH_MAX], pub[PATH_MAX], err[256];
@@ -122,6 +132,7 @@ FIXTURE_SETUP(fault)
 		 self->dir);
 	snprintf(path, sizeof(path), "%s/state/journal.db", self->dir);
 	write_config(self, path);
+	ASSERT_EQ(0, seed(self));
 	passgate_policy_unpin(PIN_ROOT, 0);
 	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, self->events);

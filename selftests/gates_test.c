@@ -30,6 +30,7 @@
 #include "gate/core/journal.h"
 #include "common/listfile.h"
 #include "common/minisign.h"
+#include "gate/core/state.h"
 #include "gate/policy/loader.h"
 
 #define ID_KEY "passgate-selftest-deployment-key"
@@ -303,6 +304,8 @@ FIXTURE_SETUP(daemons)
 		snprintf(self->config[g], PATH_MAX, "%s/gate%u.conf",
 			 self->dir, g);
 		ASSERT_EQ(0, write_config(self, self->config[g], g, spool));
+		snprintf(path, sizeof(path), "%s/state", self->dir);
+		ASSERT_EQ(0, passgate_record_seed(path, g, 0));
 		passgate_digest_compute(PASSGATE_CRED_HEALTH_CODE,
 					gate_code[g], strlen(gate_code[g]),
 					NULL, digest);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "policy_env.h"
+#include "gate/core/state.h"
 #include "gate_fixture.h"
 #include "board.h"
 #include "common/digest.h"
@@ -64,6 +65,9 @@ int policy_env_setup(struct policy_env *env, const char *name,
 	passgate_config_defaults(&env->cfg);
 	if (passgate_config_load(path, &env->cfg, err, sizeof(err)))
 		return fail(path, err);
+	/* A new gate's rollback record, as its install seeds it. */
+	if (passgate_record_seed(env->cfg.state_dir, POLICY_ENV_GATE, 0))
+		return fail("seed", strerror(errno));
 
 	env->events = gate_open(POLICY_ENV_GATE, O_RDONLY | O_NONBLOCK);
 	if (env->events < 0 || lseek(env->events, 0, SEEK_END) < 0)

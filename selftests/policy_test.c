@@ -29,6 +29,7 @@
 #include "policy_env.h"
 #include "common/digest.h"
 #include "gate/core/install.h"
+#include "gate/core/state.h"
 #include "common/listfile.h"
 #include "common/minisign.h"
 
@@ -93,6 +94,8 @@ FIXTURE_SETUP(policy)
 	passgate_config_defaults(&self->cfg);
 	ASSERT_EQ(0, passgate_config_load(self->config, &self->cfg, err,
 					  sizeof(err))) TH_LOG("%s", err);
+	/* A new gate's rollback record, as its install seeds it. */
+	ASSERT_EQ(0, passgate_record_seed(self->cfg.state_dir, 0, 0));
 
 	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
 	self->gate = passgate_gate_open(0, O_RDONLY);
@@ -152,6 +155,9 @@ static void row_entry(const struct list_row *row,
 	}
 }
 
+/* The station the next lists name (NULL: none, for every station). */
+static const char *list_station;
+
 /* Sign a list into the fixture's folder; the path goes to @path. */
 static int make_list(FIXTURE_DATA(policy) *self, char *path,
 		     const char *name, unsigned int kind, uint64_t generation,
@@ -171,6 +177,9 @@ static int make_list(FIXTURE_DATA(policy) *self, char *path,
 	size_t i;
 	int ret;
 
+	if (list_station)
+		snprintf(info.station, sizeof(info.station), "%s",
+			 list_station);
 	for (i = 0; i < n; i++)
 		row_entry(&rows[i], &entries[i]);
 	path_in(self, path, name);
@@ -440,6 +449,8 @@ TEST_F(policy, refusals_change_nothing)
 	ASSERT_EQ(1, pwrite(fd, "\x7f", 1, st.st_size - 1));
 	close(fd);
 	REFUSED(PASSGATE_REFUSED_UNVERIFIED);
+	/* The event says which list: the generation its header claimed. */
+	EXPECT_EQ(5, ev.value);
 	path_in(self, path, "stranger.key");
 	path_in(self, list, "stranger.pub");
 	ASSERT_EQ(0, passgate_seckey_generate(list, path, err, sizeof(err)));
@@ -858,6 +869,316 @@ TEST_F(policy, another_versions_policy_is_replaced)
 	EXPECT_EQ(sizeof(struct policy_config), info.value_size);
 	ASSERT_EQ(0, passgate_policy_get_config(self->policy, &got));
 	EXPECT_EQ(3730, got.fever_centi_c);
+}
+
+/* The generation the record says, or -1 when it cannot be read. */
+static long long record_generation(FIXTURE_DATA(policy) *self)
+{
+	struct passgate_record rec;
+
+	if (passgate_record_read(self->cfg.state_dir, 0, &rec))
+		return -1;
+	return rec.generation;
+}
+
+static const struct list_row one_green[] = {
+	{ .code = "HC:GREEN:ALONE", .status = PASSGATE_STATUS_GREEN },
+};
+
+/*
+ * A list signed for another station is refused, and moves neither the
+ * active generation nor the record: the station's own lists after it are
+ * taken (on the old code it was installed and its generation, 5000,
+ * became the record every later list of this station fell below).
+ */
+TEST_F(policy, another_stations_list_is_refused_and_moves_nothing)
+{
+	struct passgate_policy_active active;
+	enum passgate_refusal refusal;
+	struct passgate_event ev;
+	char list[PATH_MAX];
+
+	list_station = "elsewhere";
+	ASSERT_EQ(0, make_list(self, list, "a5000.pgl", PASSGATE_LIST_FULL,
+			       5000, 0, 3600, one_green, 1));
+	EXPECT_EQ(-1, install(self, list, &refusal));
+	EXPECT_EQ(PASSGATE_REFUSED_STATION, refusal);
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_LIST_REFUSED,
+				     PASSGATE_LANE_NONE, &ev));
+	EXPECT_EQ(PASSGATE_REFUSED_STATION, ev.arg);
+	EXPECT_EQ(0, record_generation(self));
+	EXPECT_NE(0, passgate_policy_active(self->policy, &active));
+
+	/* This gate's station (the config's default), then no station. */
+	list_station = "station";
+	ASSERT_EQ(0, make_list(self, list, "b1.pgl", PASSGATE_LIST_FULL, 1, 0,
+			       3600, one_green, 1));
+	EXPECT_EQ(0, install(self, list, NULL));
+	list_station = NULL;
+	ASSERT_EQ(0, make_list(self, list, "any2.pgl", PASSGATE_LIST_FULL, 2,
+			       0, 3600, one_green, 1));
+	EXPECT_EQ(0, install(self, list, NULL));
+	ASSERT_EQ(0, passgate_policy_active(self->policy, &active));
+	EXPECT_EQ(2, active.generation);
+	EXPECT_EQ(2, record_generation(self));
+}
+
+/* Run passgatectl with the fixture's config; its exit status. */
+static int ctl(FIXTURE_DATA(policy) *self, const char *args)
+{
+	char cmd[6 * PATH_MAX], exe[PATH_MAX];
+
+	build_dir(exe, sizeof(exe));
+	snprintf(cmd, sizeof(cmd), "%s/bin/passgatectl --config %s %s >&2",
+		 exe, self->config, args);
+	return system(cmd);
+}
+
+/*
+ * Rollback protection fails closed: with the record deleted, emptied or
+ * garbled no list is taken (on the old code each of the three let an
+ * older generation replace the active one) until an operator seeds it,
+ * which the event stream records.
+ */
+TEST_F(policy, a_lost_record_refuses_every_list_until_seeded)
+{
+	static const char *const damage[] = { "deleted", "emptied",
+					      "garbled" };
+	struct passgate_policy_active active;
+	enum passgate_refusal refusal;
+	char list[PATH_MAX], record[PATH_MAX + 32];
+	struct passgate_event ev;
+	unsigned int d;
+
+	ASSERT_EQ(0, make_list(self, list, "g6.pgl", PASSGATE_LIST_FULL, 6, 0,
+			       3600, one_green, 1));
+	ASSERT_EQ(0, install(self, list, NULL));
+	snprintf(record, sizeof(record), "%s/gate0.generation",
+		 self->cfg.state_dir);
+	for (d = 0; d < 3; d++) {
+		if (d == 0) {
+			ASSERT_EQ(0, unlink(record));
+		} else {
+			ASSERT_EQ(0, file_write(record, d == 1 ? "" :
+						"generation=six\n",
+						d == 1 ? 0 : 15));
+		}
+		ASSERT_EQ(0, make_list(self, list, "g5.pgl",
+				       PASSGATE_LIST_FULL, 5, 0, 3600,
+				       one_green, 1));
+		EXPECT_EQ(-1, install(self, list, &refusal))
+			TH_LOG("record %s", damage[d]);
+		EXPECT_EQ(PASSGATE_REFUSED_NO_RECORD, refusal)
+			TH_LOG("record %s", damage[d]);
+		ASSERT_EQ(0, passgate_policy_active(self->policy, &active));
+		EXPECT_EQ(6, active.generation) TH_LOG("record %s", damage[d]);
+		/* Newer lists too: nothing is taken without the record. */
+		ASSERT_EQ(0, make_list(self, list, "g9.pgl",
+				       PASSGATE_LIST_FULL, 9, 0, 3600,
+				       one_green, 1));
+		EXPECT_EQ(-1, install(self, list, &refusal));
+		EXPECT_EQ(PASSGATE_REFUSED_NO_RECORD, refusal);
+	}
+
+	/* The operator seeds it; the seeding is in the event stream. */
+	ASSERT_EQ(0, ctl(self, "seed-generation 6"));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_RECORD_SEEDED,
+				     PASSGATE_LANE_NONE, &ev));
+	EXPECT_EQ(6, ev.value);
+	EXPECT_EQ(6, record_generation(self));
+	ASSERT_EQ(0, make_list(self, list, "g5b.pgl", PASSGATE_LIST_FULL, 5, 0,
+			       3600, one_green, 1));
+	EXPECT_EQ(-1, install(self, list, &refusal));
+	EXPECT_EQ(PASSGATE_REFUSED_ROLLBACK, refusal);
+	ASSERT_EQ(0, make_list(self, list, "g7.pgl", PASSGATE_LIST_FULL, 7, 0,
+			       3600, one_green, 1));
+	EXPECT_EQ(0, install(self, list, NULL));
+	EXPECT_EQ(7, record_generation(self));
+}
+
+/*
+ * Whatever the record says, no list older than the generation active in
+ * the kernel is installed (the old code trusted a forged record).
+ */
+TEST_F(policy, never_older_than_the_kernels_generation)
+{
+	struct passgate_policy_active active;
+	enum passgate_refusal refusal;
+	char list[PATH_MAX];
+
+	ASSERT_EQ(0, make_list(self, list, "g10.pgl", PASSGATE_LIST_FULL, 10, 0,
+			       3600, one_green, 1));
+	ASSERT_EQ(0, install(self, list, NULL));
+	/* A record forged to say 3. */
+	ASSERT_EQ(0, passgate_record_seed(self->cfg.state_dir, 0, 3));
+	ASSERT_EQ(0, make_list(self, list, "g5.pgl", PASSGATE_LIST_FULL, 5, 0,
+			       3600, one_green, 1));
+	EXPECT_EQ(-1, install(self, list, &refusal));
+	EXPECT_EQ(PASSGATE_REFUSED_ROLLBACK, refusal);
+	ASSERT_EQ(0, passgate_policy_active(self->policy, &active));
+	EXPECT_EQ(10, active.generation);
+	ASSERT_EQ(0, make_list(self, list, "g11.pgl", PASSGATE_LIST_FULL, 11, 0,
+			       3600, one_green, 1));
+	EXPECT_EQ(0, install(self, list, NULL));
+}
+
+/* Run passgate-issuer verify on @path; its exit status, -ETIMEDOUT if it
+ * did not end within GATE_WAIT_MS (it is killed). */
+static int verify_bounded(FIXTURE_DATA(policy) *self, const char *path)
+{
+	char exe[PATH_MAX], bin[PATH_MAX + 32], trust[PATH_MAX];
+	int status, waited;
+	pid_t pid;
+
+	build_dir(exe, sizeof(exe));
+	snprintf(bin, sizeof(bin), "%s/bin/passgate-issuer", exe);
+	path_in(self, trust, "trust");
+	pid = fork();
+	if (!pid) {
+		execl(bin, "passgate-issuer", "verify", "--trust", trust, path,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (waited = 0; waited < GATE_WAIT_MS; waited += 10) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -ETIMEDOUT;
+}
+
+/*
+ * Nothing but a regular file is read as a list: a FIFO named like one
+ * neither hangs the daemon nor the issuer's verify (the old code waited
+ * for a writer), a symbolic link is not followed, and a valid list
+ * spooled behind them is taken.
+ */
+TEST_F(policy, fifo_and_symlink_are_refused_without_waiting)
+{
+	char list[PATH_MAX], spooled[PATH_MAX], sig[PATH_MAX + 16];
+	char from[PATH_MAX + 16], log[PATH_MAX], why[PATH_MAX];
+	enum passgate_refusal refusal;
+	struct passgate_event ev;
+
+	/* As files given to install and to verify. */
+	ASSERT_EQ(0, make_list(self, list, "g4.pgl", PASSGATE_LIST_FULL, 4, 0,
+			       3600, one_green, 1));
+	path_in(self, spooled, "fifo.pgl");
+	ASSERT_EQ(0, mkfifo(spooled, 0600));
+	snprintf(sig, sizeof(sig), "%s.minisig", spooled);
+	snprintf(from, sizeof(from), "%s.minisig", list);
+	ASSERT_EQ(0, link(from, sig));
+	EXPECT_EQ(-1, install(self, spooled, &refusal));
+	EXPECT_EQ(PASSGATE_REFUSED_UNVERIFIED, refusal);
+	EXPECT_EQ(1, verify_bounded(self, spooled));
+	path_in(self, spooled, "link.pgl");
+	ASSERT_EQ(0, symlink(list, spooled));
+	snprintf(sig, sizeof(sig), "%s.minisig", spooled);
+	ASSERT_EQ(0, link(from, sig));
+	EXPECT_EQ(-1, install(self, spooled, &refusal));
+	EXPECT_EQ(PASSGATE_REFUSED_UNVERIFIED, refusal);
+	EXPECT_EQ(1, verify_bounded(self, spooled));
+	EXPECT_EQ(0, verify_bounded(self, list));
+
+	/* In the spool: the daemon refuses both and takes the list after. */
+	path_in(self, log, "passgated.log");
+	self->daemon = start_daemon(self, log);
+	ASSERT_LT(0, self->daemon);
+	path_in(self, spooled, "spool/list-000001.pgl");
+	ASSERT_EQ(0, mkfifo(spooled, 0600));
+	snprintf(sig, sizeof(sig), "%s.minisig", spooled);
+	ASSERT_EQ(0, link(from, sig));
+	path_in(self, spooled, "spool/list-000002.pgl");
+	ASSERT_EQ(0, symlink(list, spooled));
+	snprintf(sig, sizeof(sig), "%s.minisig", spooled);
+	ASSERT_EQ(0, link(from, sig));
+	/* The valid one arrives as a spooler sends: signature, then list. */
+	ASSERT_EQ(0, make_list(self, list, "list-000004.pgl",
+			       PASSGATE_LIST_FULL, 4, 0, 3600, one_green, 1));
+	path_in(self, spooled, "spool/list-000004.pgl");
+	snprintf(sig, sizeof(sig), "%s.minisig", spooled);
+	snprintf(from, sizeof(from), "%s.minisig", list);
+	ASSERT_EQ(0, rename(from, sig));
+	ASSERT_EQ(0, rename(list, spooled));
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_LIST_ACTIVATED,
+				     PASSGATE_LANE_NONE, &ev));
+	EXPECT_EQ(4, ev.value);
+	path_in(self, why, "spool/refused/list-000001.pgl.why");
+	EXPECT_EQ(0, wait_for_file(why));
+	EXPECT_TRUE(file_has(why, "not a regular file")) show_file(log);
+	path_in(self, why, "spool/refused/list-000002.pgl.why");
+	EXPECT_EQ(0, wait_for_file(why));
+	EXPECT_TRUE(file_has(why, "symbolic link")) show_file(log);
+}
+
+/*
+ * A list loaded by hand expires like a spooled one: the daemon's timer,
+ * the LIST_EXPIRED event (the old passgatectl load armed neither).
+ */
+TEST_F(policy, a_hand_loaded_list_expires_with_its_event)
+{
+	char list[PATH_MAX], log[PATH_MAX], said[PATH_MAX];
+	struct passgate_event ev;
+
+	path_in(self, log, "passgated.log");
+	path_in(self, said, "load.out");
+	self->daemon = start_daemon(self, log);
+	ASSERT_LT(0, self->daemon);
+	ASSERT_EQ(0, make_list(self, list, "list-000003.pgl",
+			       PASSGATE_LIST_FULL, 3, 0, 4, one_green, 1));
+	ASSERT_EQ(0, ctl_load(self, list, "", said)) show_file(said);
+	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_LIST_EXPIRED,
+				     PASSGATE_LANE_NONE, &ev));
+	EXPECT_EQ(3, ev.value);
+	EXPECT_VERDICT(DENY, PASSGATE_REASON_LIST_EXPIRED, CODE,
+		       "HC:GREEN:ALONE", -1);
+}
+
+/*
+ * On a gate with no policy, a load the daemon cannot take leaves it with
+ * none: the old passgatectl load pinned a policy before checking.
+ */
+TEST_F(policy, a_refused_load_leaves_a_gate_without_policy_alone)
+{
+	char list[PATH_MAX], said[PATH_MAX], link[PATH_MAX + 32];
+
+	passgate_policy_close(self->policy);
+	self->policy = NULL;
+	ASSERT_EQ(0, passgate_policy_unpin(self->cfg.pin_root, 0));
+	snprintf(link, sizeof(link), "%s/gate0/link", self->cfg.pin_root);
+	ASSERT_NE(0, access(link, F_OK));
+	ASSERT_EQ(0, make_list(self, list, "list-000002.pgl",
+			       PASSGATE_LIST_FULL, 2, 0, -10, one_green, 1));
+	path_in(self, said, "load.out");
+	EXPECT_NE(0, ctl_load(self, list, "--timeout 1", said));
+	EXPECT_NE(0, access(link, F_OK));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/* Secrets readable by others are refused, by the gate and the issuer. */
+TEST_F(policy, secrets_readable_by_others_are_refused)
+{
+	char path[PATH_MAX], log[PATH_MAX], err[256];
+	uint8_t key[32];
+
+	path_in(self, path, "id.key");
+	ASSERT_EQ(0, chmod(path, 0644));
+	EXPECT_EQ(-1, passgate_digest_key_load(path, key, err, sizeof(err)));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_NE(NULL, strstr(err, "chmod 600")) TH_LOG("%s", err);
+	/* The daemon will not start on it. */
+	path_in(self, log, "passgated.log");
+	EXPECT_GT(0, passgated_start(self->config, log));
+	EXPECT_TRUE(file_has(log, "chmod 600")) show_file(log);
+	ASSERT_EQ(0, chmod(path, 0600));
+
+	path_in(self, path, "issuer.key");
+	ASSERT_EQ(0, chmod(path, 0640));
+	EXPECT_EQ(NULL, passgate_seckey_load(path, err, sizeof(err)));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_NE(NULL, strstr(err, "chmod 600")) TH_LOG("%s", err);
 }
 
 TEST_HARNESS_MAIN

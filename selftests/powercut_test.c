@@ -31,6 +31,7 @@
 #include "gate_fixture.h"
 #include "board.h"
 #include "gate/core/journal.h"
+#include "gate/core/state.h"
 #include "gate/policy/loader.h"
 
 #define DISK "/dev/vda"
@@ -61,7 +62,12 @@ static int setup_disk(void)
 	fprintf(f, "gate = 0\ntrust_dir = %s\nspool_dir = %s\nstate_dir = %s\n"
 		"journal = %s\npin_root = %s\n", dirs[3], dirs[2], dirs[1],
 		JOURNAL, PIN_ROOT);
-	return fclose(f);
+	if (fclose(f))
+		return -1;
+	/* Seeded once, by the first boot; the second finds it on disk. */
+	if (!access(MNT "/state/gate0.generation", F_OK))
+		return 0;
+	return passgate_record_seed(dirs[1], 0, 0);
 }
 
 /* passgated, and lane 1's bridge and the gate's events from now on. */

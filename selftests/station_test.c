@@ -35,6 +35,7 @@
 #include "gate_fixture.h"
 #include "policy_env.h"
 #include "gate/core/journal.h"
+#include "gate/core/state.h"
 #include "common/listfile.h"
 #include "common/minisign.h"
 
@@ -257,6 +258,10 @@ static int setup_gate(FIXTURE_DATA(station) *self, struct station_gate *g)
 		 self->mqtt_port, path);
 	snprintf(g->config, sizeof(g->config), "%s/passgated.conf", path);
 	if (file_write(g->config, text, strlen(text)))
+		return -1;
+	/* A new gate's rollback record, as its install seeds it. */
+	snprintf(text, sizeof(text), "%s/state", path);
+	if (passgate_record_seed(text, g->id, 0))
 		return -1;
 	g->events = gate_open(g->id, O_RDONLY | O_NONBLOCK);
 	g->bridge = lane_open(g->id, g->lane, "scanboard", O_RDWR | O_NONBLOCK);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +26,10 @@ static ssize_t install_next(void *ctx, struct passgate_list_entry *buf,
 	return passgate_listfile_read(r->list, buf, max, r->err, r->errlen);
 }
 
-/* The checks that need the gate's own state, in the order they matter. */
+/*
+ * The checks that need the gate's own state, in the order they matter.
+ * Each one fails closed: what cannot be checked refuses the list.
+ */
 static enum passgate_refusal install_admissible(const struct passgate_config *cfg,
 						struct passgate_policy *policy,
 						const struct passgate_list_info *info,
@@ -34,7 +38,15 @@ static enum passgate_refusal install_admissible(const struct passgate_config *cf
 	struct passgate_policy_active active;
 	struct passgate_record rec;
 	uint64_t now = time(NULL);
+	bool has_active;
 
+	/* Signed with the header: a named station is this gate's or none. */
+	if (info->station[0] && strcmp(info->station, cfg->station)) {
+		snprintf(err, errlen, "generation %" PRIu64 " is for station "
+			 "\"%s\", this gate is at \"%s\"", info->generation,
+			 info->station, cfg->station);
+		return PASSGATE_REFUSED_STATION;
+	}
 	if (now >= info->expires_at) {
 		snprintf(err, errlen, "generation %" PRIu64 " expired at %" PRIu64
 			 " (now %" PRIu64 ")", info->generation,
@@ -47,16 +59,35 @@ static enum passgate_refusal install_admissible(const struct passgate_config *cf
 			 info->not_before, now);
 		return PASSGATE_REFUSED_NOT_YET_VALID;
 	}
-	if (!passgate_record_read(cfg->state_dir, cfg->gate, &rec) &&
-	    info->generation <= rec.generation) {
+	/*
+	 * Without the record no generation can be told old: every list is
+	 * refused until an operator seeds it (passgatectl seed-generation).
+	 */
+	if (passgate_record_read(cfg->state_dir, cfg->gate, &rec)) {
+		snprintf(err, errlen, "the generation record of gate %u in %s "
+			 "is %s: no list is taken until an operator seeds it "
+			 "(passgatectl seed-generation)", cfg->gate,
+			 cfg->state_dir, errno == ENOENT ? "missing" :
+			 "unreadable");
+		return PASSGATE_REFUSED_NO_RECORD;
+	}
+	if (info->generation <= rec.generation) {
 		snprintf(err, errlen, "generation %" PRIu64
 			 " is not above the last accepted, %" PRIu64,
 			 info->generation, rec.generation);
 		return PASSGATE_REFUSED_ROLLBACK;
 	}
+	/* Whatever the record says, never older than what the kernel runs. */
+	has_active = !passgate_policy_active(policy, &active);
+	if (has_active && info->generation <= active.generation) {
+		snprintf(err, errlen, "generation %" PRIu64
+			 " is not above generation %" PRIu64 ", active in "
+			 "the kernel", info->generation, active.generation);
+		return PASSGATE_REFUSED_ROLLBACK;
+	}
 	if (info->kind != PASSGATE_LIST_DELTA)
 		return PASSGATE_REFUSED_NONE;
-	if (passgate_policy_active(policy, &active)) {
+	if (!has_active) {
 		snprintf(err, errlen, "delta on generation %" PRIu64
 			 ", but no generation is active", info->base_generation);
 		return PASSGATE_REFUSED_BASE;
@@ -78,6 +109,7 @@ int passgate_install_list(const struct passgate_config *cfg,
 			  size_t errlen)
 {
 	struct install_reader reader = { .err = err, .errlen = errlen };
+	struct passgate_list_info claimed;
 	struct passgate_trust *trust;
 	struct passgate_record rec;
 	int lock, ret = -1, saved = EINVAL;
@@ -133,7 +165,12 @@ out_close:
 out_unlock:
 	passgate_record_unlock(lock);
 out:
-	if (gate && ret && *refusal != PASSGATE_REFUSED_NONE)
+	/* An unverified list: the generation its header claims, if any. */
+	if (gate && ret && *refusal == PASSGATE_REFUSED_UNVERIFIED)
+		passgate_gate_note(gate, PASSGATE_EV_LIST_REFUSED, *refusal,
+				   passgate_listfile_peek(path, &claimed) ? 0 :
+				   claimed.generation);
+	else if (gate && ret && *refusal != PASSGATE_REFUSED_NONE)
 		passgate_gate_note(gate, PASSGATE_EV_LIST_REFUSED, *refusal,
 				   info->generation);
 	else if (gate && !ret)

@@ -23,6 +23,8 @@ enum passgate_refusal {
 	PASSGATE_REFUSED_ROLLBACK = 4,		/* generation not above the last */
 	PASSGATE_REFUSED_BASE = 5,		/* delta for another generation */
 	PASSGATE_REFUSED_LOAD = 6,		/* the kernel did not take it */
+	PASSGATE_REFUSED_STATION = 7,		/* a list for another station */
+	PASSGATE_REFUSED_NO_RECORD = 8,		/* the generation record lost */
 };
 
 /*

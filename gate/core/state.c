@@ -81,3 +81,19 @@ int passgate_record_write(const char *dir, unsigned int gate,
 		      rec->expires_at);
 	return passgate_file_replace(path, text, n, 0600);
 }
+
+int passgate_record_seed(const char *dir, unsigned int gate,
+			 uint64_t generation)
+{
+	struct passgate_record rec = { .generation = generation };
+	int lock, ret, e;
+
+	lock = passgate_record_lock(dir, gate);
+	if (lock < 0)
+		return -1;
+	ret = passgate_record_write(dir, gate, &rec);
+	e = errno;
+	passgate_record_unlock(lock);
+	errno = e;
+	return ret;
+}

@@ -26,5 +26,12 @@ int passgate_record_read(const char *dir, unsigned int gate,
 /* Written to a new file, synced, renamed over the old, directory synced. */
 int passgate_record_write(const char *dir, unsigned int gate,
 			  const struct passgate_record *rec);
+/*
+ * An operator's explicit start: the record says @generation (lists must
+ * be above it), under the gate's state lock, @dir made if need be.  For a
+ * new gate (0) and after the record was lost.
+ */
+int passgate_record_seed(const char *dir, unsigned int gate,
+			 uint64_t generation);
 
 #endif

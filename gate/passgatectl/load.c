@@ -88,7 +88,7 @@ static int spool_copy(const char *from, const char *to)
 	ssize_t n;
 	int in;
 
-	in = open(from, O_RDONLY | O_CLOEXEC);
+	in = passgate_file_open_regular(from, NULL);
 	if (in < 0)
 		return -1;
 	if (passgate_file_new_open(&nf, to, 0644)) {
@@ -105,6 +105,14 @@ static int spool_copy(const char *from, const char *to)
 	}
 	close(in);
 	return passgate_file_new_commit(&nf);
+}
+
+/* "passgatectl: PATH: why" for a file that is not read; returns 1. */
+static int refuse_file(const char *path)
+{
+	fprintf(stderr, "passgatectl: %s: %s\n", path,
+		passgate_file_strerror(errno));
+	return 1;
 }
 
 static int report_active(const struct options *o, const char *path)
@@ -159,7 +167,7 @@ int cmd_load(const struct options *o, int argc, char **argv)
 	long timeout_s = LOAD_TIMEOUT_S;
 	struct timespec end, now;
 	ssize_t n;
-	int ret = 1;
+	int ret = 1, fd;
 
 	if (argc == 4 && !strcmp(argv[2], "--timeout")) {
 		timeout_s = strtol(argv[3], NULL, 10);
@@ -178,7 +186,12 @@ int cmd_load(const struct options *o, int argc, char **argv)
 	snprintf(sig, sizeof(sig), "%s.minisig", argv[1]);
 	n = passgate_file_read_small(sig, text, sizeof(text));
 	if (n < 0)
-		return fail(sig);
+		return refuse_file(sig);
+	/* A list that is no regular file is refused here, not spooled. */
+	fd = passgate_file_open_regular(argv[1], NULL);
+	if (fd < 0)
+		return refuse_file(argv[1]);
+	close(fd);
 	if (watch_open(&w, spool)) {
 		fprintf(stderr, "passgatectl: spool %s: %s (has passgated "
 			"run with this configuration?)\n", spool,

@@ -376,6 +376,7 @@ static const struct command {
 	{ "fire-reset", "", 1, 0, cmd_fire_reset },
 	{ "load", "LIST [--timeout SECONDS]", 2, 4, cmd_load },
 	{ "list", "", 1, 0, cmd_list },
+	{ "seed-generation", "N", 2, 0, cmd_seed },
 };
 
 static int usage(void)

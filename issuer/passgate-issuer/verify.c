@@ -74,6 +74,7 @@ int cmd_verify(int argc, char **argv)
 	struct passgate_list_info info;
 	struct passgate_trust *trust;
 	int c, json = 0, bad;
+	uint64_t now;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -94,6 +95,19 @@ int cmd_verify(int argc, char **argv)
 	bad = !trust || passgate_listfile_check(path, NULL, trust, 0, &info,
 						err, sizeof(err));
 	passgate_trust_free(trust);
+	/* Valid now, as a gate would take it: the same words it uses. */
+	now = time(NULL);
+	if (!bad && now >= info.expires_at) {
+		snprintf(err, sizeof(err), "generation %" PRIu64 " expired at %"
+			 PRIu64 " (now %" PRIu64 ")", info.generation,
+			 info.expires_at, now);
+		bad = 1;
+	} else if (!bad && now < info.not_before) {
+		snprintf(err, sizeof(err), "generation %" PRIu64 " is valid "
+			 "from %" PRIu64 " (now %" PRIu64 ")", info.generation,
+			 info.not_before, now);
+		bad = 1;
+	}
 	if (bad) {
 		if (json)
 			print_json(path, NULL, err);

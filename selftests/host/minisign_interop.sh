@@ -79,6 +79,7 @@ flip() {
 }
 
 head -c 32 /dev/urandom > id.key
+chmod 600 id.key		# a secret: passgate refuses it readable by others
 cat > gen1.csv <<'EOF'
 code,status,id_number,valid_from,valid_until,ticket
 HC-0001,GREEN,110101199001011234,,,yes

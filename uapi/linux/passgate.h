@@ -405,6 +405,8 @@ struct passgate_gate_state {
  *	the policy runs in degraded mode; @value: its generation
  * @PASSGATE_EV_BEAM_BLOCKED: a passage outlived its timeout and the
  *	beam-blocked hold with a beam still broken; @arg: direction
+ * @PASSGATE_EV_RECORD_SEEDED: (from userspace) an operator seeded the
+ *	gate's generation record: lists must be above @value from now on
  */
 enum passgate_event_type {
 	PASSGATE_EV_LOST = 0,
@@ -428,6 +430,7 @@ enum passgate_event_type {
 	PASSGATE_EV_LIST_REFUSED = 18,
 	PASSGATE_EV_LIST_EXPIRED = 19,
 	PASSGATE_EV_BEAM_BLOCKED = 20,
+	PASSGATE_EV_RECORD_SEEDED = 21,
 };
 
 /* &struct passgate_event.lane of gate-wide events */
@@ -714,8 +717,9 @@ struct passgate_key {
  *	the audit trail is one sequence
  * @size: sizeof(struct passgate_note)
  * @flags: must be 0
- * @type: %PASSGATE_EV_LIST_ACTIVATED, %PASSGATE_EV_LIST_REFUSED or
- *	%PASSGATE_EV_LIST_EXPIRED; any other is %EINVAL
+ * @type: %PASSGATE_EV_LIST_ACTIVATED, %PASSGATE_EV_LIST_REFUSED,
+ *	%PASSGATE_EV_LIST_EXPIRED or %PASSGATE_EV_RECORD_SEEDED; any other
+ *	is %EINVAL
  * @arg: the event's @arg
  * @value: the event's @value
  */

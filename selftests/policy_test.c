@@ -633,13 +633,28 @@ static int file_has(const char *path, const char *text)
 	return n > 0 && strstr(buf, text);
 }
 
+/* Drop @list into the spool as @name, as a spooler does: signature, then list. */
+static int spool_list(FIXTURE_DATA(policy) *self, const char *list,
+		      const char *name)
+{
+	char spooled[PATH_MAX], sig[PATH_MAX + 16], from[PATH_MAX + 16];
+	char rel[NAME_MAX + 8];
+
+	snprintf(rel, sizeof(rel), "spool/%s", name);
+	path_in(self, spooled, rel);
+	snprintf(sig, sizeof(sig), "%s.minisig", spooled);
+	snprintf(from, sizeof(from), "%s.minisig", list);
+	if (rename(from, sig) || rename(list, spooled))
+		return -errno;
+	return 0;
+}
+
 TEST_F(policy, daemon_spool_kill_and_adopt)
 {
 	static const struct list_row green[] = {
 		{ .code = "HC:GREEN:ALONE", .status = PASSGATE_STATUS_GREEN },
 	};
-	char list[PATH_MAX], log[PATH_MAX], spooled[PATH_MAX];
-	char sig[PATH_MAX + 16], from[PATH_MAX + 16];
+	char list[PATH_MAX], log[PATH_MAX];
 	struct passgate_policy_active active;
 	struct passgate_event ev;
 
@@ -652,11 +667,7 @@ TEST_F(policy, daemon_spool_kill_and_adopt)
 	/* A list dropped into the spool: signature first, then the list. */
 	ASSERT_EQ(0, make_list(self, list, "g9.pgl", PASSGATE_LIST_FULL, 9, 0,
 			       3600, green, 1));
-	path_in(self, spooled, "spool/g9.pgl");
-	snprintf(sig, sizeof(sig), "%s.minisig", spooled);
-	snprintf(from, sizeof(from), "%s.minisig", list);
-	ASSERT_EQ(0, rename(from, sig));
-	ASSERT_EQ(0, rename(list, spooled));
+	ASSERT_EQ(0, spool_list(self, list, "g9.pgl"));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_LIST_ACTIVATED,
 				     PASSGATE_LANE_NONE, &ev));
 	EXPECT_EQ(9, ev.value);
@@ -680,11 +691,7 @@ TEST_F(policy, daemon_spool_kill_and_adopt)
 	/* A bad list in the spool: refused, logged, moved aside. */
 	ASSERT_EQ(0, make_list(self, list, "g8.pgl", PASSGATE_LIST_FULL, 8, 0,
 			       3600, green, 1));
-	path_in(self, spooled, "spool/g8.pgl");
-	snprintf(sig, sizeof(sig), "%s.minisig", spooled);
-	snprintf(from, sizeof(from), "%s.minisig", list);
-	ASSERT_EQ(0, rename(from, sig));
-	ASSERT_EQ(0, rename(list, spooled));
+	ASSERT_EQ(0, spool_list(self, list, "g8.pgl"));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_LIST_REFUSED,
 				     PASSGATE_LANE_NONE, &ev));
 	EXPECT_EQ(PASSGATE_REFUSED_ROLLBACK, ev.arg);
@@ -1097,11 +1104,7 @@ TEST_F(policy, fifo_and_symlink_are_refused_without_waiting)
 	/* The valid one arrives as a spooler sends: signature, then list. */
 	ASSERT_EQ(0, make_list(self, list, "list-000004.pgl",
 			       PASSGATE_LIST_FULL, 4, 0, 3600, one_green, 1));
-	path_in(self, spooled, "spool/list-000004.pgl");
-	snprintf(sig, sizeof(sig), "%s.minisig", spooled);
-	snprintf(from, sizeof(from), "%s.minisig", list);
-	ASSERT_EQ(0, rename(from, sig));
-	ASSERT_EQ(0, rename(list, spooled));
+	ASSERT_EQ(0, spool_list(self, list, "list-000004.pgl"));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_LIST_ACTIVATED,
 				     PASSGATE_LANE_NONE, &ev));
 	EXPECT_EQ(4, ev.value);

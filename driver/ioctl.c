@@ -123,6 +123,7 @@ static int passgate_gate_note(struct passgate_file *pf,
 			      union passgate_ioctl_arg *arg)
 {
 	struct passgate_note *note = &arg->note;
+	struct passgate_event_extra extra;
 
 	if (note->flags)
 		return -EINVAL;
@@ -135,11 +136,12 @@ static int passgate_gate_note(struct passgate_file *pf,
 	default:
 		return -EINVAL;
 	}
+	BUILD_BUG_ON(sizeof(note->data) !=
+		     sizeof(((struct passgate_event_extra *)0)->data));
+	extra.value = note->value;
+	memcpy(extra.data, note->data, sizeof(extra.data));
 	passgate_events_emit_extra(passgate_file_gate(pf), note->type,
-				   PASSGATE_LANE_NONE, note->arg,
-				   &(struct passgate_event_extra) {
-				   .value = note->value,
-				   });
+				   PASSGATE_LANE_NONE, note->arg, &extra);
 	return 0;
 }
 

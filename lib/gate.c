@@ -102,7 +102,8 @@ int passgate_gate_set_key(struct passgate_gate *gate, const uint8_t *key,
 }
 
 int passgate_gate_note(struct passgate_gate *gate, unsigned int type,
-		       unsigned int arg, uint64_t value)
+		       unsigned int arg, uint64_t value, const void *data,
+		       size_t len)
 {
 	struct passgate_note note = {
 		.size = sizeof(note),
@@ -110,6 +111,13 @@ int passgate_gate_note(struct passgate_gate *gate, unsigned int type,
 		.arg = arg,
 		.value = value,
 	};
+
+	if (len > sizeof(note.data)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (len)
+		memcpy(note.data, data, len);
 
 	return ioctl(gate->fd, PASSGATE_IOC_GATE_NOTE, &note) ? -1 : 0;
 }

@@ -36,9 +36,13 @@ ssize_t passgate_gate_read_events(struct passgate_gate *gate,
 /* The ID-card HMAC key, once per binding (EEXIST after); @len is 32. */
 int passgate_gate_set_key(struct passgate_gate *gate, const uint8_t *key,
 			  size_t len);
-/* Put a userspace event (list activated, refused, ...) in the stream. */
+/*
+ * Put a userspace event (list activated, refused, ...) in the stream,
+ * with @len bytes of @data (at most 32; NULL: none) as its data.
+ */
 int passgate_gate_note(struct passgate_gate *gate, unsigned int type,
-		       unsigned int arg, uint64_t value);
+		       unsigned int arg, uint64_t value, const void *data,
+		       size_t len);
 
 /* Lanes: /dev/passgate/gateG/laneL/turnstile. */
 struct passgate_lane *passgate_lane_open(unsigned int gate, unsigned int lane,

@@ -449,8 +449,14 @@ TEST_F(policy, refusals_change_nothing)
 	ASSERT_EQ(1, pwrite(fd, "\x7f", 1, st.st_size - 1));
 	close(fd);
 	REFUSED(PASSGATE_REFUSED_UNVERIFIED);
-	/* The event says which list: the generation its header claimed. */
+	/* The event says which list: what its header claimed, unverified. */
 	EXPECT_EQ(5, ev.value);
+	{
+		struct passgate_list_claim claim;
+
+		memcpy(&claim, ev.data, sizeof(claim));
+		EXPECT_EQ(PASSGATE_CLAIM_UNVERIFIED, claim.flags);
+	}
 	path_in(self, path, "stranger.key");
 	path_in(self, list, "stranger.pub");
 	ASSERT_EQ(0, passgate_seckey_generate(list, path, err, sizeof(err)));
@@ -901,6 +907,7 @@ static const struct list_row one_green[] = {
 TEST_F(policy, another_stations_list_is_refused_and_moves_nothing)
 {
 	struct passgate_policy_active active;
+	struct passgate_list_claim claim;
 	enum passgate_refusal refusal;
 	struct passgate_event ev;
 	char list[PATH_MAX];
@@ -913,6 +920,11 @@ TEST_F(policy, another_stations_list_is_refused_and_moves_nothing)
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_LIST_REFUSED,
 				     PASSGATE_LANE_NONE, &ev));
 	EXPECT_EQ(PASSGATE_REFUSED_STATION, ev.arg);
+	/* Which list: generation and station, verified (signed). */
+	EXPECT_EQ(5000, ev.value);
+	memcpy(&claim, ev.data, sizeof(claim));
+	EXPECT_EQ(0, claim.flags);
+	EXPECT_EQ(0, strncmp(claim.station, "elsewhere", sizeof(claim.station)));
 	EXPECT_EQ(0, record_generation(self));
 	EXPECT_NE(0, passgate_policy_active(self->policy, &active));
 

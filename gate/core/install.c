@@ -101,6 +101,18 @@ static enum passgate_refusal install_admissible(const struct passgate_config *cf
 	return PASSGATE_REFUSED_NONE;
 }
 
+static void install_note(struct passgate_gate *gate, unsigned int type,
+			 unsigned int arg, const struct passgate_list_info *info,
+			 uint32_t flags)
+{
+	struct passgate_list_claim claim = { .flags = flags };
+
+	memcpy(claim.station, info->station,
+	       strnlen(info->station, sizeof(claim.station)));
+	passgate_gate_note(gate, type, arg, info->generation, &claim,
+			   sizeof(claim));
+}
+
 int passgate_install_list(const struct passgate_config *cfg,
 			  struct passgate_policy *policy,
 			  struct passgate_gate *gate,
@@ -165,17 +177,21 @@ out_close:
 out_unlock:
 	passgate_record_unlock(lock);
 out:
-	/* An unverified list: the generation its header claims, if any. */
-	if (gate && ret && *refusal == PASSGATE_REFUSED_UNVERIFIED)
-		passgate_gate_note(gate, PASSGATE_EV_LIST_REFUSED, *refusal,
-				   passgate_listfile_peek(path, &claimed) ? 0 :
-				   claimed.generation);
-	else if (gate && ret && *refusal != PASSGATE_REFUSED_NONE)
-		passgate_gate_note(gate, PASSGATE_EV_LIST_REFUSED, *refusal,
-				   info->generation);
-	else if (gate && !ret)
-		passgate_gate_note(gate, PASSGATE_EV_LIST_ACTIVATED,
-				   info->kind, info->generation);
+	/*
+	 * Which list: its generation and station, as verified, or as an
+	 * unverified header claims them (marked so).
+	 */
+	if (gate && ret && *refusal == PASSGATE_REFUSED_UNVERIFIED) {
+		if (passgate_listfile_peek(path, &claimed))
+			memset(&claimed, 0, sizeof(claimed));
+		install_note(gate, PASSGATE_EV_LIST_REFUSED, *refusal, &claimed,
+			     PASSGATE_CLAIM_UNVERIFIED);
+	} else if (gate && ret && *refusal != PASSGATE_REFUSED_NONE) {
+		install_note(gate, PASSGATE_EV_LIST_REFUSED, *refusal, info, 0);
+	} else if (gate && !ret) {
+		install_note(gate, PASSGATE_EV_LIST_ACTIVATED, info->kind, info,
+			     0);
+	}
 	errno = ret ? saved : 0;
 	return ret;
 }

@@ -36,7 +36,7 @@ int cmd_seed(const struct options *o, int argc, char **argv)
 		return fail("seed-generation");
 	gate = passgate_gate_open(o->gate, O_RDONLY);
 	if (!gate || passgate_gate_note(gate, PASSGATE_EV_RECORD_SEEDED, 0,
-					n))
+					n, NULL, 0))
 		fprintf(stderr, "passgatectl: seeded, but the gate's event "
 			"stream did not take the note: %s\n", strerror(errno));
 	passgate_gate_close(gate);

@@ -65,7 +65,8 @@ void expiry_handle(struct daemon *d)
 	d->expired_generation = generation;
 	passgate_log("list generation %" PRIu64 " expired: degraded mode, %s",
 		     generation, degraded_name(d));
-	passgate_gate_note(d->gate, PASSGATE_EV_LIST_EXPIRED, 0, generation);
+	passgate_gate_note(d->gate, PASSGATE_EV_LIST_EXPIRED, 0, generation,
+			   NULL, 0);
 }
 
 int expiry_open(struct daemon *d)

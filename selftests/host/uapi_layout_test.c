@@ -56,6 +56,16 @@ TEST(event_layout)
 	EXPECT_EQ(40, offsetof(struct passgate_event, data));
 }
 
+TEST(note_layout)
+{
+	/* Grown by data: callers whose struct ends at value still fit. */
+	EXPECT_EQ(56, sizeof(struct passgate_note));
+	EXPECT_EQ(16, offsetof(struct passgate_note, value));
+	EXPECT_EQ(24, offsetof(struct passgate_note, data));
+	EXPECT_EQ(32, sizeof(struct passgate_list_claim));
+	EXPECT_EQ(16, offsetof(struct passgate_list_claim, flags));
+}
+
 TEST(ioctl_numbers_stable)
 {
 	EXPECT_EQ(0xb800, PASSGATE_IOC_GET_INFO);

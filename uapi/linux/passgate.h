@@ -722,6 +722,8 @@ struct passgate_key {
  *	is %EINVAL
  * @arg: the event's @arg
  * @value: the event's @value
+ * @data: the event's @data (LIST_ACTIVATED, LIST_REFUSED: a &struct
+ *	passgate_list_claim); zero when the caller's struct ends at @value
  */
 struct passgate_note {
 	__u32 size;
@@ -729,6 +731,24 @@ struct passgate_note {
 	__u32 type;
 	__u32 arg;
 	__u64 value;
+	__u8 data[32];
+};
+
+/* &struct passgate_list_claim.flags: the file's word only, not verified */
+#define PASSGATE_CLAIM_UNVERIFIED (1u << 0)
+
+/**
+ * struct passgate_list_claim - what a list said of itself, in the @data
+ *	of LIST_ACTIVATED and LIST_REFUSED (@value: its generation)
+ * @station: the station its header names, NUL-padded; all zero: none,
+ *	or no header could be read
+ * @flags: %PASSGATE_CLAIM_UNVERIFIED when its signature did not verify
+ * @__reserved: zero
+ */
+struct passgate_list_claim {
+	char station[16];
+	__u32 flags;
+	__u32 __reserved[3];
 };
 
 /**

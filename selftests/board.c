@@ -130,20 +130,38 @@ static int board_take(__u8 type, __u8 seq, struct board_reply *out)
 	return 0;
 }
 
-int board_expect(int fd, __u8 type, __u8 seq, struct board_reply *out)
-{
-	static struct passgate_frame_parser parser;
-	static int parser_fd = -1;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	__u8 buf[256];
-	ssize_t n;
+/* One parser per line, so frames split across reads are kept. */
+static struct passgate_frame_parser parser;
+static int parser_fd = -1;
 
-	/* One parser per line, so frames split across reads are kept. */
+static void board_parser_for(int fd)
+{
 	if (parser_fd != fd) {
 		passgate_frame_parser_init(&parser);
 		board_backlog_len = 0;
 		parser_fd = fd;
 	}
+}
+
+int board_forget(int fd)
+{
+	__u8 buf[256];
+	ssize_t n;
+
+	board_parser_for(fd);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		passgate_frame_feed(&parser, buf, n, board_keep_frame, NULL);
+	board_backlog_len = 0;
+	return n < 0 && errno != EAGAIN ? -errno : 0;
+}
+
+int board_expect(int fd, __u8 type, __u8 seq, struct board_reply *out)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	__u8 buf[256];
+	ssize_t n;
+
+	board_parser_for(fd);
 	while (!board_take(type, seq, out)) {
 		n = read(fd, buf, sizeof(buf));
 		if (n > 0) {

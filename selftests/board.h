@@ -23,6 +23,11 @@ struct board_reply {
 
 /* Open the board's end raw at 115200 baud; fd or -errno. */
 int board_open(void);
+/*
+ * Read what the gate has sent on @fd so far and forget it: replies to
+ * earlier scans never answer a later board_expect().  0 or -errno.
+ */
+int board_forget(int fd);
 /* Encode one SCAN frame into buf; returns its length. */
 size_t board_scan_frame(__u8 *buf, size_t size, __u8 seq, __u8 kind,
 			const char *token, int temperature);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +48,38 @@ static uint32_t rnd(void)
  * board that hears nothing back sends again, and so does this one: three
  * times at most, each a new seq.
  */
+/* Scans lane 0 deferred that are neither answered nor timed out yet. */
+static long long outstanding(void)
+{
+	return lane_stat(0, "deferred") - lane_stat(0, "answered") -
+	       lane_stat(0, "reason_timeout");
+}
+
+/*
+ * Let scans deferred before this one end (each ends with a VERDICT
+ * event, its deadline's TIMEOUT at the latest) and forget the board's
+ * replies to them: a TIMEOUT for one of them with the same board seq
+ * is not this scan's answer.  0, or -ETIMEDOUT.
+ */
+static int settle(int tty, int events)
+{
+	struct pollfd pfd = { .fd = events, .events = POLLIN };
+	struct passgate_event ev;
+	long long left = outstanding();
+
+	if (left > 0)
+		fprintf(stderr, "# %lld deferred scans still waiting: letting "
+			"them time out first\n", left);
+	while (left > 0) {
+		if (poll(&pfd, 1, GATE_WAIT_MS) != 1)
+			return -ETIMEDOUT;
+		while (read(events, &ev, sizeof(ev)) == sizeof(ev))
+			;
+		left = outstanding();
+	}
+	return board_forget(tty);
+}
+
 static int still_decides(struct decide_test_bpf *skel, int tty, int events,
 			 uint8_t seq)
 {
@@ -54,9 +87,15 @@ static int still_decides(struct decide_test_bpf *skel, int tty, int events,
 					 .reason = PASSGATE_REASON_RED };
 	struct decide_test_key key;
 	struct board_reply reply;
-	long long deferred = lane_stat(0, "deferred");
-	__u64 decisions = skel->bss->decisions;
-	int attempt;
+	long long deferred;
+	__u64 decisions;
+	int attempt, ret;
+
+	ret = settle(tty, events);
+	if (ret)
+		return ret;
+	deferred = lane_stat(0, "deferred");
+	decisions = skel->bss->decisions;
 
 	digest_token(PASSGATE_CRED_HEALTH_CODE, "HC:AFTER:STORM", key.digest);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.verdicts), &key, &v,
@@ -85,7 +124,6 @@ static int still_decides(struct decide_test_bpf *skel, int tty, int events,
 			lane_stat(0, "deferred") - deferred);
 		return -4;
 	}
-	(void)events;
 	return 0;
 }
 

@@ -134,8 +134,7 @@ ssize_t passgate_file_read_secret(const char *path, char *buf, size_t size)
 	return read_whole(passgate_file_open_secret(path), buf, size);
 }
 
-/* The folder holding @path, synced: a rename in it survives a power cut. */
-static int sync_dir(const char *path)
+int passgate_file_sync_dir(const char *path)
 {
 	char copy[PATH_MAX];
 	int fd, ret;
@@ -197,7 +196,7 @@ int passgate_file_new_commit(struct passgate_file_new *nf)
 		passgate_file_new_abort(nf);
 		return -1;
 	}
-	return sync_dir(nf->path);
+	return passgate_file_sync_dir(nf->path);
 }
 
 void passgate_file_new_abort(struct passgate_file_new *nf)

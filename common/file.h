@@ -52,6 +52,9 @@ struct passgate_file_new {
 	char tmp[PATH_MAX];
 };
 
+/* Sync the folder holding @path: a rename or create in it lasts. */
+int passgate_file_sync_dir(const char *path);
+
 /* Start a new file with mode @mode that will replace @path. */
 int passgate_file_new_open(struct passgate_file_new *nf, const char *path,
 			   mode_t mode);

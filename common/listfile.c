@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,6 +438,25 @@ static int scan_file(struct passgate_listfile *list, uint64_t size,
 }
 
 /* Everything the header says, against the file and the signature. */
+enum passgate_list_window passgate_listfile_window(const struct passgate_list_info *info,
+						   uint64_t now, char *msg,
+						   size_t len)
+{
+	if (now >= info->expires_at) {
+		snprintf(msg, len, "generation %" PRIu64 " expired at %" PRIu64
+			 " (now %" PRIu64 ")", info->generation,
+			 info->expires_at, now);
+		return PASSGATE_LIST_PAST_EXPIRY;
+	}
+	if (now < info->not_before) {
+		snprintf(msg, len, "generation %" PRIu64 " is valid from %"
+			 PRIu64 " (now %" PRIu64 ")", info->generation,
+			 info->not_before, now);
+		return PASSGATE_LIST_BEFORE_NOT_BEFORE;
+	}
+	return PASSGATE_LIST_IN_WINDOW;
+}
+
 /*
  * What @path's header claims, read without checking the signature: only
  * to say which list a refusal was about.  0, or -1 when there is no

@@ -109,6 +109,21 @@ const char *passgate_list_kind_name(unsigned int kind);
 /* "REMOVE", "GREEN", "YELLOW", "RED"; NULL when unknown. */
 const char *passgate_list_status_name(unsigned int status);
 
+/* Where @now (unix seconds) stands in a list's validity window. */
+enum passgate_list_window {
+	PASSGATE_LIST_IN_WINDOW,
+	PASSGATE_LIST_PAST_EXPIRY,
+	PASSGATE_LIST_BEFORE_NOT_BEFORE,
+};
+
+/*
+ * Whether @info is valid at @now; outside its window, why, in @msg (the
+ * words a gate and the issuer's verify both use).
+ */
+enum passgate_list_window passgate_listfile_window(const struct passgate_list_info *info,
+						   uint64_t now, char *msg,
+						   size_t len);
+
 /*
  * What @path's header claims, unverified (no signature checked): for
  * reporting a refusal only, never for a decision.

@@ -31,12 +31,22 @@ int factory_gate_delete(struct factory_gate *fg)
 	return write_string(FACTORY "/delete", text);
 }
 
-static void line_path(const struct factory_gate *fg, unsigned int line,
+/* A file of the gate's chip in debugfs: a line's number, "directions". */
+static void chip_path(const struct factory_gate *fg, const char *file,
 		      char *path, size_t len)
 {
 	snprintf(path, len,
-		 "/sys/kernel/debug/passgate-testboard/passgate-testboard.%u/%u",
-		 FACTORY_BOARD_ID + fg->id, line);
+		 "/sys/kernel/debug/passgate-testboard/passgate-testboard.%u/%s",
+		 FACTORY_BOARD_ID + fg->id, file);
+}
+
+static void line_path(const struct factory_gate *fg, unsigned int line,
+		      char *path, size_t len)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%u", line);
+	chip_path(fg, name, path, len);
 }
 
 int factory_gate_drive(const struct factory_gate *fg, unsigned int line,
@@ -71,9 +81,7 @@ int factory_gate_is_output(const struct factory_gate *fg, unsigned int line)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path),
-		 "/sys/kernel/debug/passgate-testboard/passgate-testboard.%u/directions",
-		 FACTORY_BOARD_ID + fg->id);
+	chip_path(fg, "directions", path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -47,17 +47,13 @@ static enum passgate_refusal install_admissible(const struct passgate_config *cf
 			 info->station, cfg->station);
 		return PASSGATE_REFUSED_STATION;
 	}
-	if (now >= info->expires_at) {
-		snprintf(err, errlen, "generation %" PRIu64 " expired at %" PRIu64
-			 " (now %" PRIu64 ")", info->generation,
-			 info->expires_at, now);
+	switch (passgate_listfile_window(info, now, err, errlen)) {
+	case PASSGATE_LIST_PAST_EXPIRY:
 		return PASSGATE_REFUSED_EXPIRED;
-	}
-	if (now < info->not_before) {
-		snprintf(err, errlen, "generation %" PRIu64 " is valid from %"
-			 PRIu64 " (now %" PRIu64 ")", info->generation,
-			 info->not_before, now);
+	case PASSGATE_LIST_BEFORE_NOT_BEFORE:
 		return PASSGATE_REFUSED_NOT_YET_VALID;
+	case PASSGATE_LIST_IN_WINDOW:
+		break;
 	}
 	/*
 	 * Without the record no generation can be told old: every list is

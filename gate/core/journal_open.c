@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "common/file.h"
 #include "gate/core/journal_internal.h"
 
 static const char journal_schema[] =
@@ -330,22 +330,6 @@ int journal_stream_before(struct passgate_journal *j, int64_t pos,
 	return 0;
 }
 
-static int journal_sync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, ret = -1;
-
-	if (!copy)
-		return -1;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		ret = fsync(fd);
-		close(fd);
-	}
-	free(copy);
-	return ret;
-}
-
 static int journal_create_schema(struct passgate_journal *j, uint32_t gate)
 {
 	sqlite3_stmt *s;
@@ -431,7 +415,7 @@ static int journal_setup(struct passgate_journal *j, const char *path,
 					    " schema)");
 		if (journal_create_schema(j, gate))
 			return -1;
-		if (created && journal_sync_dir(path))
+		if (created && passgate_file_sync_dir(path))
 			return journal_fail(j, errno, "syncing the folder of"
 					    " %s: %s", path, strerror(errno));
 	}

@@ -74,7 +74,6 @@ int cmd_verify(int argc, char **argv)
 	struct passgate_list_info info;
 	struct passgate_trust *trust;
 	int c, json = 0, bad;
-	uint64_t now;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -96,18 +95,10 @@ int cmd_verify(int argc, char **argv)
 						err, sizeof(err));
 	passgate_trust_free(trust);
 	/* Valid now, as a gate would take it: the same words it uses. */
-	now = time(NULL);
-	if (!bad && now >= info.expires_at) {
-		snprintf(err, sizeof(err), "generation %" PRIu64 " expired at %"
-			 PRIu64 " (now %" PRIu64 ")", info.generation,
-			 info.expires_at, now);
+	if (!bad && passgate_listfile_window(&info, time(NULL), err,
+					     sizeof(err)) !=
+		    PASSGATE_LIST_IN_WINDOW)
 		bad = 1;
-	} else if (!bad && now < info.not_before) {
-		snprintf(err, sizeof(err), "generation %" PRIu64 " is valid "
-			 "from %" PRIu64 " (now %" PRIu64 ")", info.generation,
-			 info.not_before, now);
-		bad = 1;
-	}
 	if (bad) {
 		if (json)
 			print_json(path, NULL, err);

@@ -842,9 +842,9 @@ static void setup(struct bench *b)
 	snprintf(path, sizeof(path), "%.1024s/gate%u/lists", b->cfg.pin_root,
 		 b->cfg.gate);
 	b->lists = bpf_obj_get(path);
-	b->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	b->events = gate_open(0, O_RDWR | O_NONBLOCK);
 	b->bridge = lane_open(0, LANE, "scanboard", O_RDWR | O_NONBLOCK);
-	b->turnstile = lane_open(0, LANE, "turnstile", O_RDONLY | O_NONBLOCK);
+	b->turnstile = lane_open(0, LANE, "turnstile", O_RDWR | O_NONBLOCK);
 	if (b->lists < 0 || b->events < 0 || b->bridge < 0 ||
 	    b->turnstile < 0)
 		die("gate nodes: %s", strerror(errno));

@@ -505,11 +505,11 @@ int main(void)
 	if (gate_restore())
 		die("gate");
 	setup(&d);
-	d.events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	d.events = gate_open(0, O_RDWR | O_NONBLOCK);
 	d.tty = board_open();
 	d.bridge = lane_open(0, 1, "scanboard", O_RDWR | O_NONBLOCK);
-	d.lane_fd[0] = lane_open(0, 0, "turnstile", O_RDONLY | O_NONBLOCK);
-	d.lane_fd[1] = lane_open(0, 1, "turnstile", O_RDONLY | O_NONBLOCK);
+	d.lane_fd[0] = lane_open(0, 0, "turnstile", O_RDWR | O_NONBLOCK);
+	d.lane_fd[1] = lane_open(0, 1, "turnstile", O_RDWR | O_NONBLOCK);
 	if (d.events < 0 || d.tty < 0 || d.bridge < 0 || d.lane_fd[0] < 0 ||
 	    d.lane_fd[1] < 0)
 		die("gate nodes");

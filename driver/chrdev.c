@@ -318,6 +318,9 @@ static ssize_t passgate_read(struct file *file, char __user *buf,
 	case PASSGATE_NODE_TURNSTILE:
 		return passgate_turnstile_read(pf, buf, count, nonblock);
 	case PASSGATE_NODE_SCANBOARD:
+		/* Reading takes deferred scans away: that is acting. */
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EPERM;
 		return passgate_decide_read(pf, buf, count, nonblock);
 	default:
 		return passgate_events_read(pf, buf, count, ppos, nonblock);

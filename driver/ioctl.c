@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * passgate: ioctl dispatch.  Each command's table entry knows its struct's
- * current and first sizes, which node takes it and whether it needs
- * CAP_SYS_ADMIN, so the contract of uapi/linux/passgate.h is enforced in
- * one place; the commands themselves check only flags, reserved fields
- * and values.
+ * current and first sizes, which node takes it and whether it acts (and
+ * so needs a file opened for writing), so the contract of
+ * uapi/linux/passgate.h is enforced in one place; the commands themselves
+ * check only flags, reserved fields and values.
  */
 #include <linux/bits.h>
-#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
@@ -186,7 +185,7 @@ struct passgate_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int nodes;
-	bool admin;
+	bool acts;
 	bool out;
 };
 
@@ -195,19 +194,19 @@ struct passgate_ioctl_op {
 #define PASSGATE_SCANBOARD BIT(PASSGATE_NODE_SCANBOARD)
 #define PASSGATE_GATE BIT(PASSGATE_NODE_GATE)
 
-#define PASSGATE_OP(_cmd, _fn, _struct, _last, _nodes, _admin, _out)	\
+#define PASSGATE_OP(_cmd, _fn, _struct, _last, _nodes, _acts, _out)	\
 	[PASSGATE_CMD_##_cmd] = {					\
 		.execute = _fn,						\
 		.size = sizeof(struct _struct),				\
 		.min_size = offsetofend(struct _struct, _last),		\
 		.nodes = _nodes,					\
-		.admin = _admin,					\
+		.acts = _acts,					\
 		.out = _out,						\
 	}
 
 static const struct passgate_ioctl_op passgate_ioctl_ops[] = {
 	/*          command          handler                  struct
-	 *          last field       nodes, admin, copied back
+	 *          last field       nodes, acts, copied back
 	 */
 	PASSGATE_OP(GET_INFO, passgate_get_info, passgate_info, __reserved,
 		    PASSGATE_TURNSTILE | PASSGATE_SCANBOARD, false, true),
@@ -256,7 +255,8 @@ long passgate_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 		ret = -ENODEV;
 		goto out_unlock;
 	}
-	if (op->admin && !capable(CAP_SYS_ADMIN)) {
+	/* Who may act was decided at open(), by the node's permissions. */
+	if (op->acts && !(file->f_mode & FMODE_WRITE)) {
 		ret = -EPERM;
 		goto out_unlock;
 	}

@@ -120,7 +120,7 @@ FIXTURE_SETUP(daemon)
 	ASSERT_EQ(0, passgate_listfile_write(path, &info, e, 3, self->sec,
 					     err, sizeof(err))) TH_LOG("%s", err);
 
-	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	self->events = gate_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->events);
 	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
 	self->pid = start(self);
@@ -235,7 +235,7 @@ static void *scan_stream(void *arg)
 {
 	struct stream *s = arg;
 	struct passgate_event ev;
-	int fd = lane_open(0, 1, "turnstile", O_RDONLY);
+	int fd = lane_open(0, 1, "turnstile", O_RDWR);
 
 	/* FREE: every ACCEPT stands without a relock. */
 	lane_set_mode(fd, PASSGATE_MODE_FREE);
@@ -297,7 +297,7 @@ TEST_F(daemon, killed_under_load_journal_complete_after_restart)
 				     PASSGATE_LANE_NONE, &ev));
 	first = ev.seq;
 	s.fd = lane_open(0, 1, "scanboard", O_RDWR | O_NONBLOCK);
-	s.events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	s.events = gate_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, s.fd);
 	ASSERT_LE(0, lseek(s.events, 0, SEEK_END));
 	ASSERT_EQ(0, pthread_create(&t, NULL, scan_stream, &s));
@@ -423,7 +423,7 @@ TEST_F(daemon, monitor_json_over_netlink)
 		_exit(127);
 	}
 	close(out[1]);
-	fd = lane_open(0, 0, "turnstile", O_RDONLY);
+	fd = lane_open(0, 0, "turnstile", O_RDWR);
 	ASSERT_LE(0, fd);
 	pfd = (struct pollfd){ .fd = out[0], .events = POLLIN };
 	/* It shows what happens once it is subscribed: keep causing events. */

@@ -29,7 +29,7 @@ FIXTURE_SETUP(egress)
 {
 	ASSERT_EQ(0, gate_restore());
 	for (int g = 0; g < TEST_GATES; g++) {
-		self->events[g] = gate_open(g, O_RDONLY | O_NONBLOCK);
+		self->events[g] = gate_open(g, O_RDWR | O_NONBLOCK);
 		ASSERT_LE(0, self->events[g]);
 		ASSERT_LE(0, lseek(self->events[g], 0, SEEK_END));
 	}
@@ -118,7 +118,7 @@ TEST_F(egress, fire_during_module_unload_keeps_lane_open)
 		TH_LOG("load: %s", strerror(errno));
 	close(fd);
 	for (g = 0; g < TEST_GATES; g++) {
-		self->events[g] = gate_open(g, O_RDONLY | O_NONBLOCK);
+		self->events[g] = gate_open(g, O_RDWR | O_NONBLOCK);
 		ASSERT_LE(0, self->events[g]);
 	}
 }
@@ -157,14 +157,14 @@ TEST_F(egress, fire_while_lanes_wait_for_their_gate)
 
 	ASSERT_EQ(0, gate_bind_all());
 	for (int lane = 0; lane < 2; lane++) {
-		fd = lane_open(0, lane, "turnstile", O_RDONLY);
+		fd = lane_open(0, lane, "turnstile", O_RDWR);
 		ASSERT_LE(0, fd) TH_LOG("lane %d", lane);
 		ASSERT_EQ(0, lane_get_state(fd, &st));
 		close(fd);
 		EXPECT_EQ(PASSGATE_STATE_FREE, st.state) TH_LOG("lane %d", lane);
 		EXPECT_EQ(1, unlock_outputs(0, lane)) TH_LOG("lane %d", lane);
 	}
-	self->events[0] = gate_open(0, O_RDONLY | O_NONBLOCK);
+	self->events[0] = gate_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->events[0]);
 }
 

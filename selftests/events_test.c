@@ -28,9 +28,9 @@ FIXTURE_SETUP(events)
 {
 	ASSERT_EQ(0, factory_gate_new(&test_gate, TEST_GATE,
 				      "lanes=2 event-ring-size=256"));
-	self->gate = gate_open(TEST_GATE, O_RDONLY | O_NONBLOCK);
+	self->gate = gate_open(TEST_GATE, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->gate);
-	self->lane = lane_open(TEST_GATE, 0, "turnstile", O_RDONLY);
+	self->lane = lane_open(TEST_GATE, 0, "turnstile", O_RDWR);
 	ASSERT_LE(0, self->lane);
 }
 
@@ -169,14 +169,14 @@ TEST_F(events, unbound_gate_gives_enodev)
 	EXPECT_EQ(-1, lseek(self->gate, 0, SEEK_SET));
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(-ENODEV, lane_set_mode(self->lane, PASSGATE_MODE_NORMAL));
-	EXPECT_EQ(-1, lane_open(TEST_GATE, 0, "turnstile", O_RDONLY));
+	EXPECT_EQ(-1, lane_open(TEST_GATE, 0, "turnstile", O_RDWR));
 
 	ASSERT_EQ(0, driver_bind("passgate-gate", gate_dev, true));
 	for (int lane = 0; lane < 2; lane++)
 		ASSERT_EQ(0, driver_bind("passgate-turnstile", lane_dev[lane],
 					 true));
 	close(self->gate);
-	self->gate = gate_open(TEST_GATE, O_RDONLY | O_NONBLOCK);
+	self->gate = gate_open(TEST_GATE, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->gate);
 	ASSERT_EQ(0, gate_get_state(self->gate, &gst));
 	EXPECT_EQ(2, gst.lanes);

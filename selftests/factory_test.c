@@ -77,7 +77,7 @@ static int one_passage(const struct factory_gate *fg, int events,
 	struct passgate_event ev;
 	int fd, ret;
 
-	fd = lane_open(fg->id, lane, "turnstile", O_RDONLY | O_NONBLOCK);
+	fd = lane_open(fg->id, lane, "turnstile", O_RDWR | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	ret = lane_cmd_open(fd, PASSGATE_DIR_EXIT);
@@ -112,13 +112,13 @@ TEST_F(factory, eight_lanes_each_its_own)
 	int events;
 
 	ASSERT_EQ(0, build(self, 0, 10, "lanes=8"));
-	events = gate_open(10, O_RDONLY | O_NONBLOCK);
+	events = gate_open(10, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, events);
 	ASSERT_EQ(0, gate_get_state(events, &gs));
 	EXPECT_EQ(8, gs.lanes);
 	for (lane = 0; lane < 8; lane++) {
 		struct passgate_info info = { .size = sizeof(info) };
-		int fd = lane_open(10, lane, "turnstile", O_RDONLY);
+		int fd = lane_open(10, lane, "turnstile", O_RDWR);
 
 		ASSERT_LE(0, fd) TH_LOG("lane %u", lane);
 		ASSERT_EQ(0, ioctl(fd, PASSGATE_IOC_GET_INFO, &info));
@@ -160,9 +160,9 @@ TEST_F(factory, lane_without_beams_ends_each_unlock_at_its_timeout)
 	/* Lane 0 with beams, lane 1 without. */
 	ASSERT_EQ(0, build(self, 0, 11,
 			   "lanes=2 beams=1 passage-timeout-ms=300"));
-	events = gate_open(11, O_RDONLY | O_NONBLOCK);
+	events = gate_open(11, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, events);
-	fd = lane_open(11, 1, "turnstile", O_RDONLY | O_NONBLOCK);
+	fd = lane_open(11, 1, "turnstile", O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, PASSGATE_IOC_GET_INFO, &info));
 	EXPECT_EQ(0, info.capabilities & PASSGATE_CAP_BEAMS);
@@ -191,7 +191,7 @@ TEST_F(factory, gate_without_fire_input_runs_its_lanes)
 	int events;
 
 	ASSERT_EQ(0, build(self, 0, 12, "lanes=1 fire=none"));
-	events = gate_open(12, O_RDONLY | O_NONBLOCK);
+	events = gate_open(12, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, events);
 	ASSERT_EQ(0, gate_get_state(events, &gs));
 	EXPECT_EQ(0, gs.fire);
@@ -211,13 +211,13 @@ TEST_F(factory, fire_frees_its_own_gate_only)
 	/* Lane 1 of gate 13 fail-secure with the interlock. */
 	ASSERT_EQ(0, build(self, 0, 13, "lanes=2 fail-secure=2"));
 	ASSERT_EQ(0, build(self, 1, 14, "lanes=1"));
-	events = gate_open(13, O_RDONLY | O_NONBLOCK);
+	events = gate_open(13, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, events);
 	ASSERT_EQ(0, factory_gate_drive(a, FG_FIRE_ALARM, 1));
 	ASSERT_EQ(0, gate_wait_event(events, PASSGATE_EV_FIRE_ALARM,
 				     PASSGATE_LANE_NONE, &ev));
 	for (unsigned int lane = 0; lane < 2; lane++) {
-		fd = lane_open(13, lane, "turnstile", O_RDONLY | O_NONBLOCK);
+		fd = lane_open(13, lane, "turnstile", O_RDWR | O_NONBLOCK);
 		ASSERT_LE(0, fd);
 		EXPECT_EQ(0, lane_wait_outputs(fd, UNLOCK_EXIT_BIT,
 					       UNLOCK_EXIT_BIT));

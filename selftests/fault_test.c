@@ -134,7 +134,7 @@ FIXTURE_SETUP(fault)
 	write_config(self, path);
 	ASSERT_EQ(0, seed(self));
 	passgate_policy_unpin(PIN_ROOT, 0);
-	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	self->events = gate_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->events);
 	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
 	self->bridge = lane_open(0, 1, "scanboard", O_RDWR | O_NONBLOCK);

@@ -18,12 +18,12 @@ FIXTURE(fire) {
 FIXTURE_SETUP(fire)
 {
 	ASSERT_EQ(0, gate_restore());
-	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	self->events = gate_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->events);
 	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
 	for (int i = 0; i < 2; i++) {
 		self->lane[i] = lane_open(0, i, "turnstile",
-					  O_RDONLY | O_NONBLOCK);
+					  O_RDWR | O_NONBLOCK);
 		ASSERT_LE(0, self->lane[i]);
 	}
 }

@@ -321,7 +321,7 @@ int lane_relock(unsigned int lane)
 
 int gate_lane_relock(unsigned int gate, unsigned int lane)
 {
-	int fd = lane_open(gate, lane, "turnstile", O_RDONLY), ret;
+	int fd = lane_open(gate, lane, "turnstile", O_RDWR), ret;
 
 	if (fd < 0)
 		return -errno;
@@ -409,7 +409,7 @@ static int gate_restore_one(unsigned int gate)
 	if (ret)
 		return ret;
 
-	fd = gate_open(gate, O_RDONLY);
+	fd = gate_open(gate, O_RDWR);
 	if (fd < 0)
 		return -errno;
 	ret = gate_reset_fire(fd);
@@ -420,7 +420,7 @@ static int gate_restore_one(unsigned int gate)
 	for (i = 0; i < TEST_GATE_LANES(gate) && !ret; i++) {
 		struct passgate_state state;
 
-		fd = lane_open(gate, i, "turnstile", O_RDONLY | O_NONBLOCK);
+		fd = lane_open(gate, i, "turnstile", O_RDWR | O_NONBLOCK);
 		if (fd < 0)
 			return -errno;
 		/* CLOSED ends a pending unlock; the beams must be seen clear. */

@@ -46,7 +46,7 @@ FIXTURE_SETUP(gates)
 
 	ASSERT_EQ(0, gate_restore());
 	for (g = 0; g < TEST_GATES; g++) {
-		self->events[g] = gate_open(g, O_RDONLY | O_NONBLOCK);
+		self->events[g] = gate_open(g, O_RDWR | O_NONBLOCK);
 		ASSERT_LE(0, self->events[g]) TH_LOG("gate %u", g);
 		ASSERT_LE(0, lseek(self->events[g], 0, SEEK_END));
 	}
@@ -105,7 +105,7 @@ TEST_F(gates, both_bind_with_their_lanes_and_nodes)
 				ASSERT_TRUE(S_ISCHR(sb.st_mode));
 				rdev[n++] = sb.st_rdev;
 			}
-			fd = lane_open(g, l, "turnstile", O_RDONLY);
+			fd = lane_open(g, l, "turnstile", O_RDWR);
 			ASSERT_LE(0, fd);
 			ASSERT_EQ(0, get_info(fd, &info));
 			EXPECT_EQ(g, info.gate);
@@ -117,7 +117,7 @@ TEST_F(gates, both_bind_with_their_lanes_and_nodes)
 		}
 	}
 	/* Gate 1 has no lane 1; each gate is its own stream. */
-	EXPECT_GT(0, lane_open(1, 1, "turnstile", O_RDONLY));
+	EXPECT_GT(0, lane_open(1, 1, "turnstile", O_RDWR));
 	EXPECT_EQ(ENOENT, errno);
 	EXPECT_NE(0, strcmp(dev[0], dev[1]));
 	EXPECT_NE(0, memcmp(st[0].stream_id, st[1].stream_id,
@@ -134,7 +134,7 @@ TEST_F(gates, both_bind_with_their_lanes_and_nodes)
 static int lane_mode_event(int events, unsigned int gate, unsigned int lane,
 			   struct passgate_event *ev)
 {
-	int fd = lane_open(gate, lane, "turnstile", O_RDONLY), ret;
+	int fd = lane_open(gate, lane, "turnstile", O_RDWR), ret;
 
 	if (fd < 0)
 		return -errno;
@@ -152,7 +152,7 @@ TEST_F(gates, events_go_to_their_own_gate)
 
 	/* A passage on gate 1's lane: gate 1's ring only. */
 	next0 = ring_next(self->events[0]);
-	fd = lane_open(1, 0, "turnstile", O_RDONLY | O_NONBLOCK);
+	fd = lane_open(1, 0, "turnstile", O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, lane_cmd_open(fd, PASSGATE_DIR_EXIT));
 	ASSERT_EQ(0, gate_wait_event(self->events[1], PASSGATE_EV_UNLOCK, 0,
@@ -188,9 +188,9 @@ TEST_F(gates, fire_on_gate1_frees_gate1_only)
 	unsigned long long next0 = ring_next(self->events[0]);
 	int lanes[3], l;
 
-	lanes[0] = lane_open(0, 0, "turnstile", O_RDONLY);
-	lanes[1] = lane_open(0, 1, "turnstile", O_RDONLY);
-	lanes[2] = lane_open(1, 0, "turnstile", O_RDONLY);
+	lanes[0] = lane_open(0, 0, "turnstile", O_RDWR);
+	lanes[1] = lane_open(0, 1, "turnstile", O_RDWR);
+	lanes[2] = lane_open(1, 0, "turnstile", O_RDWR);
 	for (l = 0; l < 3; l++)
 		ASSERT_LE(0, lanes[l]);
 
@@ -317,7 +317,7 @@ FIXTURE_SETUP(daemons)
 						     sizeof(err)))
 			TH_LOG("%s", err);
 
-		self->events[g] = gate_open(g, O_RDONLY | O_NONBLOCK);
+		self->events[g] = gate_open(g, O_RDWR | O_NONBLOCK);
 		ASSERT_LE(0, self->events[g]);
 		ASSERT_LE(0, lseek(self->events[g], 0, SEEK_END));
 	}
@@ -478,8 +478,8 @@ TEST_F(daemons, monitor_shows_its_own_gate)
 		_exit(127);
 	}
 	close(out[1]);
-	fd0 = gate_open(0, O_RDONLY);
-	fd1 = lane_open(1, 0, "turnstile", O_RDONLY);
+	fd0 = gate_open(0, O_RDWR);
+	fd1 = lane_open(1, 0, "turnstile", O_RDWR);
 	ASSERT_LE(0, fd0);
 	ASSERT_LE(0, fd1);
 	pfd = (struct pollfd){ .fd = out[0], .events = POLLIN };

@@ -138,7 +138,7 @@ FIXTURE_SETUP(hostile)
 	ASSERT_EQ(0, gate_restore());
 	self->tty = board_open();
 	ASSERT_LE(0, self->tty);
-	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	self->events = gate_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->events);
 	self->skel = decide_test_bpf__open_and_load();
 	ASSERT_NE(NULL, self->skel);
@@ -276,7 +276,7 @@ TEST_F(hostile, every_ioctl_random_sizes_and_contents)
 					    .flags = PASSGATE_KEY_F_REPLACE };
 
 		memcpy(key.key, "passgate-selftest-deployment-key", 32);
-		fd = gate_open(0, O_RDONLY);
+		fd = gate_open(0, O_RDWR);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ioctl(fd, PASSGATE_IOC_GATE_SET_KEY, &key));
 		close(fd);
@@ -446,7 +446,7 @@ static void *open_close(void *arg)
 	int fd;
 
 	while (!c->stop) {
-		fd = lane_open(0, 1, "turnstile", O_RDONLY | O_NONBLOCK);
+		fd = lane_open(0, 1, "turnstile", O_RDWR | O_NONBLOCK);
 		if (fd < 0)
 			continue;
 		lane_get_state(fd, &st);

@@ -48,7 +48,7 @@ TEST(info_lane0_from_firmware)
 	struct passgate_info info;
 	int fd;
 
-	fd = lane_open(0, 0, "turnstile", O_RDONLY);
+	fd = lane_open(0, 0, "turnstile", O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, get_info(fd, &info));
 	EXPECT_EQ(sizeof(info), info.size);
@@ -73,7 +73,7 @@ TEST(info_lane1_fail_safe_exit_only)
 	int fd;
 
 	/* The scanner-board node answers for its lane too. */
-	fd = lane_open(0, 1, "scanboard", O_RDONLY);
+	fd = lane_open(0, 1, "scanboard", O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, get_info(fd, &info));
 	EXPECT_EQ(1, info.lane);
@@ -89,7 +89,7 @@ TEST(info_gate1_lane0_fail_secure)
 	struct passgate_info info;
 	int fd;
 
-	fd = lane_open(1, 0, "turnstile", O_RDONLY);
+	fd = lane_open(1, 0, "turnstile", O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, get_info(fd, &info));
 	EXPECT_EQ(1, info.gate);
@@ -176,12 +176,12 @@ FIXTURE(contract) {
 
 FIXTURE_SETUP(contract)
 {
-	self->node[ON_TURNSTILE] = lane_open(0, 0, "turnstile", O_RDONLY);
+	self->node[ON_TURNSTILE] = lane_open(0, 0, "turnstile", O_RDWR);
 	ASSERT_LE(0, self->node[ON_TURNSTILE]);
 	self->node[ON_SCANBOARD] = lane_open(0, 0, "scanboard",
-					     O_RDONLY | O_NONBLOCK);
+					     O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->node[ON_SCANBOARD]);
-	self->node[ON_GATE] = gate_open(0, O_RDONLY);
+	self->node[ON_GATE] = gate_open(0, O_RDWR);
 	ASSERT_LE(0, self->node[ON_GATE]);
 }
 
@@ -341,7 +341,7 @@ TEST(beams_reach_lane)
 	struct passgate_state state;
 	int fd;
 
-	fd = lane_open(0, 0, "turnstile", O_RDONLY | O_NONBLOCK);
+	fd = lane_open(0, 0, "turnstile", O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, fd);
 
 	/* The first read is the current state; the next waits for a change. */
@@ -364,7 +364,7 @@ TEST(beams_reach_lane)
 
 	/* The other lane saw none of it. */
 	close(fd);
-	fd = lane_open(0, 1, "turnstile", O_RDONLY | O_NONBLOCK);
+	fd = lane_open(0, 1, "turnstile", O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(sizeof(state), read(fd, &state, sizeof(state)));
 	EXPECT_EQ(0, state.beams);
@@ -381,7 +381,7 @@ FIXTURE_SETUP(unbound)
 {
 	ASSERT_EQ(0, lane_device_name(0, 1, self->device,
 				      sizeof(self->device)));
-	self->turnstile = lane_open(0, 1, "turnstile", O_RDONLY);
+	self->turnstile = lane_open(0, 1, "turnstile", O_RDWR);
 	ASSERT_LE(0, self->turnstile);
 	self->scanboard = lane_open(0, 1, "scanboard", O_RDWR);
 	ASSERT_LE(0, self->scanboard);
@@ -427,13 +427,13 @@ TEST_F(unbound, open_files_get_enodev)
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_TRUE(pfd.revents & POLLHUP);
-	EXPECT_EQ(-1, lane_open(0, 1, "turnstile", O_RDONLY));
+	EXPECT_EQ(-1, lane_open(0, 1, "turnstile", O_RDWR));
 	EXPECT_EQ(ENOENT, errno);
 
 	/* Bound again, the lane is back under the same name. */
 	ASSERT_EQ(0, driver_bind(LANE_DRIVER, self->device, true));
 	close(self->turnstile);
-	self->turnstile = lane_open(0, 1, "turnstile", O_RDONLY);
+	self->turnstile = lane_open(0, 1, "turnstile", O_RDWR);
 	ASSERT_LE(0, self->turnstile);
 	ASSERT_EQ(0, get_info(self->turnstile, &info));
 	EXPECT_EQ(1, info.lane);

@@ -415,11 +415,11 @@ FIXTURE_SETUP(nl)
 	ASSERT_LT(0, self->group);
 	self->sk = pg_socket();
 	ASSERT_NE(NULL, self->sk);
-	self->gate = gate_open(0, O_RDONLY | O_NONBLOCK);
+	self->gate = gate_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->gate);
 	for (int i = 0; i < 2; i++) {
 		self->lane[i] = lane_open(0, i, "turnstile",
-					  O_RDONLY | O_NONBLOCK);
+					  O_RDWR | O_NONBLOCK);
 		ASSERT_LE(0, self->lane[i]);
 	}
 }

@@ -94,7 +94,7 @@ TEST_F(outage, scanner_link_cut_mid_frame_and_restored)
 	size_t n;
 	int events;
 
-	events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	events = gate_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, events);
 	ASSERT_LE(0, lseek(events, 0, SEEK_END));
 	/*
@@ -171,7 +171,7 @@ static int load_reaches_gate(__u8 stream_id[16])
 {
 	struct passgate_gate_state st;
 	struct passgate_event ev;
-	int fd = gate_open(0, O_RDONLY | O_NONBLOCK);
+	int fd = gate_open(0, O_RDWR | O_NONBLOCK);
 	int ret;
 
 	if (fd < 0)

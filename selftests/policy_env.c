@@ -69,10 +69,10 @@ int policy_env_setup(struct policy_env *env, const char *name,
 	if (passgate_record_seed(env->cfg.state_dir, POLICY_ENV_GATE, 0))
 		return fail("seed", strerror(errno));
 
-	env->events = gate_open(POLICY_ENV_GATE, O_RDONLY | O_NONBLOCK);
+	env->events = gate_open(POLICY_ENV_GATE, O_RDWR | O_NONBLOCK);
 	if (env->events < 0 || lseek(env->events, 0, SEEK_END) < 0)
 		return fail("gate node", strerror(errno));
-	env->gate = passgate_gate_open(POLICY_ENV_GATE, O_RDONLY);
+	env->gate = passgate_gate_open(POLICY_ENV_GATE, O_RDWR);
 	if (!env->gate)
 		return fail("gate node", strerror(errno));
 	memcpy(k.key, POLICY_ENV_ID_KEY, sizeof(k.key));
@@ -82,7 +82,7 @@ int policy_env_setup(struct policy_env *env, const char *name,
 	env->board = lane_open(POLICY_ENV_GATE, POLICY_ENV_LANE, "scanboard",
 			       O_RDWR | O_NONBLOCK);
 	env->turnstile = lane_open(POLICY_ENV_GATE, POLICY_ENV_LANE,
-				   "turnstile", O_RDONLY | O_NONBLOCK);
+				   "turnstile", O_RDWR | O_NONBLOCK);
 	if (env->board < 0 || env->turnstile < 0)
 		return fail("lane 1", strerror(errno));
 

@@ -97,8 +97,8 @@ FIXTURE_SETUP(policy)
 	/* A new gate's rollback record, as its install seeds it. */
 	ASSERT_EQ(0, passgate_record_seed(self->cfg.state_dir, 0, 0));
 
-	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
-	self->gate = passgate_gate_open(0, O_RDONLY);
+	self->events = gate_open(0, O_RDWR | O_NONBLOCK);
+	self->gate = passgate_gate_open(0, O_RDWR);
 	ASSERT_NE(NULL, self->gate);
 	ASSERT_LE(0, self->events);
 	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
@@ -354,7 +354,7 @@ TEST_F(policy, the_policy_table)
 
 	/* A closed lane opens for nobody. */
 	{
-		int fd = lane_open(0, LANE, "turnstile", O_RDONLY);
+		int fd = lane_open(0, LANE, "turnstile", O_RDWR);
 		unsigned int r;
 
 		ASSERT_LE(0, fd);
@@ -547,7 +547,7 @@ TEST_F(policy, swap_under_load_is_atomic)
 			       1, 3600, red, SWAP_CODES));
 	ASSERT_EQ(0, install(self, list, NULL));
 	/* FREE: an ACCEPT needs no relock between scans. */
-	fd = lane_open(0, LANE, "turnstile", O_RDONLY);
+	fd = lane_open(0, LANE, "turnstile", O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, lane_set_mode(fd, PASSGATE_MODE_FREE));
 

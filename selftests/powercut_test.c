@@ -76,7 +76,7 @@ static pid_t start(int *bridge, int *events)
 	pid_t pid = passgated_start(CONFIG, LOG);
 
 	*bridge = lane_open(0, 1, "scanboard", O_RDWR | O_NONBLOCK);
-	*events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	*events = gate_open(0, O_RDWR | O_NONBLOCK);
 	if (pid <= 0 || *bridge < 0 || *events < 0 ||
 	    lseek(*events, 0, SEEK_END) < 0)
 		return -1;

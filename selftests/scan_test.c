@@ -51,12 +51,12 @@ FIXTURE_SETUP(scan)
 	ASSERT_EQ(0, gate_restore());
 	self->tty = board_open();
 	ASSERT_LE(0, self->tty);
-	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	self->events = gate_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->events);
 	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
 	for (int i = 0; i < 2; i++) {
 		self->lane[i] = lane_open(0, i, "turnstile",
-					  O_RDONLY | O_NONBLOCK);
+					  O_RDWR | O_NONBLOCK);
 		ASSERT_LE(0, self->lane[i]);
 		self->board[i] = lane_open(0, i, "scanboard",
 					   O_RDWR | O_NONBLOCK);
@@ -509,12 +509,33 @@ TEST_F(scan, malformed_write_changes_nothing)
 	EXPECT_EQ(bad0 + 3, lane_stat(1, "bad_writes"));
 	EXPECT_EQ(0, tb_read(TB_LANE_LINE(1, TB_UNLOCK_EXIT)));
 
-	ASSERT_EQ(0, drop_cap_sys_admin());
+}
+
+/* A scanboard opened read-only can neither feed scans nor take them. */
+TEST_F(scan, read_only_board_neither_feeds_nor_takes)
+{
+	struct passgate_gate_state before, after;
+	__u8 buf[PASSGATE_FRAME_MAX];
+	struct passgate_scan scan;
+	int ro;
+	size_t n;
+
+	ro = lane_open(0, 1, "scanboard", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(0, gate_get_state(self->events, &before));
 	n = board_scan_frame(buf, sizeof(buf), 1, PASSGATE_CRED_HEALTH_CODE,
 			     "HC:FIRST", -1);
-	EXPECT_EQ(-1, write(self->board[1], buf, n));
+	EXPECT_EQ(-1, write(ro, buf, n));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, read(ro, &scan, sizeof(scan)));
 	EXPECT_EQ(EPERM, errno);
-	EXPECT_EQ(-EPERM, answer(self->board[0], 0, PASSGATE_VERDICT_DENY, 0));
+	EXPECT_EQ(-EPERM, answer(ro, 0, PASSGATE_VERDICT_DENY, 0));
+	ASSERT_EQ(0, gate_get_state(self->events, &after));
+	EXPECT_EQ(before.event_next, after.event_next);
+	/* Without CAP_SYS_ADMIN, a writable one does both. */
+	ASSERT_EQ(0, drop_cap_sys_admin());
+	EXPECT_EQ((ssize_t)n, write(self->board[1], buf, n));
+	close(ro);
 }
 
 TEST_F(scan, full_queue_is_busy_deny)

@@ -263,7 +263,7 @@ static int setup_gate(FIXTURE_DATA(station) *self, struct station_gate *g)
 	snprintf(text, sizeof(text), "%s/state", path);
 	if (passgate_record_seed(text, g->id, 0))
 		return -1;
-	g->events = gate_open(g->id, O_RDONLY | O_NONBLOCK);
+	g->events = gate_open(g->id, O_RDWR | O_NONBLOCK);
 	g->bridge = lane_open(g->id, g->lane, "scanboard", O_RDWR | O_NONBLOCK);
 	if (g->events < 0 || g->bridge < 0 || lseek(g->events, 0, SEEK_END) < 0)
 		return -1;
@@ -315,7 +315,7 @@ FIXTURE_SETUP(station)
 	/* Every gate this machine's firmware describes, on its last lane. */
 	for (id = 0; id < GATES_MAX; id++) {
 		struct station_gate *g = &self->gate[self->gates];
-		int fd = gate_open(id, O_RDONLY);
+		int fd = gate_open(id, O_RDWR);
 
 		if (fd < 0)
 			continue;

@@ -47,13 +47,13 @@ FIXTURE_SETUP(gate)
 	unsigned int i;
 
 	ASSERT_EQ(0, build_gate());
-	self->events = gate_open(TEST_GATE, O_RDONLY | O_NONBLOCK);
+	self->events = gate_open(TEST_GATE, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->events);
 	/* Only what this test causes. */
 	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
 	for (i = 0; i < 2; i++) {
 		self->lane[i] = lane_open(TEST_GATE, i, "turnstile",
-					  O_RDONLY | O_NONBLOCK);
+					  O_RDWR | O_NONBLOCK);
 		ASSERT_LE(0, self->lane[i]);
 	}
 }
@@ -394,25 +394,47 @@ TEST_F(gate, gate_modes)
 	EXPECT_EQ(PASSGATE_STATE_LOCKED, st.state);
 }
 
-TEST_F(gate, privileged_commands_need_cap_sys_admin)
+/*
+ * The node's permissions decide at open(): a file opened read-only
+ * observes and cannot act, and a file opened for writing acts without
+ * any capability (uapi DOC "Access control").
+ */
+TEST_F(gate, acting_needs_a_file_opened_for_writing)
 {
-	struct passgate_gate_state gst;
+	struct passgate_note note = { .size = sizeof(note),
+				      .type = PASSGATE_EV_LIST_EXPIRED };
 	struct passgate_info info = { .size = sizeof(info) };
+	struct passgate_gate_state gst;
 	struct passgate_state st;
-	int fd = self->lane[0];
+	int ro, gate_ro;
 
-	ASSERT_EQ(0, drop_cap_sys_admin());
-	EXPECT_EQ(-EPERM, lane_cmd_open(fd, EXIT));
-	EXPECT_EQ(-EPERM, lane_set_mode(fd, PASSGATE_MODE_FREE));
-	EXPECT_EQ(-EPERM, lane_reset_alarms(fd));
-	EXPECT_EQ(-EPERM, gate_set_mode(self->events, PASSGATE_GATE_FREE_ALL));
-	EXPECT_EQ(-EPERM, gate_reset_fire(self->events));
-	/* Reading needs nothing. */
-	EXPECT_EQ(0, lane_get_state(fd, &st));
-	EXPECT_EQ(PASSGATE_STATE_LOCKED, st.state);
-	EXPECT_EQ(0, ioctl(fd, PASSGATE_IOC_GET_INFO, &info));
-	EXPECT_EQ(0, gate_get_state(self->events, &gst));
+	ro = lane_open(TEST_GATE, 0, "turnstile", O_RDONLY | O_NONBLOCK);
+	gate_ro = gate_open(TEST_GATE, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, ro);
+	ASSERT_LE(0, gate_ro);
+	EXPECT_EQ(-EPERM, lane_cmd_open(ro, EXIT));
+	EXPECT_EQ(-EPERM, lane_set_mode(ro, PASSGATE_MODE_FREE));
+	EXPECT_EQ(-EPERM, lane_reset_alarms(ro));
+	EXPECT_EQ(-EPERM, gate_set_mode(gate_ro, PASSGATE_GATE_FREE_ALL));
+	EXPECT_EQ(-EPERM, gate_reset_fire(gate_ro));
+	EXPECT_EQ(-1, ioctl(gate_ro, PASSGATE_IOC_GATE_NOTE, &note));
+	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(0, output(0, TB_UNLOCK_EXIT));
+	EXPECT_EQ(0, gate_get_state(gate_ro, &gst));
+	EXPECT_EQ(PASSGATE_GATE_NORMAL, gst.mode);
+
+	/* Observing works on the read-only files. */
+	EXPECT_EQ(0, lane_get_state(ro, &st));
+	EXPECT_EQ(PASSGATE_STATE_LOCKED, st.state);
+	EXPECT_EQ(0, ioctl(ro, PASSGATE_IOC_GET_INFO, &info));
+	EXPECT_EQ((ssize_t)sizeof(st), read(ro, &st, sizeof(st)));
+
+	/* The right is the file's, not a capability's. */
+	ASSERT_EQ(0, drop_cap_sys_admin());
+	EXPECT_EQ(0, lane_cmd_open(self->lane[0], EXIT));
+	EXPECT_EQ(1, output(0, TB_UNLOCK_EXIT));
+	close(ro);
+	close(gate_ro);
 }
 
 TEST_F(gate, commands_belong_to_their_node)
@@ -438,7 +460,7 @@ FIXTURE_SETUP(unbind)
 					      self->device[lane],
 					      sizeof(self->device[lane])));
 		self->fd[lane] = lane_open(TEST_GATE, lane, "turnstile",
-					   O_RDONLY);
+					   O_RDWR);
 		ASSERT_LE(0, self->fd[lane]);
 	}
 }

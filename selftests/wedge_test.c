@@ -220,7 +220,7 @@ FIXTURE_SETUP(wedge)
 		SKIP(return, "no evdev or uinput module: %s", strerror(-ret));
 	ASSERT_EQ(0, scanner_create(&self->scanner));
 
-	self->events = gate_open(0, O_RDONLY | O_NONBLOCK);
+	self->events = gate_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, self->events);
 	ASSERT_LE(0, lseek(self->events, 0, SEEK_END));
 

@@ -263,7 +263,7 @@ static int lane_command(const struct options *o, const char *lane_arg,
 
 	if (parse_uint(lane_arg, &lane))
 		return 2;
-	l = passgate_lane_open(o->gate, lane, O_RDONLY);
+	l = passgate_lane_open(o->gate, lane, O_RDWR);
 	if (!l)
 		return fail("lane");
 	ret = apply(l, value);
@@ -322,7 +322,7 @@ static int cmd_gate_mode(const struct options *o, int argc, char **argv)
 	(void)argc;
 	if (mode < 0)
 		return fail(argv[1]);
-	gate = open_gate(o, O_RDONLY);
+	gate = open_gate(o, O_RDWR);
 	if (!gate)
 		return 1;
 	ret = passgate_gate_set_mode(gate, mode);
@@ -337,7 +337,7 @@ static int cmd_fire_reset(const struct options *o, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	gate = open_gate(o, O_RDONLY);
+	gate = open_gate(o, O_RDWR);
 	if (!gate)
 		return 1;
 	ret = passgate_gate_reset_fire(gate);

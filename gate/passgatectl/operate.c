@@ -24,7 +24,7 @@ enum lane_op { OP_OPEN, OP_FREE, OP_CLOSE, OP_NORMAL, OP_RESET };
 static int lane_apply(const struct options *o, unsigned int lane,
 		      enum lane_op op, int dir)
 {
-	struct passgate_lane *l = passgate_lane_open(o->gate, lane, O_RDONLY);
+	struct passgate_lane *l = passgate_lane_open(o->gate, lane, O_RDWR);
 	char what[32];
 	int ret;
 
@@ -73,7 +73,7 @@ static int lanes_of(const struct options *o, unsigned int *lanes, int max)
 
 static int gate_apply(const struct options *o, unsigned int mode)
 {
-	struct passgate_gate *gate = passgate_gate_open(o->gate, O_RDONLY);
+	struct passgate_gate *gate = passgate_gate_open(o->gate, O_RDWR);
 	int ret;
 
 	if (!gate)

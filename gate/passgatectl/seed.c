@@ -34,7 +34,7 @@ int cmd_seed(const struct options *o, int argc, char **argv)
 	}
 	if (passgate_record_seed(o->config.state_dir, o->gate, n))
 		return fail("seed-generation");
-	gate = passgate_gate_open(o->gate, O_RDONLY);
+	gate = passgate_gate_open(o->gate, O_RDWR);
 	if (!gate || passgate_gate_note(gate, PASSGATE_EV_RECORD_SEEDED, 0,
 					n, NULL, 0))
 		fprintf(stderr, "passgatectl: seeded, but the gate's event "

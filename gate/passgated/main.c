@@ -214,7 +214,7 @@ int main(int argc, char **argv)
 	}
 	if (spool_claim(&d))
 		goto out;
-	d.gate = passgate_gate_open(d.cfg.gate, O_RDONLY | O_NONBLOCK);
+	d.gate = passgate_gate_open(d.cfg.gate, O_RDWR | O_NONBLOCK);
 	if (!d.gate || passgate_loop_init(&d.loop)) {
 		passgate_log("gate %u: %s", d.cfg.gate, strerror(errno));
 		goto out;

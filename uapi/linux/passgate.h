@@ -26,11 +26,32 @@
  * gate's event stream (&struct passgate_event, see "Event stream"), and
  * ioctl() carries the gate-wide commands (%PASSGATE_IOC_GATE_*).
  *
- * Both lane nodes answer %PASSGATE_IOC_GET_INFO.  In sysfs they are the class devices
- * ``/sys/class/passgate/passgate!gateG!laneL!turnstile`` and
- * ``...!scanboard`` (devtmpfs makes each '!' a '/').  The kernel creates
- * the nodes root-only (0600); a udev rule grants read access to the
- * turnstile node where an unprivileged monitor needs it.
+ * Both lane nodes answer %PASSGATE_IOC_GET_INFO.  In sysfs they are the
+ * class devices ``/sys/class/passgate/passgate!gateG!laneL!turnstile`` and
+ * ``...!scanboard`` (devtmpfs makes each '!' a '/').
+ */
+
+/**
+ * DOC: Access control
+ *
+ * Who may do what is decided once, at open(), by the node's permissions;
+ * no call on an open file checks capabilities.  A file opened for reading
+ * only observes: GET_INFO, GET_STATE, GATE_GET_STATE, read() on the
+ * turnstile node (state changes) and on the gate node (events).  A file
+ * opened for writing (O_WRONLY or O_RDWR) may also act: every other ioctl,
+ * read() on a scanboard node (which takes deferred scans, so it acts
+ * too) and write() on it.  An acting call on a read-only file fails with
+ * %EPERM.
+ *
+ * The kernel creates the nodes 0600 root.  The udev rule shipped with
+ * passgate (dist/60-passgate.rules) gives every node to the ``passgate``
+ * group, read-write (the daemon's user and trusted operators), and grants
+ * the ``passgate-monitor`` group read access to the turnstile and gate
+ * nodes with an ACL, so monitoring tools observe without being able to
+ * act or to take deferred scans.  A file descriptor keeps the rights it
+ * was opened with: passing one to a less privileged process passes them.
+ * The generic netlink family has no file, so it checks capabilities (see
+ * "Generic netlink").
  */
 
 /**
@@ -49,12 +70,13 @@
  * - %ENOTTY: the ioctl number is not one of ours;
  * - %ENODEV: the lane was unbound (driver unbind, module removal) while
  *   the file was open; every later call on that file fails the same way;
- * - %EPERM: the command needs %CAP_SYS_ADMIN and the caller lacks it
+ * - %EPERM: the command acts and the file was opened read-only
  *   (%PASSGATE_IOC_OPEN, %PASSGATE_IOC_SET_MODE, %PASSGATE_IOC_RESET_ALARMS,
  *   %PASSGATE_IOC_VERDICT, %PASSGATE_IOC_GATE_SET_MODE,
  *   %PASSGATE_IOC_GATE_RESET_FIRE, %PASSGATE_IOC_GATE_SET_KEY,
- *   %PASSGATE_IOC_GATE_NOTE, and read()
- *   and write() on a scanboard node; reading state needs no privilege);
+ *   %PASSGATE_IOC_GATE_NOTE, and read() on a scanboard node; write() on a
+ *   read-only file fails with %EBADF as on every file; see "Access
+ *   control");
  * - %EBUSY: the lane or gate is not in a state that allows the command
  *   (open while not LOCKED, fire reset while the alarm is still active);
  * - %EEXIST: %PASSGATE_IOC_GATE_SET_KEY on a gate that has a key, without
@@ -870,11 +892,13 @@ enum passgate_beep {
  * @seq).  Events that left the ring meanwhile come back as one
  * %PASSGATE_EV_LOST record, exactly as read() on the gate node gives it.
  *
- * Privileges: subscribing to %PASSGATE_GENL_MCGRP_EVENTS and
- * %PASSGATE_NL_CMD_GET_EVENTS need %CAP_NET_ADMIN (the gate node is
- * root-only too); %PASSGATE_NL_CMD_GET_LANE needs nothing; the commands
- * that act on a lane or gate need %CAP_NET_ADMIN and, as their ioctls,
- * %CAP_SYS_ADMIN.
+ * Privileges: a netlink socket has no node whose permissions could
+ * decide, so the family checks the capabilities of the socket's opener:
+ * subscribing to %PASSGATE_GENL_MCGRP_EVENTS and
+ * %PASSGATE_NL_CMD_GET_EVENTS need %CAP_NET_ADMIN;
+ * %PASSGATE_NL_CMD_GET_LANE needs nothing; the commands that act on a
+ * lane or gate need %CAP_NET_ADMIN and %CAP_SYS_ADMIN.  Unprivileged
+ * programs use the nodes instead (see "Access control").
  *
  * Errno contract of requests (doit errors come with an extended ack
  * message; dumps report errors found before the first reply in the ack

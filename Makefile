@@ -98,8 +98,9 @@ check: all fuzz-build arm64
 	DT_INCLUDE=/usr/src/linux-headers-$(ABI)-common/include \
 	KERNEL_RELEASE=$(ABI)-amd64 scripts/check.sh \
 		$(HOST_BIN) selftests/host/minisign_interop.sh \
+		selftests/host/units_test.sh \
 		selftests/host/collector_test.sh fuzz/run.sh \
-		-- $(GUEST_BIN) $(STATION_TEST_BIN) \
+		-- $(GUEST_BIN) $(PRIVILEGE_TEST_BIN) $(STATION_TEST_BIN) \
 		-- $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \
 		$(addprefix $(abspath $(A64))/host/,$(HOST_TESTS))
 
@@ -129,24 +130,39 @@ shell: all
 		--timeout 86400 -- qemu/guest-gate.sh qemu/guest-shell.sh $(BUILD)
 
 # Install as a gate PC expects it (DESTDIR for packaging): programs, the
-# daemon's unit and config (kept if present), docs, and the module's
+# hardened units, users, folders and udev rule (docs/operations.md,
+# "Privileges"), the config (kept if present), docs, and the module's
 # sources for DKMS, which then builds it for every kernel.
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 install: userspace
 	install -d $(DESTDIR)/usr/bin $(DESTDIR)/usr/sbin \
 		$(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/passgate/trust \
+		$(DESTDIR)/usr/lib/sysusers.d $(DESTDIR)/usr/lib/tmpfiles.d \
+		$(DESTDIR)/usr/lib/udev/rules.d $(DESTDIR)/usr/lib/modules-load.d \
 		$(DESTDIR)/usr/share/doc/passgate $(DESTDIR)/usr/src/passgate-$(VERSION)
 	install -m 755 $(BUILD)/bin/passgatectl $(BUILD)/bin/passgate-issuer \
-		$(DESTDIR)/usr/bin/
+		$(wildcard $(BUILD)/bin/passgate-uplink) $(DESTDIR)/usr/bin/
 	install -m 755 $(BUILD)/bin/passgated $(DESTDIR)/usr/sbin/
-	install -m 644 dist/passgated.service $(DESTDIR)/lib/systemd/system/
-	[ -e $(DESTDIR)/etc/passgate/passgated.conf ] || \
-		install -m 644 dist/passgated.conf $(DESTDIR)/etc/passgate/
+	install -m 644 dist/passgated@.service dist/passgate-uplink@.service \
+		$(DESTDIR)/lib/systemd/system/
+	install -m 644 dist/passgate.sysusers \
+		$(DESTDIR)/usr/lib/sysusers.d/passgate.conf
+	install -m 644 dist/passgate.tmpfiles \
+		$(DESTDIR)/usr/lib/tmpfiles.d/passgate.conf
+	install -m 644 dist/60-passgate.rules $(DESTDIR)/usr/lib/udev/rules.d/
+	install -m 644 dist/passgate-modules-load.conf \
+		$(DESTDIR)/usr/lib/modules-load.d/passgate.conf
+	[ -e $(DESTDIR)/etc/passgate/gate0.conf ] || \
+		install -m 644 dist/passgated.conf $(DESTDIR)/etc/passgate/gate0.conf
 	install -m 644 README.md docs/*.md $(DESTDIR)/usr/share/doc/passgate/
 	cp -r Kbuild dkms.conf driver uapi $(DESTDIR)/usr/src/passgate-$(VERSION)/
 	find $(DESTDIR)/usr/src/passgate-$(VERSION) \( -name '*.o' -o -name '*.ko' \
 		-o -name '*.mod*' -o -name '.*.cmd' \) -delete
-	@echo "now: dkms install -m passgate -v $(VERSION); systemctl enable --now passgated"
+	@echo "now: dkms install -m passgate -v $(VERSION);" \
+		"systemd-sysusers; systemd-tmpfiles --create;" \
+		"udevadm trigger -s passgate;" \
+		"passgatectl --config /etc/passgate/gate0.conf seed-generation 0;" \
+		"systemctl enable --now passgated@0"
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

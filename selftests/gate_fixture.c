@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
 #include <linux/capability.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -13,6 +15,7 @@
 #include <sys/wait.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gate_fixture.h"
@@ -136,12 +139,25 @@ static int bus_bind(const char *bus, const char *driver, const char *device,
 	/* Bound already, e.g. re-probed when its supplier came back. */
 	if (bind && ret == -EBUSY)
 		return 0;
-	/* Deferred: bound meanwhile by the re-probe of its supplier? */
+	/*
+	 * Deferred: bound meanwhile, or about to be, by the deferred-probe
+	 * worker's re-probe once its supplier came back?  The worker runs
+	 * on its own schedule, so wait for the driver link, not for time.
+	 */
 	if (bind && ret == -EAGAIN) {
+		struct timespec t;
+		long long end;
+
 		snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/driver",
 			 bus, device);
-		if (!access(path, F_OK))
-			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		end = t.tv_sec * 1000LL + t.tv_nsec / 1000000 + GATE_WAIT_MS;
+		do {
+			if (!access(path, F_OK))
+				return 0;
+			poll(NULL, 0, 10);
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while (t.tv_sec * 1000LL + t.tv_nsec / 1000000 < end);
 	}
 	return ret;
 }
@@ -513,7 +529,46 @@ int build_bin_dir(char *buf, size_t len)
 	return 0;
 }
 
+void exec_as(const char *user, const char *caps, char *const argv[])
+{
+	char inh[128], amb[128], bnd[128];
+	char *args[64] = { "setpriv", "--reuid", (char *)user, "--regid",
+			   (char *)user, "--init-groups", inh, amb, bnd, "--" };
+	unsigned int n = 10;
+
+	snprintf(inh, sizeof(inh), "--inh-caps=-all%s%s", *caps ? "," : "",
+		 caps);
+	snprintf(amb, sizeof(amb), "--ambient-caps=-all%s%s",
+		 *caps ? "," : "", caps);
+	snprintf(bnd, sizeof(bnd), "--bounding-set=-all%s%s",
+		 *caps ? "," : "", caps);
+	while (*argv && n < 63)
+		args[n++] = *argv++;
+	args[n] = NULL;
+	execvp("setpriv", args);
+}
+
+bool gatepc_ready(void)
+{
+	return getgrnam("passgate") && getgrnam("passgate-monitor") &&
+	       getpwnam("passgate-uplink") &&
+	       !access("/run/udev/rules.d/60-passgate.rules", F_OK);
+}
+
+int gatepc_settle(void)
+{
+	if (access("/run/udev/rules.d/60-passgate.rules", F_OK))
+		return 0;
+	return system("udevadm settle --timeout=60") ? -1 : 0;
+}
+
 int passgated_start(const char *config, const char *log)
+{
+	return passgated_start_as(config, log, NULL, NULL);
+}
+
+int passgated_start_as(const char *config, const char *log, const char *user,
+		       const char *caps)
 {
 	char bin[PATH_MAX], exe[PATH_MAX + 16], line[16] = "";
 	int out[2];
@@ -530,7 +585,12 @@ int passgated_start(const char *config, const char *log)
 
 		dup2(out[1], STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
-		execl(exe, "passgated", "-c", config, (char *)NULL);
+		if (!user) {
+			execl(exe, "passgated", "-c", config, (char *)NULL);
+			_exit(127);
+		}
+		exec_as(user, caps, (char *const []){ exe, "-c",
+			(char *)config, NULL });
 		_exit(127);
 	}
 	close(out[1]);

@@ -138,6 +138,26 @@ int build_bin_dir(char *buf, size_t len);
  * returns its pid once it printed "ready", or -1.
  */
 int passgated_start(const char *config, const char *log);
+
+/*
+ * The same, as @user (its groups too) with exactly the capabilities
+ * @caps (setpriv(1) syntax, "+bpf,+perfmon"; "" for none), as
+ * dist/passgated@.service starts it.
+ */
+int passgated_start_as(const char *config, const char *log, const char *user,
+		       const char *caps);
+
+/*
+ * Whether this machine is a gate PC as the packages make it: the users of
+ * dist/passgate.sysusers exist and udev applies dist/60-passgate.rules
+ * (qemu/guest-privileges.sh).  GATEPC_ROOT holds its tmpfiles folders.
+ */
+#define GATEPC_ROOT "/tmp/gatepc"
+bool gatepc_ready(void);
+/* execvp @argv as @user with exactly @caps; returns only on failure. */
+void exec_as(const char *user, const char *caps, char *const argv[]);
+/* Wait until udev handled every node event so far (0 when no udev). */
+int gatepc_settle(void);
 /*
  * One row of docs/RELIABILITY.md: what was tried, how many times, what was
  * expected and what happened.  Printed as "# TALLY|...", collected from the

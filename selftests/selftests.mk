@@ -17,6 +17,10 @@ GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 # The station (Mosquitto, PostgreSQL, the station programs): x86 guest only.
 STATION_TEST_BIN := $(BUILD)/selftests/station_test
+# The gate PC's users, folders and udev rule (qemu/guest-privileges.sh):
+# x86 guest only, the arm64 guest's root is busybox without systemd or udev
+# (there turnstile_test and scan_test check the kernel's half).
+PRIVILEGE_TEST_BIN := $(BUILD)/selftests/privilege_test
 # Run by selftests/powercut.sh in two boots of their own, not in the list.
 POWERCUT_BIN := $(BUILD)/selftests/powercut_test
 AML := $(BUILD)/selftests/testgate.aml
@@ -40,7 +44,7 @@ GUEST_TEST_HDR := selftests/gate_fixture.h selftests/factory_gate.h \
 	$(GATE_HDR)
 TEST_LDLIBS = $(GATE_ARCHIVES) $(GATE_LDLIBS)
 
-tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) \
+tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(PRIVILEGE_TEST_BIN) \
 	$(if $(STATION_BIN),$(STATION_TEST_BIN))
 $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(TEST_BPF) $(GATE_ARCHIVES) $(HARNESS)

@@ -43,6 +43,7 @@
 #define WAIT_MS 60000
 #define PGBIN "/usr/lib/postgresql/15/bin"
 #define STATION "st1"
+#define PIN_ROOT "/sys/fs/bpf/passgate-station"
 
 struct station_gate {
 	unsigned int id;
@@ -109,7 +110,8 @@ static int wait_port(int port)
 	return -1;
 }
 
-static pid_t spawn(const char *log, char *const argv[])
+/* Run @argv, as @user with no capability unless @user is NULL. */
+static pid_t spawn_as(const char *log, const char *user, char *const argv[])
 {
 	pid_t pid = fork();
 	int fd;
@@ -121,8 +123,16 @@ static pid_t spawn(const char *log, char *const argv[])
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
-	execvp(argv[0], argv);
+	if (user)
+		exec_as(user, "", argv);
+	else
+		execvp(argv[0], argv);
 	_exit(127);
+}
+
+static pid_t spawn(const char *log, char *const argv[])
+{
+	return spawn_as(log, NULL, argv);
 }
 
 static void stop(pid_t *pid, int sig)
@@ -243,32 +253,47 @@ static int setup_gate(FIXTURE_DATA(station) *self, struct station_gate *g)
 
 	snprintf(g->name, sizeof(g->name), "exit-%u", g->id);
 	snprintf(path, sizeof(path), "%s/%s", self->dir, g->name);
-	if (run("mkdir -p %s/trust %s/spool %s/state && cp %s/issuer.pub "
-		"%s/trust/ && cp %s/id.key %s/", path, path, path, self->dir,
-		path, self->dir, path))
+	if (run("mkdir -p %s/trust %s/spool/inbox %s/state %s/uplink && "
+		"cp %s/issuer.pub %s/trust/ && cp %s/id.key %s/", path, path,
+		path, path, self->dir, path, self->dir, path))
 		return -1;
 	snprintf(g->journal, sizeof(g->journal), "%s/state/journal.db", path);
 	snprintf(text, sizeof(text),
 		 "gate = %u\ngate_name = %s\nstation = " STATION "\n"
 		 "trust_dir = %s/trust\nspool_dir = %s/spool\n"
 		 "state_dir = %s/state\nid_key_file = %s/id.key\n"
-		 "journal = %s\npin_root = /sys/fs/bpf/passgate-station\n"
-		 "mqtt_broker = 127.0.0.1:%d\nmetrics_file = %s/metrics.prom\n",
+		 "journal = %s\npin_root = " PIN_ROOT "\n"
+		 "mqtt_broker = 127.0.0.1:%d\n"
+		 "metrics_file = %s/state/metrics.prom\n"
+		 "uplink_dir = %s/uplink\n"
+		 "uplink_metrics_file = %s/uplink/metrics.prom\n",
 		 g->id, g->name, path, path, path, path, g->journal,
-		 self->mqtt_port, path);
+		 self->mqtt_port, path, path, path);
 	snprintf(g->config, sizeof(g->config), "%s/passgated.conf", path);
-	if (file_write(g->config, text, strlen(text)))
+	if (file_write(g->config, text, strlen(text)) ||
+	    chmod(g->config, 0644))
 		return -1;
 	/* A new gate's rollback record, as its install seeds it. */
 	snprintf(text, sizeof(text), "%s/state", path);
 	if (passgate_record_seed(text, g->id, 0))
+		return -1;
+	/* Owners and modes as dist/passgate.tmpfiles gives them. */
+	if (run("chown passgate:passgate-uplink %s/spool && chmod 0710 %s/spool"
+		" && chown passgate-uplink:passgate %s/spool/inbox && "
+		"chmod 2770 %s/spool/inbox && chown -R passgate:passgate-uplink"
+		" %s/state && chmod 2750 %s/state && chown passgate-uplink %s/uplink"
+		" && chmod 0700 %s/uplink && chown passgate %s/id.key && "
+		"chmod 0600 %s/id.key", path, path, path, path, path, path, path,
+		path, path, path))
 		return -1;
 	g->events = gate_open(g->id, O_RDWR | O_NONBLOCK);
 	g->bridge = lane_open(g->id, g->lane, "scanboard", O_RDWR | O_NONBLOCK);
 	if (g->events < 0 || g->bridge < 0 || lseek(g->events, 0, SEEK_END) < 0)
 		return -1;
 	snprintf(text, sizeof(text), "%s/passgated.log", path);
-	g->daemon = passgated_start(g->config, text);
+	/* As dist/passgated@.service runs it. */
+	g->daemon = passgated_start_as(g->config, text, "passgate",
+				       "+bpf,+perfmon");
 	return g->daemon > 0 ? 0 : -1;
 }
 
@@ -279,7 +304,8 @@ static int start_uplink(FIXTURE_DATA(station) *self, struct station_gate *g)
 
 	snprintf(bin, sizeof(bin), "%s/passgate-uplink", self->bin);
 	snprintf(log, sizeof(log), "%s/%s/uplink.log", self->dir, g->name);
-	g->uplink = spawn(log, argv);
+	/* As dist/passgate-uplink@.service runs it: no capability. */
+	g->uplink = spawn_as(log, "passgate-uplink", argv);
 	return g->uplink > 0 ? 0 : -1;
 }
 
@@ -290,7 +316,14 @@ FIXTURE_SETUP(station)
 
 	self->mosquitto = self->collector = self->http = -1;
 	ASSERT_EQ(0, gate_restore());
+	if (!gatepc_ready())
+		SKIP(return, "not a gate PC: no passgate users or udev rule "
+		     "(qemu/guest-privileges.sh said why)");
+	/* The nodes of the restored gate have the rule's group. */
+	ASSERT_EQ(0, gatepc_settle());
 	ASSERT_EQ(0, build_bin_dir(self->bin, sizeof(self->bin)));
+	ASSERT_EQ(0, run("mkdir -p " PIN_ROOT " && chown passgate:passgate "
+			 PIN_ROOT " && chmod 0750 " PIN_ROOT));
 	ASSERT_EQ(0, run("ip link set lo up"));
 	snprintf(self->dir, sizeof(self->dir), "/tmp/station-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
@@ -335,9 +368,10 @@ FIXTURE_TEARDOWN(station)
 	unsigned int i;
 
 	if (!_metadata->passed)
-		run("tail -n 15 %s/*/uplink.log %s/collector.log "
+		run("tail -n 15 %s/*/uplink.log %s/*/passgated.log "
+		    "%s/collector.log "
 		    "%s/mosquitto.log | sed 's/^/# /'", self->dir, self->dir,
-		    self->dir);
+		    self->dir, self->dir);
 
 	for (i = 0; i < self->gates; i++) {
 		stop(&self->gate[i].uplink, SIGTERM);
@@ -345,9 +379,9 @@ FIXTURE_TEARDOWN(station)
 		close(self->gate[i].events);
 		close(self->gate[i].bridge);
 	}
-	passgate_policy_unpin("/sys/fs/bpf/passgate-station", 0);
+	passgate_policy_unpin(PIN_ROOT, 0);
 	for (i = 0; i < GATES_MAX; i++)
-		passgate_policy_unpin("/sys/fs/bpf/passgate-station", i);
+		passgate_policy_unpin(PIN_ROOT, i);
 	stop(&self->collector, SIGTERM);
 	stop(&self->http, SIGTERM);
 	stop(&self->mosquitto, SIGTERM);
@@ -455,10 +489,13 @@ static int stream(FIXTURE_DATA(station) *self, unsigned int n)
 	return 0;
 }
 
-/* The gate's metrics file has every line of @want, within WAIT_MS. */
+/*
+ * The metrics file of the gate's @who ("state": passgated's, "uplink")
+ * has every line of @want, within WAIT_MS.
+ */
 static int metrics_show(FIXTURE_DATA(station) *self,
-			const struct station_gate *g, const char *const *want,
-			unsigned int n)
+			const struct station_gate *g, const char *who,
+			const char *const *want, unsigned int n)
 {
 	long long end = now_ms() + WAIT_MS;
 	char path[256], text[16384];
@@ -466,7 +503,8 @@ static int metrics_show(FIXTURE_DATA(station) *self,
 	ssize_t len;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s/metrics.prom", self->dir, g->name);
+	snprintf(path, sizeof(path), "%s/%s/%s/metrics.prom", self->dir,
+		 g->name, who);
 	do {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		len = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
@@ -590,7 +628,8 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 			 "passgate_journal_backlog_rows{gate=\"%s\"} 0\n", g);
 		snprintf(want[2], sizeof(want[2]),
 			 "passgate_list_generation{gate=\"%s\"} 2\n", g);
-		ret = metrics_show(self, &self->gate[i], lines, 3);
+		ret = metrics_show(self, &self->gate[i], "uplink", lines, 2) ?:
+		      metrics_show(self, &self->gate[i], "state", lines + 2, 1);
 		EXPECT_EQ(0, ret);
 		current += ret == 0;
 	}

@@ -21,6 +21,8 @@ void passgate_config_defaults(struct passgate_config *cfg)
 	snprintf(cfg->spool_dir, sizeof(cfg->spool_dir), "/var/spool/passgate");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), PASSGATE_STATE_DIR);
 	snprintf(cfg->pin_root, sizeof(cfg->pin_root), PASSGATE_PIN_ROOT);
+	snprintf(cfg->uplink_dir, sizeof(cfg->uplink_dir),
+		 "/var/lib/passgate-uplink");
 	snprintf(cfg->id_key_file, sizeof(cfg->id_key_file),
 		 "/etc/passgate/id.key");
 	cfg->max_list_bytes = PASSGATE_LIST_MAX_BYTES;
@@ -271,6 +273,9 @@ static const struct config_key config_keys[] = {
 	{ .name = "mqtt_inflight", .set = set_uint, FIELD(mqtt_inflight),
 	  .min = 1, .max = 1000 },
 	{ .name = "metrics_file", .set = set_path, FIELD(metrics_file) },
+	{ .name = "uplink_dir", .set = set_path, FIELD(uplink_dir) },
+	{ .name = "uplink_metrics_file", .set = set_path,
+	  FIELD(uplink_metrics_file) },
 	{ .name = "wedge", .set = set_wedge },
 };
 

@@ -39,7 +39,10 @@ struct passgate_config {
 	char mqtt_host[256];
 	unsigned int mqtt_port;		/* 0: no broker */
 	unsigned int mqtt_inflight;
-	char metrics_file[PATH_MAX];
+	char metrics_file[PATH_MAX];	/* passgated's */
+	/* The uplink's own: its delivered mark, its metrics. */
+	char uplink_dir[PATH_MAX];
+	char uplink_metrics_file[PATH_MAX];
 	/* Keyboard-wedge scanners: one per "wedge =" line. */
 	struct passgate_wedge_config wedge[PASSGATE_WEDGE_MAX];
 	unsigned int wedges;

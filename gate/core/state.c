@@ -12,6 +12,22 @@
 #include "common/file.h"
 #include "gate/core/state.h"
 
+/*
+ * Root (an operator's passgatectl) writing into the daemon's folder gives
+ * what it makes to the folder's owner, the daemon's user, which must go
+ * on using it.  Never through a link: the folder's owner could plant one.
+ */
+static int own_like_dir(const char *dir, int fd, const char *path)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || stat(dir, &st) || st.st_uid == 0)
+		return 0;
+	if (fd >= 0)
+		return fchown(fd, st.st_uid, -1);
+	return fchownat(AT_FDCWD, path, st.st_uid, -1, AT_SYMLINK_NOFOLLOW);
+}
+
 int passgate_record_lock(const char *dir, unsigned int gate)
 {
 	char path[PATH_MAX];
@@ -20,9 +36,13 @@ int passgate_record_lock(const char *dir, unsigned int gate)
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -1;
 	snprintf(path, sizeof(path), "%s/gate%u.lock", dir, gate);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
+	if (own_like_dir(dir, fd, path)) {
+		close(fd);
+		return -1;
+	}
 	if (flock(fd, LOCK_EX)) {
 		close(fd);
 		return -1;
@@ -79,7 +99,9 @@ int passgate_record_write(const char *dir, unsigned int gate,
 			      rec->key_id[i]);
 	n += snprintf(text + n, sizeof(text) - n, "\nexpires_at=%" PRIu64 "\n",
 		      rec->expires_at);
-	return passgate_file_replace(path, text, n, 0600);
+	if (passgate_file_replace(path, text, n, 0640))
+		return -1;
+	return own_like_dir(dir, -1, path);
 }
 
 int passgate_record_seed(const char *dir, unsigned int gate,

@@ -43,12 +43,14 @@ static int spool_write(const struct uplink *u, const char *name,
 	char path[PATH_MAX];
 	int n;
 
-	n = snprintf(path, sizeof(path), "%s/%s", u->cfg.spool_dir, name);
+	/* The inbox: the one folder of the spool the uplink may write. */
+	n = snprintf(path, sizeof(path), "%s/inbox/%s", u->cfg.spool_dir,
+		     name);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return passgate_file_replace(path, data, len, 0644);
+	return passgate_file_replace(path, data, len, 0640);
 }
 
 /* LIST.minisig, then LIST: the daemon takes a list once both are there. */

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <mosquitto.h>
 
 #include "uplink.h"
+#include "common/caps.h"
 #include "gate/core/journal.h"
 
 #define POLL_MS 100
@@ -82,7 +84,11 @@ static int setup(struct uplink *u)
 	snprintf(u->lists_topic, sizeof(u->lists_topic), "passgate/%s/lists/#",
 		 c->station);
 	snprintf(u->outbox_path, sizeof(u->outbox_path),
-		 "%s/uplink-%s.delivered", c->state_dir, c->gate_name);
+		 "%s/uplink-%s.delivered", c->uplink_dir, c->gate_name);
+	if (mkdir(c->uplink_dir, 0700) && errno != EEXIST) {
+		passgate_log("%s: %s", c->uplink_dir, strerror(errno));
+		return -1;
+	}
 	snprintf(id, sizeof(id), "passgate-%s-%s", c->station, c->gate_name);
 	u->flight = calloc(c->mqtt_inflight, sizeof(*u->flight));
 	if (!u->flight)
@@ -149,6 +155,11 @@ int main(int argc, char **argv)
 	}
 	if (!u.cfg.mqtt_port) {
 		passgate_log("%s: no mqtt_broker", config);
+		return 1;
+	}
+	/* It talks to the network and needs no capability at all. */
+	if (passgate_caps_limit(0)) {
+		passgate_log("dropping capabilities: %s", strerror(errno));
 		return 1;
 	}
 	sigaction(SIGTERM, &sa, NULL);

@@ -23,6 +23,7 @@ enum daemon_source {
 	SOURCE_EVENTS,
 	SOURCE_FLUSH,
 	SOURCE_WEDGE,
+	SOURCE_METRICS,
 };
 
 struct passgate_journal;
@@ -46,6 +47,7 @@ struct daemon {
 	int flush_fd;
 	uint64_t journaled;
 	struct wedge_bridge *wedge;
+	int metrics_fd;
 };
 
 /*
@@ -76,6 +78,11 @@ void audit_close(struct daemon *d);
 int slow_open(struct daemon *d);
 void slow_handle(struct daemon *d, unsigned int index);
 void slow_close(struct daemon *d);
+
+/* metrics.c: the gate's Prometheus textfile, every few seconds */
+int metrics_open(struct daemon *d);
+void metrics_handle(struct daemon *d);
+void metrics_close(struct daemon *d);
 
 /* wedge.c: USB keyboard-wedge scanners, grabbed and forwarded to lanes */
 int wedge_open(struct daemon *d);

@@ -22,7 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+#include <sodium.h>
+
 #include "daemon.h"
+#include "common/caps.h"
 #include "common/digest.h"
 
 static int set_id_key(struct daemon *d)
@@ -44,7 +48,7 @@ static int set_id_key(struct daemon *d)
 		passgate_log("setting the ID-card key: %s", strerror(errno));
 		ret = -1;
 	}
-	explicit_bzero(key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
 	return ret;
 }
 
@@ -65,6 +69,22 @@ static int open_policy(struct daemon *d)
 	}
 	passgate_log("%s the policy of gate %u", adopted ? "adopted" : "loaded",
 		     d->cfg.gate);
+	return 0;
+}
+
+/*
+ * Loading and attaching the policy program needed CAP_BPF and CAP_PERFMON
+ * (a raw_tracepoint_writable program); from here on only bpf() on maps
+ * (lists swapped in, settings, counters) is left, which needs CAP_BPF
+ * alone (kernel.unprivileged_bpf_disabled).  Every other capability goes,
+ * from every set, for good (docs/operations.md, "Privileges").
+ */
+static int drop_capabilities(void)
+{
+	if (passgate_caps_limit(PASSGATE_CAP(CAP_BPF))) {
+		passgate_log("dropping capabilities: %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -163,6 +183,9 @@ static int run(struct daemon *d)
 			case SOURCE_FLUSH:
 				audit_flush(d);
 				break;
+			case SOURCE_METRICS:
+				metrics_handle(d);
+				break;
 			}
 		}
 	}
@@ -170,6 +193,7 @@ static int run(struct daemon *d)
 
 static void cleanup(struct daemon *d)
 {
+	metrics_close(d);
 	wedge_close(d);
 	audit_close(d);
 	slow_close(d);
@@ -189,6 +213,7 @@ int main(int argc, char **argv)
 		.sigfd = -1,
 		.loop.epfd = -1,
 		.flush_fd = -1,
+		.metrics_fd = -1,
 	};
 	char err[512];
 	int opt, ret = 1;
@@ -222,8 +247,8 @@ int main(int argc, char **argv)
 	/* The journal first: it must see what the others cause. */
 	if (set_id_key(&d) || open_policy(&d) || setup_signals(&d) ||
 	    audit_open(&d) || slow_open(&d) || expiry_open(&d) ||
-	    spool_open(&d) ||
-	    wedge_open(&d))
+	    spool_open(&d) || wedge_open(&d) || metrics_open(&d) ||
+	    drop_capabilities())
 		goto out;
 	ret = run(&d) ? 1 : 0;
 out:

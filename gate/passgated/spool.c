@@ -4,6 +4,11 @@
  * list is taken once both are there), and the daemon verifies and loads
  * it, then moves both to processed/ or, with a LIST.why, to refused/.
  * Lists are taken in name order, so name them by generation.
+ *
+ * SPOOL/inbox/ is taken from the same way.  It is the one folder the
+ * uplink may write (docs/operations.md, "Privileges"): what it drops there
+ * is verified like everything else, and it cannot touch the spool itself,
+ * processed/ or refused/.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,16 +48,18 @@ static void spool_path(char *buf, const struct daemon *d, const char *sub,
 		snprintf(buf + n, PATH_MAX - n, "%s", suffix);
 }
 
-static void spool_move(const struct daemon *d, const char *name,
-		       const char *to, const char *why)
+#define INBOX "inbox"
+
+static void spool_move(const struct daemon *d, const char *sub,
+		       const char *name, const char *to, const char *why)
 {
 	char from[PATH_MAX], dest[PATH_MAX], text[1024];
 	int n;
 
-	spool_path(from, d, "", name, ".minisig");
+	spool_path(from, d, sub, name, ".minisig");
 	spool_path(dest, d, to, name, ".minisig");
 	rename(from, dest);
-	spool_path(from, d, "", name, "");
+	spool_path(from, d, sub, name, "");
 	spool_path(dest, d, to, name, "");
 	if (rename(from, dest))
 		passgate_log("spool: moving %s: %s", name, strerror(errno));
@@ -67,23 +74,23 @@ static void spool_move(const struct daemon *d, const char *name,
 		passgate_log("spool: %s.why: %s", name, strerror(errno));
 }
 
-static void spool_take(struct daemon *d, const char *name)
+static void spool_take(struct daemon *d, const char *sub, const char *name)
 {
 	struct passgate_list_info info;
 	enum passgate_refusal refusal;
 	char path[PATH_MAX], err[512] = "";
 
-	spool_path(path, d, "", name, "");
+	spool_path(path, d, sub, name, "");
 	if (passgate_install_list(&d->cfg, d->policy, d->gate, path, &info,
 				  &refusal, err, sizeof(err))) {
 		passgate_log("list %s refused: %s", name, err);
-		spool_move(d, name, "refused", err);
+		spool_move(d, sub, name, "refused", err);
 		return;
 	}
 	passgate_log("list %s: generation %" PRIu64 " (%s, %" PRIu64
 		     " entries) active", name, info.generation,
 		     passgate_list_kind_name(info.kind), info.entry_count);
-	spool_move(d, name, "processed", NULL);
+	spool_move(d, sub, name, "processed", NULL);
 	d->expired_generation = 0;
 	expiry_arm(d);
 }
@@ -98,25 +105,35 @@ static int list_complete(const struct dirent *de)
 	return is_list(de->d_name);
 }
 
-/* Take every list whose signature is there too. */
-static void spool_scan(struct daemon *d)
+/* Take every list of SPOOL/@sub whose signature is there too. */
+static void spool_scan_dir(struct daemon *d, const char *sub)
 {
-	char sig[PATH_MAX];
+	char dir[PATH_MAX], sig[PATH_MAX];
 	struct dirent **names;
 	int n, i;
 
-	n = scandir(d->cfg.spool_dir, &names, list_complete, by_name);
+	n = snprintf(dir, sizeof(dir), "%s%s%s", d->cfg.spool_dir,
+		     *sub ? "/" : "", sub);
+	if (n < 0 || n >= (int)sizeof(dir))
+		return;
+	n = scandir(dir, &names, list_complete, by_name);
 	if (n < 0) {
-		passgate_log("spool %s: %s", d->cfg.spool_dir, strerror(errno));
+		passgate_log("spool %s: %s", dir, strerror(errno));
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		spool_path(sig, d, "", names[i]->d_name, ".minisig");
+		spool_path(sig, d, sub, names[i]->d_name, ".minisig");
 		if (!access(sig, F_OK))
-			spool_take(d, names[i]->d_name);
+			spool_take(d, sub, names[i]->d_name);
 		free(names[i]);
 	}
 	free(names);
+}
+
+static void spool_scan(struct daemon *d)
+{
+	spool_scan_dir(d, "");
+	spool_scan_dir(d, INBOX);
 }
 
 /*
@@ -149,11 +166,14 @@ int spool_claim(struct daemon *d)
 
 int spool_open(struct daemon *d)
 {
-	static const char *const subdirs[] = { "", "/processed", "/refused" };
+	static const char *const subdirs[] = {
+		"", "/processed", "/refused", "/" INBOX,
+	};
 	char path[PATH_MAX];
 	unsigned int i;
 
-	for (i = 0; i < 3; i++) {
+	/* The inbox is the uplink's to write: its owner is set at install. */
+	for (i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s%s", d->cfg.spool_dir,
 			 subdirs[i]);
 		if (mkdir(path, 0700) && errno != EEXIST) {
@@ -164,6 +184,8 @@ int spool_open(struct daemon *d)
 	d->spool_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (d->spool_fd < 0 ||
 	    inotify_add_watch(d->spool_fd, d->cfg.spool_dir,
+			      IN_CLOSE_WRITE | IN_MOVED_TO) < 0 ||
+	    inotify_add_watch(d->spool_fd, path,
 			      IN_CLOSE_WRITE | IN_MOVED_TO) < 0 ||
 	    passgate_loop_watch(&d->loop, d->spool_fd, SOURCE_SPOOL, 0)) {
 		passgate_log("spool %s: %s", d->cfg.spool_dir, strerror(errno));

@@ -5,7 +5,10 @@
  * finds maps but no link clears them and loads afresh.  A generation is
  * built in a map that only this process holds (never pinned), so a crash
  * mid-load leaves nothing behind, and it becomes active in one update of
- * the outer map's slot.
+ * the outer map's slot.  The active list map is pinned too (ACTIVE_PIN), so
+ * a daemon without CAP_SYS_ADMIN, which bpf_map_get_fd_by_id() needs, can
+ * still read it: pinned as ACTIVE_PIN "-next" before the swap and renamed
+ * over ACTIVE_PIN after it, so one of the two is always the active map.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,8 +48,13 @@ static const char *const pin_names[PIN_COUNT] = {
 	[PIN_LINK] = "link",
 };
 
+#define ACTIVE_PIN "list"
+/* bpffs refuses names with a dot (reserved). */
+#define ACTIVE_PIN_NEW ACTIVE_PIN "-next"
+
 struct passgate_policy {
 	int fd[PIN_COUNT];
+	char dir[PATH_MAX - 16];
 };
 
 static void pin_path(char *buf, size_t len, const char *root,
@@ -82,6 +90,13 @@ int passgate_policy_unpin(const char *pin_root, unsigned int gate)
 		if (unlink(path) && errno != ENOENT)
 			ret = -1;
 	}
+	snprintf(path, sizeof(path), "%s/gate%u/" ACTIVE_PIN, pin_root, gate);
+	if (unlink(path) && errno != ENOENT)
+		ret = -1;
+	snprintf(path, sizeof(path), "%s/gate%u/" ACTIVE_PIN_NEW, pin_root,
+		 gate);
+	if (unlink(path) && errno != ENOENT)
+		ret = -1;
 	snprintf(path, sizeof(path), "%s/gate%u", pin_root, gate);
 	if (rmdir(path) && errno != ENOENT)
 		ret = -1;
@@ -131,6 +146,7 @@ static int policy_adopt(struct passgate_policy *policy, const char *root,
 	char path[PATH_MAX];
 	int i;
 
+	snprintf(policy->dir, sizeof(policy->dir), "%s/gate%u", root, gate);
 	for (i = 0; i < PIN_COUNT; i++) {
 		pin_path(path, sizeof(path), root, gate, i);
 		policy->fd[i] = bpf_obj_get(path);
@@ -208,6 +224,25 @@ struct passgate_policy *passgate_policy_adopt(const char *pin_root,
 	return NULL;
 }
 
+static int active_map(struct passgate_policy *policy);
+
+/*
+ * A daemon that died between pinning the next list map and the swap left
+ * a pin of a map that never became active: it goes, or the map would
+ * stay in the kernel.  One that died between the swap and the rename
+ * left the active map's pin under the new name: it is renamed.
+ */
+static void pins_tidy(struct passgate_policy *policy)
+{
+	char path[PATH_MAX];
+	int fd = active_map(policy);
+
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/" ACTIVE_PIN_NEW, policy->dir);
+	unlink(path);
+}
+
 struct passgate_policy *passgate_policy_open(const char *pin_root,
 					     unsigned int gate,
 					     const struct policy_config *cfg,
@@ -222,8 +257,10 @@ struct passgate_policy *passgate_policy_open(const char *pin_root,
 	pin_path(path, sizeof(path), pin_root, gate, PIN_LINK);
 	*adopted = !access(path, F_OK);
 	if (*adopted) {
-		if (!policy_adopt(policy, pin_root, gate))
+		if (!policy_adopt(policy, pin_root, gate)) {
+			pins_tidy(policy);
 			return policy;
+		}
 		if (errno != EPROTO)
 			goto err;
 		/* Another version's policy: replaced by this one's. */
@@ -298,14 +335,76 @@ static void meta_key(struct policy_key *key)
 	memset(key->digest, POLICY_META_BYTE, sizeof(key->digest));
 }
 
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* The map pinned as @name in the policy's folder, if it is map @id. */
+static int pinned_map(const struct passgate_policy *policy, const char *name,
+		      __u32 id)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", policy->dir, name);
+	fd = bpf_obj_get(path);
+	if (fd >= 0 && map_id(fd) != id) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* The active list map, or -1 with ENOENT when none is loaded. */
 static int active_map(struct passgate_policy *policy)
 {
+	char from[PATH_MAX], to[PATH_MAX];
 	__u32 zero = 0, id;
+	int fd;
 
 	if (bpf_map_lookup_elem(policy->fd[PIN_LISTS], &zero, &id))
 		return -1;
+	fd = pinned_map(policy, ACTIVE_PIN, id);
+	if (fd >= 0)
+		return fd;
+	/* A swap whose rename did not happen: finish it. */
+	fd = pinned_map(policy, ACTIVE_PIN_NEW, id);
+	if (fd >= 0) {
+		snprintf(from, sizeof(from), "%s/" ACTIVE_PIN_NEW, policy->dir);
+		snprintf(to, sizeof(to), "%s/" ACTIVE_PIN, policy->dir);
+		rename(from, to);
+		return fd;
+	}
+	/* Pinned by an older version: only CAP_SYS_ADMIN reaches it. */
 	return bpf_map_get_fd_by_id(id);
+}
+
+/* Pin @fd as the next active map, before it becomes active. */
+static int pin_next(const struct passgate_policy *policy, int fd)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/" ACTIVE_PIN_NEW, policy->dir);
+	if (unlink(path) && errno != ENOENT)
+		return -1;
+	return bpf_obj_pin(fd, path);
+}
+
+/* After the swap the pin of the active map follows it; else it goes. */
+static void pin_swapped(const struct passgate_policy *policy, bool swapped)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	snprintf(from, sizeof(from), "%s/" ACTIVE_PIN_NEW, policy->dir);
+	snprintf(to, sizeof(to), "%s/" ACTIVE_PIN, policy->dir);
+	if (swapped)
+		rename(from, to);
+	else
+		unlink(from);
 }
 
 int passgate_policy_active(struct passgate_policy *policy,
@@ -487,8 +586,11 @@ int passgate_policy_load(struct passgate_policy *policy,
 	if (bpf_map_update_elem(fd, &key, &meta, BPF_ANY))
 		goto out;
 
+	if (pin_next(policy, fd))
+		goto out;
 	/* The swap: from the next scan on, this generation decides. */
 	ret = bpf_map_update_elem(policy->fd[PIN_LISTS], &zero, &fd, BPF_ANY);
+	pin_swapped(policy, !ret);
 out:
 	saved = errno;
 	if (fd >= 0)

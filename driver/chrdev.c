@@ -319,6 +319,8 @@ static ssize_t passgate_read(struct file *file, char __user *buf,
 		return passgate_turnstile_read(pf, buf, count, nonblock);
 	case PASSGATE_NODE_SCANBOARD:
 		/* Reading takes deferred scans away: that is acting. */
+		if (READ_ONCE(pf->live->gone))
+			return -ENODEV;
 		if (!(file->f_mode & FMODE_WRITE))
 			return -EPERM;
 		return passgate_decide_read(pf, buf, count, nonblock);

@@ -542,7 +542,10 @@ static const struct genl_ops passgate_nl_ops[] = {
 static const struct genl_multicast_group passgate_nl_mcgrps[] = {
 	[PASSGATE_NL_GROUP_EVENTS] = {
 		.name = PASSGATE_GENL_MCGRP_EVENTS,
-		/* The gate node is root-only: so are its events. */
+		/*
+		 * Events carry scan digests: only for CAP_NET_ADMIN here, as
+		 * the gate node gives them only to whom its permissions do.
+		 */
 		.flags = GENL_MCAST_CAP_NET_ADMIN,
 	},
 };

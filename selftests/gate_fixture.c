@@ -127,39 +127,42 @@ int lane_device_name(unsigned int gate, unsigned int lane, char *buf,
 	return 0;
 }
 
+static long long fixture_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
 static int bus_bind(const char *bus, const char *driver, const char *device,
 		    bool bind)
 {
+	long long end = fixture_now_ms() + GATE_WAIT_MS;
 	char path[PATH_MAX];
 	int ret;
 
 	snprintf(path, sizeof(path), "/sys/bus/%s/drivers/%s/%s", bus, driver,
 		 bind ? "bind" : "unbind");
-	ret = write_string(path, device);
-	/* Bound already, e.g. re-probed when its supplier came back. */
-	if (bind && ret == -EBUSY)
-		return 0;
-	/*
-	 * Deferred: bound meanwhile, or about to be, by the deferred-probe
-	 * worker's re-probe once its supplier came back?  The worker runs
-	 * on its own schedule, so wait for the driver link, not for time.
-	 */
-	if (bind && ret == -EAGAIN) {
-		struct timespec t;
-		long long end;
-
-		snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/driver",
-			 bus, device);
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		end = t.tv_sec * 1000LL + t.tv_nsec / 1000000 + GATE_WAIT_MS;
-		do {
-			if (!access(path, F_OK))
-				return 0;
-			poll(NULL, 0, 10);
-			clock_gettime(CLOCK_MONOTONIC, &t);
-		} while (t.tv_sec * 1000LL + t.tv_nsec / 1000000 < end);
+	for (;;) {
+		ret = write_string(path, device);
+		/*
+		 * Bound already, e.g. re-probed when its supplier came back.
+		 * bind takes the device lock, which a probe holds to its
+		 * end: EBUSY means bound and probed, its nodes made.
+		 */
+		if (bind && ret == -EBUSY)
+			return 0;
+		/*
+		 * Deferred: its supplier may be coming back right now, and
+		 * the deferred-probe worker re-probes it on its own
+		 * schedule.  Ask again (the lock orders us after that
+		 * probe) until bound or the wait is over.
+		 */
+		if (!bind || ret != -EAGAIN || fixture_now_ms() >= end)
+			return ret;
+		poll(NULL, 0, 10);
 	}
-	return ret;
 }
 
 int driver_bind(const char *driver, const char *device, bool bind)

@@ -36,7 +36,7 @@
 #include "gate/core/state.h"
 #include "gate/policy/loader.h"
 
-#define SPOOL GATEPC_ROOT "/var/spool/passgate"
+#define SPOOL GATEPC_ROOT "/var/spool/passgate/gate0"
 #define STATE GATEPC_ROOT "/var/lib/passgate"
 #define PINS "/sys/fs/bpf/passgate"
 #define CONFIG "/tmp/privilege-gate0.conf"
@@ -81,6 +81,10 @@ FIXTURE_SETUP(priv)
 	ASSERT_EQ(0, chmod(CONFIG, 0644));
 	unlink(LOG);
 	passgate_policy_unpin(PINS, 0);
+	/* The gate's spool and inbox, as passgated@0.service makes them. */
+	ASSERT_EQ(0, system("install -d -o passgate -g passgate-uplink "
+			    "-m 0710 " SPOOL " && install -d -o passgate "
+			    "-g passgate-uplink -m 1770 " SPOOL "/inbox"));
 }
 
 FIXTURE_TEARDOWN(priv)
@@ -267,10 +271,12 @@ static int uplink_checks(const void *arg)
 		return 2;
 	if (try_open(GATE0, O_RDONLY) != EACCES)
 		return 3;
-	/* No BPF object: not the pinned maps, not a map of its own. */
-	snprintf(path, sizeof(path), PINS "/gate0/lists");
-	fd = bpf_obj_get(path);
-	if (fd >= 0 || (errno != EACCES && errno != EPERM))
+	/*
+	 * No BPF object: the pins' folder is closed to it (its modes, not
+	 * only the bpf() sysctl), and it may make no map of its own.
+	 */
+	fd = open(PINS "/gate0", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 || errno != EACCES)
 		return 4;
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
 	if (fd >= 0 || errno != EPERM)
@@ -284,6 +290,9 @@ static int uplink_checks(const void *arg)
 		return 8;
 	if (write_file(SPOOL "/inbox"))
 		return 9;
+	/* The inbox is not its own to open wider or close. */
+	if (!chmod(SPOOL "/inbox", 0777) || errno != EPERM)
+		return 11;
 	/* It reads the journal it publishes. */
 	snprintf(path, sizeof(path), STATE "/journal-gate0.db");
 	if (try_open(path, O_RDONLY))

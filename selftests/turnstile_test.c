@@ -403,8 +403,11 @@ TEST_F(gate, acting_needs_a_file_opened_for_writing)
 {
 	struct passgate_note note = { .size = sizeof(note),
 				      .type = PASSGATE_EV_LIST_EXPIRED };
+	struct passgate_key key = { .size = sizeof(key),
+				    .flags = PASSGATE_KEY_F_REPLACE };
 	struct passgate_info info = { .size = sizeof(info) };
 	struct passgate_gate_state gst;
+	struct passgate_event ev;
 	struct passgate_state st;
 	int ro, gate_ro;
 
@@ -412,6 +415,7 @@ TEST_F(gate, acting_needs_a_file_opened_for_writing)
 	gate_ro = gate_open(TEST_GATE, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, ro);
 	ASSERT_LE(0, gate_ro);
+	ASSERT_LE(0, lseek(gate_ro, 0, SEEK_END));
 	EXPECT_EQ(-EPERM, lane_cmd_open(ro, EXIT));
 	EXPECT_EQ(-EPERM, lane_set_mode(ro, PASSGATE_MODE_FREE));
 	EXPECT_EQ(-EPERM, lane_reset_alarms(ro));
@@ -419,9 +423,14 @@ TEST_F(gate, acting_needs_a_file_opened_for_writing)
 	EXPECT_EQ(-EPERM, gate_reset_fire(gate_ro));
 	EXPECT_EQ(-1, ioctl(gate_ro, PASSGATE_IOC_GATE_NOTE, &note));
 	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, ioctl(gate_ro, PASSGATE_IOC_GATE_SET_KEY, &key));
+	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(0, output(0, TB_UNLOCK_EXIT));
 	EXPECT_EQ(0, gate_get_state(gate_ro, &gst));
 	EXPECT_EQ(PASSGATE_GATE_NORMAL, gst.mode);
+	/* Nothing of it reached the event stream. */
+	EXPECT_EQ(-1, read(gate_ro, &ev, sizeof(ev)));
+	EXPECT_EQ(EAGAIN, errno);
 
 	/* Observing works on the read-only files. */
 	EXPECT_EQ(0, lane_get_state(ro, &st));

@@ -13,7 +13,7 @@
 #include "gate/policy/policy_maps.h"
 #include "gate/core/wedge.h"
 
-#define PASSGATE_CONFIG_FILE "/etc/passgate/passgated.conf"
+#define PASSGATE_CONFIG_FILE "/etc/passgate/gate0.conf"
 
 /* A station or gate name: [a-z0-9-], 1 to this many characters. */
 #define PASSGATE_NAME_MAX 32

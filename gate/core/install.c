@@ -73,8 +73,17 @@ static enum passgate_refusal install_admissible(const struct passgate_config *cf
 			 info->generation, rec.generation);
 		return PASSGATE_REFUSED_ROLLBACK;
 	}
-	/* Whatever the record says, never older than what the kernel runs. */
+	/*
+	 * Whatever the record says, never older than what the kernel runs;
+	 * and when what it runs cannot be read, nothing is taken.
+	 */
 	has_active = !passgate_policy_active(policy, &active);
+	if (!has_active && errno != ENOENT) {
+		snprintf(err, errlen, "the generation active in the kernel "
+			 "cannot be read (%s): nothing is taken",
+			 strerror(errno));
+		return PASSGATE_REFUSED_LOAD;
+	}
 	if (has_active && info->generation <= active.generation) {
 		snprintf(err, errlen, "generation %" PRIu64
 			 " is not above generation %" PRIu64 ", active in "

@@ -19,13 +19,29 @@
  */
 static int own_like_dir(const char *dir, int fd, const char *path)
 {
-	struct stat st;
+	struct stat st, f;
+	int ret, own = fd < 0;
 
 	if (geteuid() != 0 || stat(dir, &st) || st.st_uid == 0)
 		return 0;
-	if (fd >= 0)
-		return fchown(fd, st.st_uid, -1);
-	return fchownat(AT_FDCWD, path, st.st_uid, -1, AT_SYMLINK_NOFOLLOW);
+	if (own)
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/*
+	 * Only our own file: a hard link to anything else (planted by the
+	 * folder's owner) has a second name, or is not root's or theirs.
+	 */
+	if (fstat(fd, &f) || !S_ISREG(f.st_mode) || f.st_nlink != 1 ||
+	    (f.st_uid != 0 && f.st_uid != st.st_uid)) {
+		errno = EPERM;
+		ret = -1;
+	} else {
+		ret = fchown(fd, st.st_uid, -1);
+	}
+	if (own)
+		close(fd);
+	return ret;
 }
 
 int passgate_record_lock(const char *dir, unsigned int gate)

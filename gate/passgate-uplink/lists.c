@@ -50,7 +50,8 @@ static int spool_write(const struct uplink *u, const char *name,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return passgate_file_replace(path, data, len, 0640);
+	/* Readable by the daemon, which owns the inbox but not the file. */
+	return passgate_file_replace(path, data, len, 0644);
 }
 
 /* LIST.minisig, then LIST: the daemon takes a list once both are there. */

@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 {
 	static struct uplink u;
 	struct sigaction sa = { .sa_handler = on_signal };
-	const char *config = "/etc/passgate/passgated.conf";
+	const char *config = PASSGATE_CONFIG_FILE;
 	char err[256];
 	int opt;
 

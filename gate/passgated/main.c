@@ -6,7 +6,7 @@
  * is pinned and keeps deciding when the daemon is gone, and the daemon
  * adopts it again on start.
  *
- *   passgated [-c FILE]      (default /etc/passgate/passgated.conf)
+ *   passgated [-c FILE]      (default /etc/passgate/gate0.conf)
  *
  * It prints "ready" on stdout once it decides, so tests and service
  * managers wait on that, not on time.

@@ -180,9 +180,7 @@ int metrics_open(struct daemon *d)
 		.it_interval.tv_sec = METRICS_PERIOD_S,
 	};
 
-	d->metrics_fd = -1;
-	if (!d->cfg.metrics_file[0])
-		return 0;
+	/* Always armed: a reload may name a file where there was none. */
 	d->metrics_fd = timerfd_create(CLOCK_MONOTONIC,
 				       TFD_NONBLOCK | TFD_CLOEXEC);
 	if (d->metrics_fd < 0 ||
@@ -198,7 +196,8 @@ void metrics_handle(struct daemon *d)
 {
 	uint64_t ticks;
 
-	if (read(d->metrics_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+	if (read(d->metrics_fd, &ticks, sizeof(ticks)) == sizeof(ticks) &&
+	    d->cfg.metrics_file[0])
 		metrics_write(d);
 }
 

@@ -55,6 +55,7 @@ static const char *const pin_names[PIN_COUNT] = {
 struct passgate_policy {
 	int fd[PIN_COUNT];
 	char dir[PATH_MAX - 16];
+	bool owner;	/* the daemon's: it alone mends the pins */
 };
 
 static void pin_path(char *buf, size_t len, const char *root,
@@ -225,6 +226,8 @@ struct passgate_policy *passgate_policy_adopt(const char *pin_root,
 }
 
 static int active_map(struct passgate_policy *policy);
+static int pinned_map(const struct passgate_policy *policy, const char *name,
+		      __u32 id);
 
 /*
  * A daemon that died between pinning the next list map and the swap left
@@ -235,11 +238,21 @@ static int active_map(struct passgate_policy *policy);
 static void pins_tidy(struct passgate_policy *policy)
 {
 	char path[PATH_MAX];
+	__u32 zero = 0, id = 0;
 	int fd = active_map(policy);
 
 	if (fd >= 0)
 		close(fd);
 	snprintf(path, sizeof(path), "%s/" ACTIVE_PIN_NEW, policy->dir);
+	unlink(path);
+	/* A pin of a map no longer active holds its memory: it goes. */
+	bpf_map_lookup_elem(policy->fd[PIN_LISTS], &zero, &id);
+	fd = pinned_map(policy, ACTIVE_PIN, id);
+	if (fd >= 0) {
+		close(fd);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/" ACTIVE_PIN, policy->dir);
 	unlink(path);
 }
 
@@ -258,6 +271,7 @@ struct passgate_policy *passgate_policy_open(const char *pin_root,
 	*adopted = !access(path, F_OK);
 	if (*adopted) {
 		if (!policy_adopt(policy, pin_root, gate)) {
+			policy->owner = true;
 			pins_tidy(policy);
 			return policy;
 		}
@@ -278,6 +292,7 @@ struct passgate_policy *passgate_policy_open(const char *pin_root,
 		errno = saved;
 		goto err;
 	}
+	policy->owner = true;
 	return policy;
 err:
 	saved = errno;
@@ -371,15 +386,19 @@ static int active_map(struct passgate_policy *policy)
 	fd = pinned_map(policy, ACTIVE_PIN, id);
 	if (fd >= 0)
 		return fd;
-	/* A swap whose rename did not happen: finish it. */
+	/* A swap whose rename did not happen: the daemon finishes it. */
 	fd = pinned_map(policy, ACTIVE_PIN_NEW, id);
 	if (fd >= 0) {
 		snprintf(from, sizeof(from), "%s/" ACTIVE_PIN_NEW, policy->dir);
 		snprintf(to, sizeof(to), "%s/" ACTIVE_PIN, policy->dir);
-		rename(from, to);
+		if (policy->owner)
+			rename(from, to);
 		return fd;
 	}
-	/* Pinned by an older version: only CAP_SYS_ADMIN reaches it. */
+	/*
+	 * No pin is the active map (pinned by an older version): only
+	 * CAP_SYS_ADMIN reaches it by id; without it, EPERM, never ENOENT.
+	 */
 	return bpf_map_get_fd_by_id(id);
 }
 

@@ -178,7 +178,6 @@ else
 	gg=$(id_of group passgate) gu=$(id_of group passgate-uplink)
 	bad=
 	for want in "var/spool/passgate 710 $pg:$gu" \
-		"var/spool/passgate/inbox 2770 $pu:$gg" \
 		"var/lib/passgate 2750 $pg:$gu" \
 		"sys/fs/bpf 710 0:$gg" \
 		"sys/fs/bpf/passgate 750 $pg:$gg"; do

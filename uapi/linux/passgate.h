@@ -38,10 +38,11 @@
  * no call on an open file checks capabilities.  A file opened for reading
  * only observes: GET_INFO, GET_STATE, GATE_GET_STATE, read() on the
  * turnstile node (state changes) and on the gate node (events).  A file
- * opened for writing (O_WRONLY or O_RDWR) may also act: every other ioctl,
- * read() on a scanboard node (which takes deferred scans, so it acts
- * too) and write() on it.  An acting call on a read-only file fails with
- * %EPERM.
+ * opened for writing may also act: every other ioctl, read() on a
+ * scanboard node (which takes deferred scans, so it acts too; the file
+ * must be opened read-write) and write() on it.  An acting ioctl or
+ * read() on a read-only file fails with %EPERM (write() with %EBADF, as
+ * on every file).
  *
  * The kernel creates the nodes 0600 root.  The udev rule shipped with
  * passgate (dist/60-passgate.rules) gives every node to the ``passgate``
@@ -50,8 +51,8 @@
  * nodes with an ACL, so monitoring tools observe without being able to
  * act or to take deferred scans.  A file descriptor keeps the rights it
  * was opened with: passing one to a less privileged process passes them.
- * The generic netlink family has no file, so it checks capabilities (see
- * "Generic netlink").
+ * The generic netlink family has no file, so it checks the capabilities
+ * of the socket's opener and of the sender (see "Generic netlink").
  */
 
 /**
@@ -893,7 +894,8 @@ enum passgate_beep {
  * %PASSGATE_EV_LOST record, exactly as read() on the gate node gives it.
  *
  * Privileges: a netlink socket has no node whose permissions could
- * decide, so the family checks the capabilities of the socket's opener:
+ * decide, so the family checks capabilities (netlink_capable(): the
+ * socket's opener and the sender):
  * subscribing to %PASSGATE_GENL_MCGRP_EVENTS and
  * %PASSGATE_NL_CMD_GET_EVENTS need %CAP_NET_ADMIN;
  * %PASSGATE_NL_CMD_GET_LANE needs nothing; the commands that act on a

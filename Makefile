@@ -98,7 +98,7 @@ check: all fuzz-build arm64
 	DT_INCLUDE=/usr/src/linux-headers-$(ABI)-common/include \
 	KERNEL_RELEASE=$(ABI)-amd64 scripts/check.sh \
 		$(HOST_BIN) selftests/host/minisign_interop.sh \
-		selftests/host/units_test.sh \
+		selftests/host/units_test.sh selftests/host/station_tls_test.sh \
 		selftests/host/collector_test.sh fuzz/run.sh \
 		-- $(GUEST_BIN) $(PRIVILEGE_TEST_BIN) $(STATION_TEST_BIN) \
 		-- $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \

@@ -569,6 +569,25 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	ASSERT_EQ(0, stream(self, n));
 
 	/*
+	 * Forgeries, retained so that they come again on every connection:
+	 * a delta of junk under the highest generation there is, a topic
+	 * that is no generation, an announcement whose file is not what it
+	 * says.  None of them may keep a gate from the genuine list next.
+	 */
+	ASSERT_EQ(0, run("mosquitto_pub -h 127.0.0.1 -p %d -q 1 -r -t "
+			 "passgate/" STATION "/lists/delta/18446744073709551615"
+			 " -m \"$(printf 'a\\nb\\nc\\nd\\njunk')\"",
+			 self->mqtt_port));
+	ASSERT_EQ(0, run("mosquitto_pub -h 127.0.0.1 -p %d -q 1 -r -t "
+			 "passgate/" STATION "/lists/delta/007 -m junk",
+			 self->mqtt_port));
+	ASSERT_EQ(0, run("mosquitto_pub -h 127.0.0.1 -p %d -q 1 -r -t "
+			 "passgate/" STATION "/lists/full -m 'generation="
+			 "99999 size=64 sha256=%064d url=http://127.0.0.1:%d"
+			 "/list-000001.pgl'", self->mqtt_port, 0,
+			 self->http_port));
+
+	/*
 	 * A delta, inline, while the scans go on; the last gate's uplink is
 	 * down then, and catches up from the retained delta when it is back.
 	 */

@@ -96,6 +96,8 @@ static int setup(struct uplink *u)
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->moved, NULL);
 
+	if (lists_start(u))
+		return -1;
 	mosquitto_lib_init();
 	/* Clean session: what was in flight is published again from the
 	 * delivered mark; the lists are retained on the broker. */
@@ -186,6 +188,7 @@ int main(int argc, char **argv)
 	mosquitto_publish(u.mosq, NULL, u.status_topic, 7, "offline", 1, true);
 	mosquitto_disconnect(u.mosq);
 	mosquitto_loop_stop(u.mosq, false);
+	lists_stop(&u);
 	outbox_close(&u);
 	metrics_write(&u);
 	mosquitto_destroy(u.mosq);

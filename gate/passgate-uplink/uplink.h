@@ -20,6 +20,16 @@
 struct mosquitto;
 struct passgate_journal;
 
+#define UPLINK_SEEN_MAX 64
+
+/* A full generation as announced, waiting for the fetch thread. */
+struct uplink_fetch {
+	uint64_t generation;
+	uint64_t size;
+	char sha256[65];
+	char url[900];
+};
+
 /* A published row waiting for its PUBACK. */
 struct uplink_flight {
 	int mid;
@@ -51,7 +61,18 @@ struct uplink {
 	uint64_t sent;
 	uint64_t published, acks, connects;
 	uint64_t head;		/* the journal's last committed pos seen */
-	uint64_t lists_spooled;
+	uint64_t lists_spooled;	/* a metric only: never what the gate has */
+
+	/* lists.c: its own lock, for the MQTT and the fetch thread */
+	pthread_mutex_t lists_lock;
+	pthread_cond_t fetch_cond;
+	pthread_t fetch_thread;
+	bool fetching;
+	volatile int lists_stop;
+	bool fetch_pending;
+	struct uplink_fetch fetch;
+	unsigned char seen[UPLINK_SEEN_MAX][32];
+	unsigned int nseen;
 };
 
 /* outbox.c: journal rows up at QoS 1, delivered only when acknowledged */
@@ -64,9 +85,11 @@ void outbox_on_publish(struct uplink *u, int mid);
 void outbox_save(struct uplink *u);
 void outbox_close(struct uplink *u);
 
-/* lists.c: generations from the broker into the spool folder */
+/* lists.c: generations from the broker into the spool's inbox */
+int lists_start(struct uplink *u);
 void lists_on_message(struct uplink *u, const char *topic,
 		      const void *payload, int len);
+void lists_stop(struct uplink *u);
 
 /* metrics.c: the Prometheus textfile */
 void metrics_write(struct uplink *u);

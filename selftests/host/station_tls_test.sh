@@ -1,0 +1,231 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The station network's identities, with a real Mosquitto: a CA made by
+# station/passgate-station-ca, the broker on TLS only with a client
+# certificate required and the certificate's CN as the user name, and the
+# ACL the CA script writes.  Then, with mosquitto_pub and mosquitto_sub:
+# no certificate, or one from another CA, is refused; a gate publishes
+# its own rows and no other gate's, and no list; the publisher publishes
+# lists and the gates read them; the collector reads rows.  TAP lines,
+# then a kselftest "# Totals:" line.
+#
+# The negative checks need no timeout: a forbidden message is followed
+# by a permitted one from the same connection, which the broker handles
+# in order, so the first message a subscriber gets tells whether the
+# forbidden one went through.
+#
+# usage: selftests/host/station_tls_test.sh
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd -P)
+ca_tool=$here/../../station/passgate-station-ca
+pass=0 fail=0 skip=0 n=0
+
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
+skipped() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
+check() { if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
+
+totals() {
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	[ "$fail" = 0 ]
+	exit
+}
+
+echo "TAP version 13"
+for tool in mosquitto mosquitto_pub mosquitto_sub openssl; do
+	if ! command -v $tool >/dev/null; then
+		skipped "station TLS" "$tool is not installed (scripts/setup.sh)"
+		totals
+	fi
+done
+
+work=$(mktemp -d /tmp/passgate-tls-test.XXXXXX)
+mpid=
+cleanup() {
+	[ -n "$mpid" ] && kill "$mpid" 2>/dev/null && wait "$mpid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work" || exit 1
+
+# -- the CA and every identity
+ca=$work/ca
+if "$ca_tool" init "$ca" st1 >/dev/null &&
+	"$ca_tool" broker "$ca" 127.0.0.1 >/dev/null &&
+	"$ca_tool" gate "$ca" exit-0 >/dev/null &&
+	"$ca_tool" gate "$ca" exit-1 >/dev/null &&
+	"$ca_tool" collector "$ca" >/dev/null &&
+	"$ca_tool" publisher "$ca" >/dev/null &&
+	"$ca_tool" acl "$ca" >acl &&
+	openssl verify -CAfile "$ca/ca.crt" "$ca"/gate-exit-0.crt \
+		"$ca"/broker.crt "$ca"/collector.crt "$ca"/publisher.crt \
+		>/dev/null; then
+	ok "a CA, the broker's, two gates', the collector's and the publisher's certificates"
+else
+	not_ok "the CA script failed"
+	totals
+fi
+modes=$(stat -c '%a' "$ca/ca.key" "$ca/gate-exit-0.key" | sort -u)
+desc="keys are 0600 ($modes)"
+check [ "$modes" = 600 ]
+cn=$(openssl x509 -in "$ca/gate-exit-0.crt" -noout -subject -nameopt multiline |
+	sed -n 's/^ *commonName *= *//p')
+desc="a gate's identity is gate.STATION.NAME ($cn)"
+check [ "$cn" = gate.st1.exit-0 ]
+before=$(ls -A "$ca" | sort | tr '\n' ' ')
+"$ca_tool" gate "$ca" "../exit-0" >/dev/null 2>&1
+rc=$?
+"$ca_tool" gate "$ca" exit-0 >/dev/null 2>&1
+rc2=$?
+after=$(ls -A "$ca" | sort | tr '\n' ' ')
+desc="a bad name or a second certificate for a gate is refused, nothing changed"
+check [ $rc = 2 ] && [ $rc2 = 2 ] && [ "$before" = "$after" ]
+
+# Another CA, whose certificates the broker must not take.
+"$ca_tool" init "$work/other" st1 >/dev/null &&
+	"$ca_tool" gate "$work/other" exit-0 >/dev/null
+
+# -- the broker: TLS only, a certificate required, its CN the user.  Its
+# files in a folder of their own: started as root, it reads them as the
+# mosquitto user.
+broker=$work/broker
+mkdir -m 0755 "$broker" && chmod 0755 "$work" &&
+	cp "$ca/ca.crt" "$ca/broker.crt" "$ca/broker.key" "$broker/" &&
+	mv acl "$broker/acl" && chmod 0644 "$broker/acl"
+id mosquitto >/dev/null 2>&1 && chown mosquitto "$broker/broker.key"
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }
+	done
+}
+# as IDENTITY: the mosquitto client options of that certificate.
+as() {
+	local dir=$ca
+	[ "$1" = other ] && { dir=$work/other; set -- gate-exit-0; }
+	echo "-h 127.0.0.1 -p $mport --cafile $ca/ca.crt --cert $dir/$1.crt --key $dir/$1.key"
+}
+until_true() {
+	local i limit=$(($1 * 10))
+	shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+started=
+for try in 1 2 3 4 5; do
+	mport=$(free_port)
+	cat >mosquitto.conf <<-CONF
+	listener $mport 127.0.0.1
+	cafile $broker/ca.crt
+	certfile $broker/broker.crt
+	keyfile $broker/broker.key
+	tls_version tlsv1.2
+	require_certificate true
+	use_identity_as_username true
+	allow_anonymous false
+	acl_file $broker/acl
+	persistence false
+	log_dest stderr
+	log_type all
+	CONF
+	mosquitto -c mosquitto.conf >>mosquitto.log 2>&1 &
+	mpid=$!
+	# shellcheck disable=SC2046 # options, word-split on purpose
+	if until_true 10 mosquitto_pub $(as publisher) -q 1 \
+		-t passgate/st1/lists/probe -n; then
+		started=1
+		break
+	fi
+	kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null; mpid=
+done
+if [ -n "$started" ]; then
+	ok "mosquitto on TLS, 127.0.0.1:$mport"
+else
+	not_ok "mosquitto did not start"
+	sed 's/^/#   /' mosquitto.log
+	totals
+fi
+
+# shellcheck disable=SC2046
+mosquitto_pub -h 127.0.0.1 -p "$mport" --cafile "$ca/ca.crt" -q 1 \
+	-t passgate/st1/gates/exit-0/events -m x >/dev/null 2>&1
+rc=$?
+desc="a client without a certificate is refused (mosquitto_pub exit $rc)"
+check [ $rc != 0 ]
+# shellcheck disable=SC2046
+mosquitto_pub $(as other) -q 1 -t passgate/st1/gates/exit-0/events -m x \
+	>/dev/null 2>&1
+rc=$?
+desc="a certificate of another CA is refused (exit $rc)"
+check [ $rc != 0 ]
+mosquitto_pub -p "$mport" -q 1 -t passgate/st1/gates/exit-0/events -m x \
+	>/dev/null 2>&1
+rc=$?
+desc="plain TCP is refused (exit $rc)"
+check [ $rc != 0 ]
+
+# -- a gate's rows: its own reach the collector, another gate's do not.
+subscribed() {	# the broker took subscription $1's SUBSCRIBE
+	grep -q "Received SUBSCRIBE from $1" mosquitto.log
+}
+first() {	# IDENTITY ID TOPIC...: a subscriber for one message, in $out
+	local who=$1 id=$2 t=()
+	shift 2
+	for topic; do t+=(-t "$topic"); done
+	out=$work/$id.out
+	# shellcheck disable=SC2046
+	mosquitto_sub $(as "$who") -q 1 -C 1 -v "${t[@]}" -i "$id" \
+		>"$out" 2>&1 &
+	subpid=$!
+	until_true 10 subscribed "$id"
+}
+finished() {	# the subscriber got its message and ended
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$subpid" 2>/dev/null || { wait "$subpid"; return; }
+		sleep 0.1
+	done
+	kill "$subpid" 2>/dev/null
+	return 1
+}
+
+first collector rows1 'passgate/st1/gates/+/events'
+# shellcheck disable=SC2046
+mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-1/events \
+	-m forged-by-exit-0 &&
+	mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-0/events \
+		-m its-own-row
+finished
+got=$(cat "$out")
+desc="a gate's own row reaches the collector, its row under another gate does not ($got)"
+check [ "$got" = "passgate/st1/gates/exit-0/events its-own-row" ]
+
+# -- lists: a gate may not publish one; the publisher may, gates read it
+# shellcheck disable=SC2046
+mosquitto_pub $(as gate-exit-0) -q 1 -r -t passgate/st1/lists/delta/5 \
+	-m forged-by-a-gate &&
+	mosquitto_pub $(as publisher) -q 1 -r -t passgate/st1/lists/delta/6 \
+		-m from-the-publisher
+first gate-exit-1 lists1 'passgate/st1/lists/delta/#'
+finished
+got=$(cat "$out")
+desc="a gate cannot publish a list; the publisher can, and a gate reads it ($got)"
+check [ "$got" = "passgate/st1/lists/delta/6 from-the-publisher" ]
+
+first gate-exit-1 peek 'passgate/st1/gates/exit-0/events' \
+	'passgate/st1/lists/marker'
+# shellcheck disable=SC2046
+mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-0/events \
+	-m secret-row &&
+	mosquitto_pub $(as publisher) -q 1 -t passgate/st1/lists/marker -m m
+finished
+got=$(cat "$out")
+desc="a gate reads no other gate's rows ($got)"
+check [ "$got" = "passgate/st1/lists/marker m" ]
+totals

@@ -69,10 +69,12 @@ $(HARNESS): | $(STAMP)
 		$(addprefix linux-source-6.1/,$(KSRC_FILES))
 	touch $(addprefix $(KSRC)/,$(KSRC_FILES))
 
-# A program is $(BUILD)/bin/NAME, built from the folder PROG_DIR_NAME and
-# linked with the archives PROG_ARCHIVES_NAME (each fragment sets both).
+# A program is $(BUILD)/bin/NAME, built from the folder PROG_DIR_NAME (and
+# the files PROG_SRC_NAME) and linked with the archives PROG_ARCHIVES_NAME
+# (each fragment sets them).
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(wildcard $$(PROG_DIR_$$*)/*.c $$(PROG_DIR_$$*)/*.h) \
+		$$(PROG_SRC_$$*) \
 		$$(PROG_ARCHIVES_$$*) $(wildcard lib/*.h common/*.h gate/core/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PROG_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ \

@@ -31,6 +31,7 @@ PROGRAMS += $(addprefix $(BUILD)/bin/,passgated passgatectl)
 PROG_DIR_passgated := gate/passgated
 PROG_DIR_passgatectl := gate/passgatectl
 PROG_DIR_passgate-uplink := gate/passgate-uplink
+PROG_SRC_passgate-uplink = $(MQTT_TLS_SRC)
 PROG_ARCHIVES_passgated := $(GATE_ARCHIVES)
 PROG_ARCHIVES_passgatectl := $(GATE_ARCHIVES)
 PROG_ARCHIVES_passgate-uplink := $(GATE_ARCHIVES)

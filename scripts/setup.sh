@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 packages="
 	make gcc libc6-dev cpio xz-utils kmod busybox-static e2fsprogs
 	perl python3 procps iproute2 util-linux
-	systemd udev acl
+	systemd udev acl openssl
 	qemu-system-x86 acpica-tools
 	clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libsodium-dev libsqlite3-dev

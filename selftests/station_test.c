@@ -60,6 +60,7 @@ FIXTURE(station) {
 	char dir[64];
 	char bin[PATH_MAX];
 	char conninfo[256];
+	char publisher[320];	/* its TLS options, mosquitto_pub's names */
 	int mqtt_port, pg_port, http_port;
 	pid_t mosquitto, collector, http;
 	struct passgate_seckey *sec;
@@ -174,7 +175,7 @@ static long long sql(FIXTURE_DATA(station) *self, const char *query)
 
 static int start_mosquitto(FIXTURE_DATA(station) *self)
 {
-	char conf[PATH_MAX], log[PATH_MAX], text[512];
+	char conf[PATH_MAX], log[PATH_MAX], text[1536];
 	char *argv[] = { "mosquitto", "-c", conf, NULL };
 
 	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", self->dir);
@@ -184,14 +185,23 @@ static int start_mosquitto(FIXTURE_DATA(station) *self)
 	 * restart.  Started as root, mosquitto runs as user mosquitto: its
 	 * folder is that user's.
 	 */
-	if (run("mkdir -p %s/mq && chown mosquitto %s/mq", self->dir,
-		self->dir))
+	if (run("mkdir -p %s/mq && cp %s/ca/ca.crt %s/ca/broker.crt "
+		"%s/ca/broker.key %s/mq/ && station/passgate-station-ca acl "
+		"%s/ca > %s/mq/acl && chown -R mosquitto %s/mq", self->dir,
+		self->dir, self->dir, self->dir, self->dir, self->dir,
+		self->dir, self->dir))
 		return -1;
+	/* TLS only, a client certificate required, its CN the user name. */
 	snprintf(text, sizeof(text),
-		 "listener %d 127.0.0.1\nallow_anonymous true\n"
+		 "listener %d 127.0.0.1\ncafile %s/mq/ca.crt\n"
+		 "certfile %s/mq/broker.crt\nkeyfile %s/mq/broker.key\n"
+		 "tls_version tlsv1.2\nrequire_certificate true\n"
+		 "use_identity_as_username true\nallow_anonymous false\n"
+		 "acl_file %s/mq/acl\n"
 		 "persistence true\npersistence_location %s/mq/\n"
 		 "autosave_interval 1\nmax_queued_messages 0\n",
-		 self->mqtt_port, self->dir);
+		 self->mqtt_port, self->dir, self->dir, self->dir, self->dir,
+		 self->dir);
 	if (file_write(conf, text, strlen(text)))
 		return -1;
 	self->mosquitto = spawn(log, argv);
@@ -222,8 +232,14 @@ static int start_postgres(FIXTURE_DATA(station) *self)
 static int start_collector(FIXTURE_DATA(station) *self)
 {
 	char bin[PATH_MAX + 32], broker[32], log[PATH_MAX];
+	char ca[96], cert[96], key[96];
 	char *argv[] = { bin, "--client-id", "collector-" STATION, "--broker",
-			 broker, "--db", self->conninfo, NULL };
+			 broker, "--db", self->conninfo, "--cafile", ca,
+			 "--cert", cert, "--key", key, NULL };
+
+	snprintf(ca, sizeof(ca), "%s/ca/ca.crt", self->dir);
+	snprintf(cert, sizeof(cert), "%s/ca/collector.crt", self->dir);
+	snprintf(key, sizeof(key), "%s/ca/collector.key", self->dir);
 
 	snprintf(bin, sizeof(bin), "%s/passgate-collector", self->bin);
 	snprintf(broker, sizeof(broker), "127.0.0.1:%d", self->mqtt_port);
@@ -257,6 +273,12 @@ static int setup_gate(FIXTURE_DATA(station) *self, struct station_gate *g)
 		"cp %s/issuer.pub %s/trust/ && cp %s/id.key %s/", path, path,
 		path, path, self->dir, path, self->dir, path))
 		return -1;
+	/* The gate's identity, issued when the station was set up. */
+	if (run("cp %s/ca/ca.crt %s/uplink/ca.crt && cp %s/ca/gate-%s.crt "
+		"%s/uplink/gate.crt && cp %s/ca/gate-%s.key %s/uplink/gate.key",
+		self->dir, path, self->dir, g->name, path, self->dir, g->name,
+		path))
+		return -1;
 	snprintf(g->journal, sizeof(g->journal), "%s/state/journal.db", path);
 	snprintf(text, sizeof(text),
 		 "gate = %u\ngate_name = %s\nstation = " STATION "\n"
@@ -266,9 +288,12 @@ static int setup_gate(FIXTURE_DATA(station) *self, struct station_gate *g)
 		 "mqtt_broker = 127.0.0.1:%d\n"
 		 "metrics_file = %s/state/metrics.prom\n"
 		 "uplink_dir = %s/uplink\n"
-		 "uplink_metrics_file = %s/uplink/metrics.prom\n",
+		 "uplink_metrics_file = %s/uplink/metrics.prom\n"
+		 "mqtt_ca = %s/uplink/ca.crt\n"
+		 "mqtt_cert = %s/uplink/gate.crt\n"
+		 "mqtt_key = %s/uplink/gate.key\n",
 		 g->id, g->name, path, path, path, path, g->journal,
-		 self->mqtt_port, path, path, path);
+		 self->mqtt_port, path, path, path, path, path, path);
 	snprintf(g->config, sizeof(g->config), "%s/passgated.conf", path);
 	if (file_write(g->config, text, strlen(text)) ||
 	    chmod(g->config, 0644))
@@ -282,9 +307,10 @@ static int setup_gate(FIXTURE_DATA(station) *self, struct station_gate *g)
 		" && chown passgate:passgate-uplink %s/spool/inbox && "
 		"chmod 1770 %s/spool/inbox && chown -R passgate:passgate-uplink"
 		" %s/state && chmod 2750 %s/state && chown passgate-uplink %s/uplink"
-		" && chmod 0700 %s/uplink && chown passgate %s/id.key && "
+		" && chmod 0700 %s/uplink && chown -R passgate-uplink %s/uplink"
+		" && chmod 0600 %s/uplink/gate.key && chown passgate %s/id.key && "
 		"chmod 0600 %s/id.key", path, path, path, path, path, path, path,
-		path, path, path))
+		path, path, path, path, path))
 		return -1;
 	g->events = gate_open(g->id, O_RDWR | O_NONBLOCK);
 	g->bridge = lane_open(g->id, g->lane, "scanboard", O_RDWR | O_NONBLOCK);
@@ -336,6 +362,31 @@ FIXTURE_SETUP(station)
 	snprintf(path, sizeof(path), "%s/id.key", self->dir);
 	ASSERT_EQ(0, file_write(path, POLICY_ENV_ID_KEY,
 				strlen(POLICY_ENV_ID_KEY)));
+
+	/*
+	 * The station's CA (station/passgate-station-ca): the broker's
+	 * certificate, the collector's, the publisher's and one per gate
+	 * of this machine's firmware, named as setup_gate() names them.
+	 */
+	ASSERT_EQ(0, run("station/passgate-station-ca init %s/ca " STATION
+			 " >/dev/null && station/passgate-station-ca broker "
+			 "%s/ca 127.0.0.1 >/dev/null && station/passgate-station-ca"
+			 " collector %s/ca >/dev/null && "
+			 "station/passgate-station-ca publisher %s/ca >/dev/null",
+			 self->dir, self->dir, self->dir, self->dir));
+	for (id = 0; id < GATES_MAX; id++) {
+		int fd = gate_open(id, O_RDWR);
+
+		if (fd < 0)
+			continue;
+		close(fd);
+		ASSERT_EQ(0, run("station/passgate-station-ca gate %s/ca exit-%u"
+				 " >/dev/null", self->dir, id));
+	}
+
+	snprintf(self->publisher, sizeof(self->publisher),
+		 "--cafile %s/ca/ca.crt --cert %s/ca/publisher.crt "
+		 "--key %s/ca/publisher.key", self->dir, self->dir, self->dir);
 
 	self->mqtt_port = free_port();
 	self->pg_port = free_port();
@@ -435,9 +486,10 @@ static int make_list(FIXTURE_DATA(station) *self, char *path, uint64_t gen,
 /* A delta goes inline, retained. */
 static int publish_delta(FIXTURE_DATA(station) *self, const char *list)
 {
-	return run("%s/passgate-publish --broker 127.0.0.1:%d --station " STATION
-		   " --trust %s/exit-%u/trust %s >/dev/null", self->bin,
-		   self->mqtt_port, self->dir, self->gate[0].id, list);
+	return run("%s/passgate-publish %s --broker 127.0.0.1:%d --station "
+		   STATION " --trust %s/exit-%u/trust %s >/dev/null", self->bin,
+		   self->publisher, self->mqtt_port, self->dir,
+		   self->gate[0].id, list);
 }
 
 /* Every gate activates generation @gen (its LIST_ACTIVATED event). */
@@ -560,10 +612,10 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	/* A full generation: announced on the broker, fetched over HTTP. */
 	ASSERT_EQ(0, make_list(self, list, 1, true, 20));
 	snprintf(url, sizeof(url), "%d", self->http_port);
-	ASSERT_EQ(0, run("%s/passgate-publish --broker 127.0.0.1:%d --station "
-			 STATION " --trust %s/exit-%u/trust --url "
+	ASSERT_EQ(0, run("%s/passgate-publish %s --broker 127.0.0.1:%d "
+			 "--station " STATION " --trust %s/exit-%u/trust --url "
 			 "http://127.0.0.1:%s/list-000001.pgl %s >/dev/null",
-			 self->bin, self->mqtt_port, self->dir,
+			 self->bin, self->publisher, self->mqtt_port, self->dir,
 			 self->gate[0].id, url, list));
 	ASSERT_EQ(0, all_activate(self, 1));
 	ASSERT_EQ(0, stream(self, n));
@@ -573,19 +625,21 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	 * a delta of junk under the highest generation there is, a topic
 	 * that is no generation, an announcement whose file is not what it
 	 * says.  None of them may keep a gate from the genuine list next.
+	 * Only the publisher's identity may publish lists at all: these
+	 * stand for a publisher that erred or was taken over.
 	 */
-	ASSERT_EQ(0, run("mosquitto_pub -h 127.0.0.1 -p %d -q 1 -r -t "
+	ASSERT_EQ(0, run("mosquitto_pub %s -h 127.0.0.1 -p %d -q 1 -r -t "
 			 "passgate/" STATION "/lists/delta/18446744073709551615"
 			 " -m \"$(printf 'a\\nb\\nc\\nd\\njunk')\"",
-			 self->mqtt_port));
-	ASSERT_EQ(0, run("mosquitto_pub -h 127.0.0.1 -p %d -q 1 -r -t "
+			 self->publisher, self->mqtt_port));
+	ASSERT_EQ(0, run("mosquitto_pub %s -h 127.0.0.1 -p %d -q 1 -r -t "
 			 "passgate/" STATION "/lists/delta/007 -m junk",
-			 self->mqtt_port));
-	ASSERT_EQ(0, run("mosquitto_pub -h 127.0.0.1 -p %d -q 1 -r -t "
+			 self->publisher, self->mqtt_port));
+	ASSERT_EQ(0, run("mosquitto_pub %s -h 127.0.0.1 -p %d -q 1 -r -t "
 			 "passgate/" STATION "/lists/full -m 'generation="
 			 "99999 size=64 sha256=%064d url=http://127.0.0.1:%d"
-			 "/list-000001.pgl'", self->mqtt_port, 0,
-			 self->http_port));
+			 "/list-000001.pgl'", self->publisher, self->mqtt_port,
+			 0, self->http_port));
 
 	/*
 	 * A delta, inline, while the scans go on; the last gate's uplink is

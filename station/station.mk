@@ -1,13 +1,17 @@
 # The station server: passgate-publish (lists down) and
 # passgate-collector (events up into PostgreSQL).  x86 only for now
 # (STATION_BIN).
+# Every MQTT client of the station network speaks TLS the same way.
+MQTT_TLS_SRC := station/mqtt_tls.c station/mqtt_tls.h
 PROG_DIR_passgate-publish := station/passgate-publish
+PROG_SRC_passgate-publish := $(MQTT_TLS_SRC)
 PROG_ARCHIVES_passgate-publish := $(COMMON)
 $(BUILD)/bin/passgate-publish: PROG_CPPFLAGS = $(MQTT_CFLAGS)
 $(BUILD)/bin/passgate-publish: PROG_LDLIBS = $(COMMON_LDLIBS) $(MQTT_LIBS)
 
 # The collector needs none of passgate's libraries.
 PROG_DIR_passgate-collector := station/passgate-collector
+PROG_SRC_passgate-collector := $(MQTT_TLS_SRC)
 $(BUILD)/bin/passgate-collector: | $(STAMP)
 $(BUILD)/bin/passgate-collector: PROG_CPPFLAGS = \
 	$(shell pkg-config --cflags libmosquitto libpq)

@@ -43,6 +43,10 @@ struct passgate_config {
 	/* The uplink's own: its delivered mark, its metrics. */
 	char uplink_dir[PATH_MAX];
 	char uplink_metrics_file[PATH_MAX];
+	/* The station network's TLS (docs/station.md, "Identities"). */
+	char mqtt_ca[PATH_MAX];
+	char mqtt_cert[PATH_MAX];
+	char mqtt_key[PATH_MAX];
 	/* Keyboard-wedge scanners: one per "wedge =" line. */
 	struct passgate_wedge_config wedge[PASSGATE_WEDGE_MAX];
 	unsigned int wedges;

@@ -20,6 +20,7 @@
 
 #include "uplink.h"
 #include "common/caps.h"
+#include "station/mqtt_tls.h"
 #include "gate/core/journal.h"
 
 #define POLL_MS 100
@@ -75,7 +76,7 @@ static void on_message(struct mosquitto *m, void *arg,
 static int setup(struct uplink *u)
 {
 	const struct passgate_config *c = &u->cfg;
-	char id[128];
+	char id[128], err[PATH_MAX * 3 + 64];
 
 	snprintf(u->events_topic, sizeof(u->events_topic),
 		 "passgate/%s/gates/%s/events", c->station, c->gate_name);
@@ -104,6 +105,14 @@ static int setup(struct uplink *u)
 	u->mosq = mosquitto_new(id, true, u);
 	if (!u->mosq)
 		return -1;
+	/* TLS with the gate's own identity once the station has a CA. */
+	if (c->mqtt_ca[0] &&
+	    passgate_mqtt_tls(u->mosq, c->mqtt_ca, c->mqtt_cert, c->mqtt_key,
+			      err, sizeof(err))) {
+		passgate_log("%s", err);
+		errno = EINVAL;
+		return -1;
+	}
 	mosquitto_will_set(u->mosq, u->status_topic, 7, "offline", 1, true);
 	mosquitto_max_inflight_messages_set(u->mosq, c->mqtt_inflight);
 	mosquitto_connect_callback_set(u->mosq, on_connect);

@@ -21,6 +21,7 @@
 
 #include "row.h"
 #include "store.h"
+#include "station/mqtt_tls.h"
 
 #define KEEPALIVE_S 30
 #define RECONNECT_MIN_MS 250
@@ -48,6 +49,7 @@ static void usage(FILE *f)
 		"usage: passgate-collector --client-id ID [--broker HOST[:PORT]]\n"
 		"                          [--db CONNINFO] [--station NAME|+]\n"
 		"                          [--keepalive SECONDS] [--once N]\n"
+		"                          [--cafile CA --cert CRT --key KEY]\n"
 		"Stores every journal row published on passgate/STATION/gates/+/events\n"
 		"into the events table of PostgreSQL (docs/station.md).\n");
 }
@@ -267,6 +269,9 @@ int main(int argc, char **argv)
 		{ "station", required_argument, NULL, 's' },
 		{ "keepalive", required_argument, NULL, 'k' },
 		{ "once", required_argument, NULL, 'n' },
+		{ "cafile", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -274,6 +279,8 @@ int main(int argc, char **argv)
 	char broker_default[] = "127.0.0.1:1883";
 	char *broker = broker_default, *host;
 	const char *id = NULL, *db = "", *station = "+";
+	const char *ca = NULL, *cert = "", *key = "";
+	char err[512];
 	unsigned long keepalive = KEEPALIVE_S;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct mosquitto *mosq;
@@ -282,6 +289,15 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "b:i:d:s:k:n:h", opts,
 				  NULL)) != -1) {
 		switch (opt) {
+		case 'A':
+			ca = optarg;
+			break;
+		case 'C':
+			cert = optarg;
+			break;
+		case 'K':
+			key = optarg;
+			break;
 		case 'b':
 			broker = optarg;
 			break;
@@ -350,6 +366,13 @@ int main(int argc, char **argv)
 	}
 	mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION,
 			     MQTT_PROTOCOL_V311);
+	/* The collector's own identity, once the station has a CA. */
+	if (ca && passgate_mqtt_tls(mosq, ca, cert, key, err, sizeof(err))) {
+		fprintf(stderr, "passgate-collector: %s\n", err);
+		mosquitto_destroy(mosq);
+		store_close(c.store);
+		return 2;
+	}
 	mosquitto_connect_callback_set(mosq, on_connect);
 	mosquitto_disconnect_callback_set(mosq, on_disconnect);
 	mosquitto_subscribe_callback_set(mosq, on_subscribe);

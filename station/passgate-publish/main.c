@@ -25,6 +25,7 @@
 #include <mosquitto.h>
 #include <sodium.h>
 
+#include "station/mqtt_tls.h"
 #include "common/listfile.h"
 #include "common/minisign.h"
 
@@ -85,7 +86,8 @@ static int publish(struct mosquitto *m, const char *topic, const void *p,
 static void usage(void)
 {
 	fprintf(stderr, "usage: passgate-publish --broker HOST:PORT --station S"
-		" --trust DIR [--url URL] [--clear-from G] LIST\n");
+		" --trust DIR [--url URL] [--clear-from G]\n"
+		"                        [--cafile CA --cert CRT --key KEY] LIST\n");
 	exit(2);
 }
 
@@ -97,8 +99,12 @@ int main(int argc, char **argv)
 		{ "trust", required_argument, NULL, 't' },
 		{ "url", required_argument, NULL, 'u' },
 		{ "clear-from", required_argument, NULL, 'c' },
+		{ "cafile", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
 		{ 0 },
 	};
+	const char *ca = NULL, *cert = "", *key = "";
 	const char *broker = NULL, *station = NULL, *trust_dir = NULL;
 	const char *url = NULL, *list;
 	unsigned long long clear_from = 1;
@@ -119,6 +125,9 @@ int main(int argc, char **argv)
 		case 't': trust_dir = optarg; break;
 		case 'u': url = optarg; break;
 		case 'c': clear_from = strtoull(optarg, NULL, 10); break;
+		case 'A': ca = optarg; break;
+		case 'C': cert = optarg; break;
+		case 'K': key = optarg; break;
 		default: usage();
 		}
 	}
@@ -152,6 +161,10 @@ int main(int argc, char **argv)
 	*colon = '\0';
 	mosquitto_lib_init();
 	m = mosquitto_new(NULL, true, NULL);
+	if (m && ca && passgate_mqtt_tls(m, ca, cert, key, err, sizeof(err))) {
+		fprintf(stderr, "passgate-publish: %s\n", err);
+		return 1;
+	}
 	mosquitto_publish_callback_set(m, on_publish);
 	if (!m || mosquitto_connect(m, host, atoi(colon + 1), 10)) {
 		fprintf(stderr, "passgate-publish: cannot connect to %s\n",

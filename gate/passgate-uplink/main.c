@@ -110,8 +110,7 @@ static int setup(struct uplink *u)
 	    passgate_mqtt_tls(u->mosq, c->mqtt_ca, c->mqtt_cert, c->mqtt_key,
 			      err, sizeof(err))) {
 		passgate_log("%s", err);
-		errno = EINVAL;
-		return -1;
+		return -2;	/* said */
 	}
 	mosquitto_will_set(u->mosq, u->status_topic, 7, "offline", 1, true);
 	mosquitto_max_inflight_messages_set(u->mosq, c->mqtt_inflight);
@@ -149,7 +148,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *config = PASSGATE_CONFIG_FILE;
 	char err[256];
-	int opt;
+	int opt, ret;
 
 	passgate_log_open("passgate-uplink");
 	while ((opt = getopt(argc, argv, "c:")) != -1) {
@@ -176,8 +175,10 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (setup(&u)) {
-		passgate_log("setup: %s", strerror(errno));
+	ret = setup(&u);
+	if (ret) {
+		if (ret != -2)
+			passgate_log("setup: %s", strerror(errno));
 		return 1;
 	}
 	printf("ready\n");

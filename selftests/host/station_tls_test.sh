@@ -15,10 +15,12 @@
 # in order, so the first message a subscriber gets tells whether the
 # forbidden one went through.
 #
-# usage: selftests/host/station_tls_test.sh
+# usage: selftests/host/station_tls_test.sh [BUILD_DIR]
+#        (default $BUILD, else build; the uplink is BUILD_DIR/bin/passgate-uplink)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd -P)
+uplink=$(realpath -m "${1:-${BUILD:-build}}/bin/passgate-uplink")
 ca_tool=$here/../../station/passgate-station-ca
 pass=0 fail=0 skip=0 n=0
 
@@ -228,4 +230,37 @@ finished
 got=$(cat "$out")
 desc="a gate reads no other gate's rows ($got)"
 check [ "$got" = "passgate/st1/lists/marker m" ]
+
+# -- a client's key that group or others may read is refused: the uplink
+# says so and stops before it connects; with the key 0600 it connects.
+if [ -x "$uplink" ]; then
+	mkdir -p up
+	cp "$ca/gate-exit-0.key" up/gate.key
+	chmod 0640 up/gate.key
+	cat >up/gate0.conf <<-CONF
+	gate = 0
+	station = st1
+	gate_name = exit-0
+	mqtt_broker = 127.0.0.1:$mport
+	uplink_dir = $work/up
+	state_dir = $work/up
+	spool_dir = $work/up
+	journal = $work/up/none.db
+	mqtt_ca = $ca/ca.crt
+	mqtt_cert = $ca/gate-exit-0.crt
+	mqtt_key = $work/up/gate.key
+	CONF
+	"$uplink" -c up/gate0.conf >up/out 2>&1
+	rc=$?
+	desc="the uplink refuses a key others may read (exit $rc: $(tail -1 up/out))"
+	check [ $rc = 1 ] && grep -q "group or others may read it" up/out
+	chmod 0600 up/gate.key
+	"$uplink" -c up/gate0.conf >up/out 2>&1 &
+	upid=$!
+	desc="with the key 0600 the uplink connects on TLS as gate.st1.exit-0"
+	check until_true 10 grep -q "connected to 127.0.0.1:$mport" up/out
+	kill "$upid" 2>/dev/null; wait "$upid" 2>/dev/null
+else
+	skipped "the uplink's key" "no $uplink (make userspace)"
+fi
 totals

@@ -34,6 +34,8 @@
 #include "gate/core/journal.h"
 #include "gate/core/state.h"
 
+/* Its own pins: the default folder is the passgate user's on a gate PC. */
+#define DEMO_PIN_ROOT "/sys/fs/bpf/passgate-demo"
 #define PASSENGERS 3000
 #define REPLAYED 240
 #define ID_KEY "passgate-demo-deployment-key-32b"
@@ -154,8 +156,12 @@ static void spool(struct demo *d, const char *name, uint64_t generation)
 		die(from);
 	if (gate_wait_event(d->events, PASSGATE_EV_LIST_ACTIVATED,
 			    PASSGATE_LANE_NONE, &ev) || ev.value != generation) {
-		fprintf(stderr, "demo: generation %" PRIu64 " not activated\n",
-			generation);
+		fprintf(stderr, "demo: generation %" PRIu64 " not activated; "
+			"the daemon's log:\n", generation);
+		snprintf(from, sizeof(from), "tail -n 20 %s/passgated.log >&2",
+			 d->dir);
+		if (system(from))
+			fprintf(stderr, "demo: no daemon log\n");
 		exit(2);
 	}
 }
@@ -182,6 +188,7 @@ static void setup(struct demo *d)
 	write_file(path, "# maintenance staff\n" STAFF_CODE "\n");
 	snprintf(text, sizeof(text),
 		 "gate = 0\ntrust_dir = %s/trust\nspool_dir = %s/spool\n"
+		 "pin_root = " DEMO_PIN_ROOT "\n"
 		 "state_dir = %s/state\nid_key_file = %s/id.key\n"
 		 "staff_file = %s/staff.txt\njournal = %s/journal.db\n"
 		 "unknown = defer\nslow_reason = unknown\n"
@@ -548,6 +555,6 @@ int main(void)
 	waitpid(d.daemon, NULL, 0);
 	stored = journaled(&d, first, gst.event_next, &verified);
 	report(&d, gst.event_next - first, stored, verified);
-	passgate_policy_unpin(PASSGATE_PIN_ROOT, 0);
+	passgate_policy_unpin(DEMO_PIN_ROOT, 0);
 	return d.wrong || stored != gst.event_next - first || !verified;
 }

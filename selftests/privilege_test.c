@@ -245,6 +245,18 @@ TEST_F(priv, daemon_needs_cap_bpf_and_cap_perfmon_and_keeps_cap_bpf)
 	EXPECT_EQ(0, proc_caps(self->daemon, "CapInh"));
 }
 
+/*
+ * Root without capabilities writes only where the folders' modes let it:
+ * on the passgate user's folders a root daemon stops at start, saying
+ * why, not at its first list.
+ */
+TEST_F(priv, root_daemon_on_the_users_folders_says_so_at_start)
+{
+	ASSERT_EQ(0, passgate_record_seed(STATE, 0, 0));
+	EXPECT_EQ(-1, passgated_start(CONFIG, LOG));
+	EXPECT_TRUE(log_has("once its capabilities are dropped"));
+}
+
 static int write_file(const char *dir)
 {
 	char path[PATH_MAX];

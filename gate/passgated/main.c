@@ -79,12 +79,35 @@ static int open_policy(struct daemon *d)
  * alone (kernel.unprivileged_bpf_disabled).  Every other capability goes,
  * from every set, for good (docs/operations.md, "Privileges").
  */
-static int drop_capabilities(void)
+static int drop_capabilities(const struct daemon *d)
 {
+	char dirs[6][PATH_MAX + 32];
+	unsigned int i;
+
 	if (passgate_caps_limit(PASSGATE_CAP(CAP_BPF))) {
 		passgate_log("dropping capabilities: %s", strerror(errno));
 		return -1;
 	}
+	/*
+	 * Without them, even root writes only where the folders' modes let
+	 * it: say so now, not at the first list (a root daemon on folders
+	 * that dist/passgate.tmpfiles gave to the passgate user).
+	 */
+	snprintf(dirs[0], sizeof(dirs[0]), "%s/gate%u", d->cfg.pin_root,
+		 d->cfg.gate);
+	snprintf(dirs[1], sizeof(dirs[1]), "%s", d->cfg.state_dir);
+	snprintf(dirs[2], sizeof(dirs[2]), "%s", d->cfg.spool_dir);
+	snprintf(dirs[3], sizeof(dirs[3]), "%s/processed", d->cfg.spool_dir);
+	snprintf(dirs[4], sizeof(dirs[4]), "%s/refused", d->cfg.spool_dir);
+	snprintf(dirs[5], sizeof(dirs[5]), "%s/inbox", d->cfg.spool_dir);
+	for (i = 0; i < 6; i++)
+		if (access(dirs[i], W_OK | X_OK)) {
+			passgate_log("%s: %s once its capabilities are dropped; "
+				     "run passgated as the folder's owner (the "
+				     "passgate user, dist/passgated@.service)",
+				     dirs[i], strerror(errno));
+			return -1;
+		}
 	return 0;
 }
 
@@ -248,7 +271,7 @@ int main(int argc, char **argv)
 	if (set_id_key(&d) || open_policy(&d) || setup_signals(&d) ||
 	    audit_open(&d) || slow_open(&d) || expiry_open(&d) ||
 	    spool_open(&d) || wedge_open(&d) || metrics_open(&d) ||
-	    drop_capabilities())
+	    drop_capabilities(&d))
 		goto out;
 	ret = run(&d) ? 1 : 0;
 out:

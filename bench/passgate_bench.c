@@ -821,7 +821,9 @@ static void setup(struct bench *b)
 		 "spool_dir = %s/spool\nstate_dir = %s/state\n"
 		 "id_key_file = %s/id.key\nstaff_file = %s/staff.txt\n"
 		 "journal = %s/journal.db\nunknown = defer\n"
-		 "slow_reason = unknown\n",
+		 "slow_reason = unknown\n"
+		 /* Its own pins: the default folder is the passgate user's. */
+		 "pin_root = /sys/fs/bpf/passgate-bench\n",
 		 b->dir, b->dir, b->dir, b->dir, b->dir, b->dir);
 	snprintf(b->config, sizeof(b->config), "%s/passgated.conf", b->dir);
 	write_file(b->config, text);

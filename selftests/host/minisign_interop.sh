@@ -11,11 +11,8 @@ set -u
 
 build=${1:-${BUILD:-build}}
 issuer=$(realpath -m "$build/bin/passgate-issuer")
-pass=0 fail=0 skip=0 n=0
-
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
-skipped() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
+# shellcheck source=selftests/host/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # check DESCRIPTION EXPECTED_STATUS COMMAND...: the command's output goes
 # to $work/out; shown when the status is not the expected one.
@@ -40,12 +37,6 @@ grep_out() {
 		not_ok "$1 (no \"$2\" in the output)"
 		sed 's/^/#   /' "$work/out"
 	fi
-}
-
-totals() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-	[ "$fail" = 0 ]
-	exit
 }
 
 echo "TAP version 13"

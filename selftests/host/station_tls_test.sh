@@ -22,18 +22,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd -P)
 uplink=$(realpath -m "${1:-${BUILD:-build}}/bin/passgate-uplink")
 ca_tool=$here/../../station/passgate-station-ca
-pass=0 fail=0 skip=0 n=0
-
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
-skipped() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
+# shellcheck source=selftests/host/tap.sh
+. "$(dirname "$0")/tap.sh"
 check() { if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
-
-totals() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-	[ "$fail" = 0 ]
-	exit
-}
 
 echo "TAP version 13"
 for tool in mosquitto mosquitto_pub mosquitto_sub openssl; do
@@ -97,27 +88,11 @@ mkdir -m 0755 "$broker" && chmod 0755 "$work" &&
 	cp "$ca/ca.crt" "$ca/broker.crt" "$ca/broker.key" "$broker/" &&
 	mv acl "$broker/acl" && chmod 0644 "$broker/acl"
 id mosquitto >/dev/null 2>&1 && chown mosquitto "$broker/broker.key"
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }
-	done
-}
 # as IDENTITY: the mosquitto client options of that certificate.
 as() {
 	local dir=$ca
 	[ "$1" = other ] && { dir=$work/other; set -- gate-exit-0; }
 	echo "-h 127.0.0.1 -p $mport --cafile $ca/ca.crt --cert $dir/$1.crt --key $dir/$1.key"
-}
-until_true() {
-	local i limit=$(($1 * 10))
-	shift
-	for ((i = 0; i < limit; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
 }
 started=
 for try in 1 2 3 4 5; do

@@ -19,17 +19,8 @@ dist=${1:-$(dirname "$0")/../../dist}
 dist=$(realpath -m "$dist")
 # --threshold= counts tenths: 30 is an exposure of 3.0.
 threshold=30
-pass=0 fail=0 skip=0 n=0
-
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
-skipped() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
-
-totals() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-	[ "$fail" = 0 ]
-	exit
-}
+# shellcheck source=selftests/host/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # The analyzer's failed checks ("- NAME" rows, in the C locale) that a
 # unit may keep, and why.  Anything else it reports fails the test.

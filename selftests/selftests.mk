@@ -11,10 +11,14 @@ GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
 	policy_test netlink_test daemon_test wedge_test fault_test soak_test \
 	outage_test vectors_test gates_test hostile_test egress_test \
 	factory_test
-HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test wedge_test \
+HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test \
+	journal_seal_test wedge_test \
 	event_format_test
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
+# Not tests: tools the host test scripts run (batch_tool: a gate's sealed
+# batches for collector_test.sh).
+HOST_TOOLS := $(BUILD)/host/batch_tool
 # The station (Mosquitto, PostgreSQL, the station programs): x86 guest only.
 STATION_TEST_BIN := $(BUILD)/selftests/station_test
 # The gate PC's users, folders and udev rule (qemu/guest-privileges.sh):
@@ -44,7 +48,8 @@ GUEST_TEST_HDR := selftests/gate_fixture.h selftests/factory_gate.h \
 	$(GATE_HDR)
 TEST_LDLIBS = $(GATE_ARCHIVES) $(GATE_LDLIBS)
 
-tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(PRIVILEGE_TEST_BIN) \
+tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(HOST_TOOLS) \
+	$(PRIVILEGE_TEST_BIN) \
 	$(if $(STATION_BIN),$(STATION_TEST_BIN))
 $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(TEST_BPF) $(GATE_ARCHIVES) $(HARNESS)
@@ -62,7 +67,6 @@ $(BUILD)/selftests/wedge_test: selftests/wedge_test.c $(WEDGE_TEST_SRC) \
 		$(EVDEV_LIBS)
 # Host tests may use the sources that build both into the module and
 # into userspace, and HOST_SRC_<test> more.
-HOST_SRC_event_format_test := station/passgate-collector/row.c
 $(BUILD)/host/%: selftests/host/%.c driver/scanframe.c driver/scanframe.h \
 		$$(HOST_SRC_$$*) $(GATE_HDR) $(GATE_ARCHIVES) $(HARNESS)
 	@mkdir -p $(@D)

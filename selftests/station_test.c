@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * A station in one guest (docs/station.md): a real Mosquitto, a real
- * PostgreSQL with passgate-collector, an HTTP server for full lists, and
- * per gate of this machine a passgated and a passgate-uplink.  A full
- * generation is announced and fetched, a delta published inline while
- * scans stream (one gate's uplink down then: it catches up from the
- * retained delta), the broker stopped and restarted during the stream; at the
- * end every gate is on the newest generation and every journaled event is
- * in PostgreSQL exactly once, with no gap.  PASSGATE_STATION_SCANS scans
- * per gate and phase (default 15; make station runs more).
+ * A station in one guest (docs/station.md): a real Mosquitto on TLS with
+ * a certificate per gate, a real PostgreSQL with passgate-collector, an
+ * HTTP server for full lists, and per gate of this machine a passgated
+ * and a passgate-uplink.  A full generation is announced and fetched, a
+ * delta published inline while scans stream (one gate's uplink down then:
+ * it catches up from the retained delta), the collector and then the
+ * broker killed with SIGKILL during the stream and started again; at the
+ * end every gate is on the newest generation and every row of every
+ * journal is in PostgreSQL exactly once, verified under the gate's seal
+ * key, with no gap.  PASSGATE_STATION_SCANS scans per gate and phase
+ * (default 15; make station runs more).
  *
  * Servers are started as processes and waited for by connecting (bounded);
  * the database is polled until it holds what the journals hold (bounded):
@@ -199,7 +201,9 @@ static int start_mosquitto(FIXTURE_DATA(station) *self)
 		 "use_identity_as_username true\nallow_anonymous false\n"
 		 "acl_file %s/mq/acl\n"
 		 "persistence true\npersistence_location %s/mq/\n"
-		 "autosave_interval 1\nmax_queued_messages 0\n",
+		 "autosave_interval 1\nmax_queued_messages 0\n"
+		 "log_type error\nlog_type warning\nlog_type notice\n"
+		 "log_type information\nlog_type subscribe\n",
 		 self->mqtt_port, self->dir, self->dir, self->dir, self->dir,
 		 self->dir);
 	if (file_write(conf, text, strlen(text)))
@@ -229,14 +233,36 @@ static int start_postgres(FIXTURE_DATA(station) *self)
 	return 0;
 }
 
+/*
+ * The collector's gate registry, as the operator enrolls each gate: its
+ * name, number and the seal key its passgated made on first start.
+ */
+static int write_registry(FIXTURE_DATA(station) *self)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+
+	snprintf(path, sizeof(path), "%s/gates", self->dir);
+	if (run(": > %s", path))
+		return -1;
+	for (i = 0; i < self->gates; i++)
+		if (run("echo %s %u $(cat %s/%s/state/seal-gate%u.pub) >> %s",
+			self->gate[i].name, self->gate[i].id, self->dir,
+			self->gate[i].name, self->gate[i].id, path))
+			return -1;
+	return 0;
+}
+
 static int start_collector(FIXTURE_DATA(station) *self)
 {
 	char bin[PATH_MAX + 32], broker[32], log[PATH_MAX];
-	char ca[96], cert[96], key[96];
+	char ca[96], cert[96], key[96], gates[96];
 	char *argv[] = { bin, "--client-id", "collector-" STATION, "--broker",
 			 broker, "--db", self->conninfo, "--cafile", ca,
-			 "--cert", cert, "--key", key, NULL };
+			 "--cert", cert, "--key", key, "--station", STATION,
+			 "--gates", gates, NULL };
 
+	snprintf(gates, sizeof(gates), "%s/gates", self->dir);
 	snprintf(ca, sizeof(ca), "%s/ca/ca.crt", self->dir);
 	snprintf(cert, sizeof(cert), "%s/ca/collector.crt", self->dir);
 	snprintf(key, sizeof(key), "%s/ca/collector.key", self->dir);
@@ -248,12 +274,29 @@ static int start_collector(FIXTURE_DATA(station) *self)
 	return self->collector > 0 ? 0 : -1;
 }
 
+/*
+ * The list server: https with a certificate from the station's CA for
+ * 127.0.0.1, Python's own http.server behind TLS.
+ */
+static const char https_server[] =
+	"import functools, http.server, ssl, sys\n"
+	"port, www, crt, key = sys.argv[1:]\n"
+	"h = functools.partial(http.server.SimpleHTTPRequestHandler,"
+	" directory=www)\n"
+	"s = http.server.ThreadingHTTPServer(('127.0.0.1', int(port)), h)\n"
+	"c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+	"c.load_cert_chain(crt, key)\n"
+	"s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+	"s.serve_forever()\n";
+
 static int start_http(FIXTURE_DATA(station) *self)
 {
-	char www[PATH_MAX], port[16], log[PATH_MAX];
-	char *argv[] = { "python3", "-m", "http.server", port, "--bind",
-			 "127.0.0.1", "--directory", www, NULL };
+	char www[PATH_MAX], port[16], log[PATH_MAX], crt[96], key[96];
+	char *argv[] = { "python3", "-c", (char *)https_server, port, www,
+			 crt, key, NULL };
 
+	snprintf(crt, sizeof(crt), "%s/ca/lists.crt", self->dir);
+	snprintf(key, sizeof(key), "%s/ca/lists.key", self->dir);
 	snprintf(www, sizeof(www), "%s/www", self->dir);
 	snprintf(port, sizeof(port), "%d", self->http_port);
 	snprintf(log, sizeof(log), "%s/http.log", self->dir);
@@ -372,8 +415,10 @@ FIXTURE_SETUP(station)
 			 " >/dev/null && station/passgate-station-ca broker "
 			 "%s/ca 127.0.0.1 >/dev/null && station/passgate-station-ca"
 			 " collector %s/ca >/dev/null && "
-			 "station/passgate-station-ca publisher %s/ca >/dev/null",
-			 self->dir, self->dir, self->dir, self->dir));
+			 "station/passgate-station-ca publisher %s/ca >/dev/null &&"
+			 " station/passgate-station-ca lists %s/ca 127.0.0.1 "
+			 ">/dev/null", self->dir, self->dir, self->dir, self->dir,
+			 self->dir));
 	for (id = 0; id < GATES_MAX; id++) {
 		int fd = gate_open(id, O_RDWR);
 
@@ -393,7 +438,6 @@ FIXTURE_SETUP(station)
 	self->http_port = free_port();
 	ASSERT_EQ(0, start_mosquitto(self));
 	ASSERT_EQ(0, start_postgres(self));
-	ASSERT_EQ(0, start_collector(self));
 	ASSERT_EQ(0, start_http(self));
 
 	/* Every gate this machine's firmware describes, on its last lane. */
@@ -412,6 +456,8 @@ FIXTURE_SETUP(station)
 		self->gates++;
 	}
 	ASSERT_LT(0, self->gates);
+	ASSERT_EQ(0, write_registry(self));
+	ASSERT_EQ(0, start_collector(self));
 }
 
 FIXTURE_TEARDOWN(station)
@@ -419,10 +465,10 @@ FIXTURE_TEARDOWN(station)
 	unsigned int i;
 
 	if (!_metadata->passed)
-		run("tail -n 15 %s/*/uplink.log %s/*/passgated.log "
-		    "%s/collector.log "
-		    "%s/mosquitto.log | sed 's/^/# /'", self->dir, self->dir,
-		    self->dir, self->dir);
+		run("tail -n 40 %s/*/uplink.log %s/*/passgated.log "
+		    "%s/collector.log | sed 's/^/# /'; grep -v 'Saving in-memory'"
+		    " %s/mosquitto.log | tail -n 60 | sed 's/^/# /'", self->dir,
+		    self->dir, self->dir, self->dir);
 
 	for (i = 0; i < self->gates; i++) {
 		stop(&self->gate[i].uplink, SIGTERM);
@@ -575,24 +621,25 @@ static int metrics_show(FIXTURE_DATA(station) *self,
 	return -1;
 }
 
-/* How many event rows the gate's journal holds. */
-static long long journal_rows(const struct station_gate *g)
+/* The gate's journal: how many rows (events and marks), its last row. */
+static long long journal_head(const struct station_gate *g, char *hash_hex)
 {
-	struct passgate_journal_filter f = { 0 };
-	struct passgate_journal_cursor *c;
-	struct passgate_journal_row r;
+	uint8_t hash[PASSGATE_JOURNAL_HASH_SIZE];
+	struct passgate_journal_report rep;
 	struct passgate_journal *j;
 	char err[256];
-	long long n = 0;
+	long long n = -1;
 
 	j = passgate_journal_open(g->journal, g->id, PASSGATE_JOURNAL_RDONLY,
 				  err, sizeof(err));
 	if (!j)
 		return -1;
-	c = passgate_journal_query(j, &f);
-	while (c && passgate_journal_cursor_next(c, &r) == 1)
-		n++;
-	passgate_journal_cursor_close(c);
+	if (!passgate_journal_verify(j, &rep) &&
+	    !passgate_journal_row_hash(j, rep.head_pos, hash)) {
+		n = rep.head_pos;
+		for (size_t i = 0; i < sizeof(hash); i++)
+			sprintf(hash_hex + 2 * i, "%02x", hash[i]);
+	}
 	passgate_journal_close(j);
 	return n;
 }
@@ -609,12 +656,12 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	int ret;
 
 	ASSERT_LT(0, n);
-	/* A full generation: announced on the broker, fetched over HTTP. */
+	/* A full generation: announced on the broker, fetched over https. */
 	ASSERT_EQ(0, make_list(self, list, 1, true, 20));
 	snprintf(url, sizeof(url), "%d", self->http_port);
 	ASSERT_EQ(0, run("%s/passgate-publish %s --broker 127.0.0.1:%d "
 			 "--station " STATION " --trust %s/exit-%u/trust --url "
-			 "http://127.0.0.1:%s/list-000001.pgl %s >/dev/null",
+			 "https://127.0.0.1:%s/list-000001.pgl %s >/dev/null",
 			 self->bin, self->publisher, self->mqtt_port, self->dir,
 			 self->gate[0].id, url, list));
 	ASSERT_EQ(0, all_activate(self, 1));
@@ -624,7 +671,8 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	 * Forgeries, retained so that they come again on every connection:
 	 * a delta of junk under the highest generation there is, a topic
 	 * that is no generation, an announcement whose file is not what it
-	 * says.  None of them may keep a gate from the genuine list next.
+	 * says, one over plain http (a station with a CA takes https only).
+	 * None of them may keep a gate from the genuine list next.
 	 * Only the publisher's identity may publish lists at all: these
 	 * stand for a publisher that erred or was taken over.
 	 */
@@ -637,7 +685,12 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 			 self->publisher, self->mqtt_port));
 	ASSERT_EQ(0, run("mosquitto_pub %s -h 127.0.0.1 -p %d -q 1 -r -t "
 			 "passgate/" STATION "/lists/full -m 'generation="
-			 "99999 size=64 sha256=%064d url=http://127.0.0.1:%d"
+			 "99999 size=64 sha256=%064d url=https://127.0.0.1:%d"
+			 "/list-000001.pgl'", self->publisher, self->mqtt_port,
+			 0, self->http_port));
+	ASSERT_EQ(0, run("mosquitto_pub %s -h 127.0.0.1 -p %d -q 1 -t "
+			 "passgate/" STATION "/lists/full -m 'generation="
+			 "99998 size=64 sha256=%064d url=http://127.0.0.1:%d"
 			 "/list-000001.pgl'", self->publisher, self->mqtt_port,
 			 0, self->http_port));
 
@@ -649,8 +702,12 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	stop(&last->uplink, SIGTERM);
 	ASSERT_EQ(0, make_list(self, list, 2, false, 20));
 	ASSERT_EQ(0, publish_delta(self, list));
-	for (i = 0; i + 1 < self->gates; i++)
+	for (i = 0; i + 1 < self->gates; i++) {
 		ASSERT_EQ(0, gate_activates(&self->gate[i], 2));
+		EXPECT_EQ(0, run("grep -q 'generation 99998 announced at http:"
+				 ".*https only; not fetched' %s/%s/uplink.log",
+				 self->dir, self->gate[i].name));
+	}
 	ASSERT_EQ(0, start_uplink(self, last));
 	ASSERT_EQ(0, gate_activates(last, 2));
 	for (i = 0; i < self->gates; i++) {
@@ -663,11 +720,17 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	ASSERT_EQ(0, stream(self, n));
 
 	/*
-	 * The broker stops mid-stream (SIGTERM: it saves its persistence
-	 * file; a broker killed outright loses what it acknowledged and had
-	 * not saved, docs/station.md); the gates decide and journal on.
+	 * The collector, then the broker, killed outright mid-stream: what
+	 * either had taken and not yet committed is lost with it, and no
+	 * gate counted it delivered (its mark moves on the collector's
+	 * confirmation only), so the gates send it again.  The gates decide
+	 * and journal on meanwhile.
 	 */
-	stop(&self->mosquitto, SIGTERM);
+	stop(&self->collector, SIGKILL);
+	ASSERT_EQ(0, stream(self, n));
+	ASSERT_EQ(0, start_collector(self));
+	ASSERT_EQ(0, stream(self, n));
+	stop(&self->mosquitto, SIGKILL);
 	ASSERT_EQ(0, stream(self, n));
 	ASSERT_EQ(0, start_mosquitto(self));
 	ASSERT_EQ(0, stream(self, n));
@@ -684,24 +747,35 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 		EXPECT_EQ(0, ret);
 		on_newest[i] = ret == 0;
 	}
-	/* Every journaled event in PostgreSQL exactly once, no gap. */
+	/*
+	 * Every row of every journal in PostgreSQL exactly once, no gap:
+	 * the collector's verified head is the journal's last row, hash and
+	 * all, and the gate's rows are positions 1 to it.
+	 */
 	for (i = 0; i < self->gates; i++) {
 		struct station_gate *g = &self->gate[i];
+		char hash[2 * PASSGATE_JOURNAL_HASH_SIZE + 1] = "";
 
 		/* Stopping commits everything the daemon read: all of it. */
 		stop(&g->daemon, SIGTERM);
-		rows[i] = journal_rows(g);
+		rows[i] = journal_head(g, hash);
 		ASSERT_LT(0, rows[i]);
 		snprintf(query, sizeof(query),
-			 "SELECT count(*) FROM events WHERE gate = '%s'",
-			 g->name);
+			 "SELECT pos FROM chain WHERE gate = '%s' AND hash ="
+			 " '\\x%s'", g->name, hash);
 		end = now_ms() + WAIT_MS;
-		while (sql(self, query) < rows[i] && now_ms() < end)
+		while (sql(self, query) != rows[i] && now_ms() < end)
 			poll(NULL, 0, 100);
+		EXPECT_EQ(rows[i], sql(self, query)) TH_LOG("%s", g->name);
+		snprintf(query, sizeof(query),
+			 "SELECT count(*) FROM events WHERE gate = '%s' AND"
+			 " pos BETWEEN 1 AND %lld", g->name, rows[i]);
 		EXPECT_EQ(rows[i], sql(self, query)) TH_LOG("%s", g->name);
 		total += rows[i];
 	}
 	EXPECT_EQ(total, sql(self, "SELECT count(*) FROM events"));
+	EXPECT_EQ(0, sql(self, "SELECT count(*) FROM seals s JOIN chain c"
+			 " USING (gate) WHERE s.pos > c.pos"));
 	/* Each uplink says so in its metrics: connected, nothing behind. */
 	for (i = 0; i < self->gates; i++) {
 		char want[2][96];
@@ -719,13 +793,13 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 	distinct = sql(self, "SELECT count(DISTINCT (gate, pos)) FROM events");
 	stored = sql(self, "SELECT count(*) FROM events");
 	EXPECT_EQ(total, distinct);
-	tally("a station: full list over HTTP, a delta inline (one uplink "
-	      "down, caught up from the retained delta), the broker stopped "
-	      "mid-stream, events into PostgreSQL", total,
-	      "every gate on the newest generation; every journaled event "
-	      "stored once",
+	tally("a station on TLS: full list over https, a delta inline (one "
+	      "uplink down, caught up from the retained delta), the collector "
+	      "and the broker killed mid-stream, sealed rows into PostgreSQL",
+	      total, "every gate on the newest generation; every journal row "
+	      "verified and stored once",
 	      "%u of %u gates connected, on generation 2, nothing behind; "
-	      "%lld events journaled, %lld rows in PostgreSQL, %lld distinct",
+	      "%lld rows journaled, %lld rows in PostgreSQL, %lld distinct",
 	      current, self->gates, total, stored, distinct);
 }
 

@@ -9,13 +9,14 @@ PROG_ARCHIVES_passgate-publish := $(COMMON)
 $(BUILD)/bin/passgate-publish: PROG_CPPFLAGS = $(MQTT_CFLAGS)
 $(BUILD)/bin/passgate-publish: PROG_LDLIBS = $(COMMON_LDLIBS) $(MQTT_LIBS)
 
-# The collector needs none of passgate's libraries.
+# The collector checks sealed batches (common/batch.c) and names event
+# types (lib/names.c).
 PROG_DIR_passgate-collector := station/passgate-collector
 PROG_SRC_passgate-collector := $(MQTT_TLS_SRC)
-$(BUILD)/bin/passgate-collector: | $(STAMP)
+PROG_ARCHIVES_passgate-collector := $(COMMON) $(LIB)
 $(BUILD)/bin/passgate-collector: PROG_CPPFLAGS = \
 	$(shell pkg-config --cflags libmosquitto libpq)
-$(BUILD)/bin/passgate-collector: PROG_LDLIBS = \
+$(BUILD)/bin/passgate-collector: PROG_LDLIBS = $(COMMON_LDLIBS) \
 	$(shell pkg-config --libs libmosquitto libpq)
 
 PROGRAMS += $(addprefix $(BUILD)/bin/,$(filter passgate-publish \

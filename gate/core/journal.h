@@ -36,7 +36,7 @@ struct passgate_journal;
 struct passgate_journal_cursor;
 
 /* PRAGMA user_version of the databases this code reads and writes. */
-#define PASSGATE_JOURNAL_SCHEMA 1
+#define PASSGATE_JOURNAL_SCHEMA 2
 #define PASSGATE_JOURNAL_HASH_SIZE 32
 #define PASSGATE_JOURNAL_STREAM_ID_SIZE 16
 /* "No sequence number": last + 1 wraps to 0, the first one of a stream. */
@@ -132,6 +132,32 @@ void passgate_journal_flush_deadline(const struct passgate_journal *j,
  */
 int passgate_journal_rotate(struct passgate_journal *j, uint32_t stream,
 			    uint64_t keep_from_seq, uint64_t *removed);
+
+/*
+ * Seal every commit from now on: the chain's new head (position and hash)
+ * signed with @sk, a 64-byte Ed25519 secret key as libsodium keeps it, in
+ * the commit's own transaction (docs/journal.md, "Seals").  Rows committed
+ * before get seals now: the head and every 1024th position.
+ */
+int passgate_journal_set_seal_key(struct passgate_journal *j,
+				  const uint8_t sk[64]);
+
+/*
+ * The committed rows after @after_pos as a sealed batch (common/batch.h)
+ * in @buf, which holds PASSGATE_BATCH_SIZE_MAX bytes: up to the last seal
+ * within @max_rows (1..PASSGATE_BATCH_ROWS_MAX) rows.  Each row is
+ * checked against its hash on the way.  Returns the batch's size and its
+ * last position in @last; 0 when no sealed row follows @after_pos; -1 with
+ * ENOENT when the row at @after_pos is gone (rotated out), EBADMSG when
+ * the chain is broken there.
+ */
+long passgate_journal_export(struct passgate_journal *j, uint64_t after_pos,
+			     unsigned int max_rows, uint8_t *buf,
+			     uint64_t *last);
+
+/* The hash of the committed row at @pos; -1 with EBADMSG if none. */
+int passgate_journal_row_hash(struct passgate_journal *j, uint64_t pos,
+			      uint8_t hash[PASSGATE_JOURNAL_HASH_SIZE]);
 
 /* Record kinds in the chain. */
 enum passgate_journal_record {

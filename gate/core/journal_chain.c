@@ -15,13 +15,8 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "common/batch.h"
 #include "gate/core/journal_internal.h"
-
-/* Canonical encoding: fixed-width little-endian fields, in order. */
-struct journal_encoding {
-	uint8_t b[160];
-	size_t n;
-};
 
 static void put_bytes(struct journal_encoding *e, const void *p, size_t len)
 {
@@ -49,75 +44,90 @@ static void put_u64(struct journal_encoding *e, uint64_t v)
 static void journal_chain(const uint8_t *prev, const struct journal_encoding *e,
 			  uint8_t *out)
 {
-	crypto_hash_sha256_state st;
-
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, prev, HASH_SIZE);
-	crypto_hash_sha256_update(&st, e->b, e->n);
-	crypto_hash_sha256_final(&st, out);
+	passgate_chain_hash(prev, e->b, e->n, out);
 }
 
 void journal_genesis(uint32_t gate, uint8_t *out)
 {
-	struct journal_encoding e = { .n = 0 };
+	passgate_chain_genesis(gate, out);
+}
 
-	put_bytes(&e, GENESIS_DOMAIN, strlen(GENESIS_DOMAIN));
-	put_u32(&e, gate);
-	crypto_hash_sha256(out, e.b, e.n);
+void journal_encode_event(struct journal_encoding *e, uint64_t pos,
+			  uint32_t gate, int64_t stored_ns, uint32_t stream,
+			  const struct passgate_event *ev)
+{
+	e->n = 0;
+	put_u8(e, PASSGATE_JOURNAL_REC_EVENT);
+	put_u64(e, pos);
+	put_u32(e, gate);
+	put_u64(e, stored_ns);
+	put_u32(e, stream);
+	put_u64(e, ev->seq);
+	put_u64(e, ev->time_ns);
+	put_u32(e, ev->type);
+	put_u32(e, ev->lane);
+	put_u32(e, ev->arg);
+	put_u64(e, ev->value);
+	put_bytes(e, ev->data, sizeof(ev->data));
 }
 
 void journal_hash_event(const uint8_t *prev, uint64_t pos, uint32_t gate,
 			int64_t stored_ns, uint32_t stream,
 			const struct passgate_event *ev, uint8_t *out)
 {
-	struct journal_encoding e = { .n = 0 };
+	struct journal_encoding e;
 
-	put_u8(&e, PASSGATE_JOURNAL_REC_EVENT);
-	put_u64(&e, pos);
-	put_u32(&e, gate);
-	put_u64(&e, stored_ns);
-	put_u32(&e, stream);
-	put_u64(&e, ev->seq);
-	put_u64(&e, ev->time_ns);
-	put_u32(&e, ev->type);
-	put_u32(&e, ev->lane);
-	put_u32(&e, ev->arg);
-	put_u64(&e, ev->value);
-	put_bytes(&e, ev->data, sizeof(ev->data));
+	journal_encode_event(&e, pos, gate, stored_ns, stream, ev);
 	journal_chain(prev, &e, out);
+}
+
+void journal_encode_stream(struct journal_encoding *e, uint64_t pos,
+			   uint32_t gate, int64_t stored_ns, uint32_t stream,
+			   const uint8_t *id)
+{
+	e->n = 0;
+	put_u8(e, PASSGATE_JOURNAL_REC_STREAM);
+	put_u64(e, pos);
+	put_u32(e, gate);
+	put_u64(e, stored_ns);
+	put_u32(e, stream);
+	put_bytes(e, id, ID_SIZE);
 }
 
 void journal_hash_stream(const uint8_t *prev, uint64_t pos, uint32_t gate,
 			 int64_t stored_ns, uint32_t stream, const uint8_t *id,
 			 uint8_t *out)
 {
-	struct journal_encoding e = { .n = 0 };
+	struct journal_encoding e;
 
-	put_u8(&e, PASSGATE_JOURNAL_REC_STREAM);
-	put_u64(&e, pos);
-	put_u32(&e, gate);
-	put_u64(&e, stored_ns);
-	put_u32(&e, stream);
-	put_bytes(&e, id, ID_SIZE);
+	journal_encode_stream(&e, pos, gate, stored_ns, stream, id);
 	journal_chain(prev, &e, out);
+}
+
+void journal_encode_checkpoint(struct journal_encoding *e, uint64_t pos,
+			       uint32_t gate,
+			       const struct journal_checkpoint *ck)
+{
+	e->n = 0;
+	put_u8(e, PASSGATE_JOURNAL_REC_CHECKPOINT);
+	put_u64(e, pos);
+	put_u32(e, gate);
+	put_u64(e, ck->stored_ns);
+	put_u64(e, ck->keep_from_pos);
+	put_bytes(e, ck->prev_hash, HASH_SIZE);
+	put_u32(e, ck->at.stream);
+	put_bytes(e, ck->at.id, ID_SIZE);
+	put_u64(e, ck->at.next_seq);
+	put_u64(e, ck->removed);
+	put_u64(e, ck->removed_total);
 }
 
 void journal_hash_checkpoint(const uint8_t *prev, uint64_t pos, uint32_t gate,
 			     const struct journal_checkpoint *ck, uint8_t *out)
 {
-	struct journal_encoding e = { .n = 0 };
+	struct journal_encoding e;
 
-	put_u8(&e, PASSGATE_JOURNAL_REC_CHECKPOINT);
-	put_u64(&e, pos);
-	put_u32(&e, gate);
-	put_u64(&e, ck->stored_ns);
-	put_u64(&e, ck->keep_from_pos);
-	put_bytes(&e, ck->prev_hash, HASH_SIZE);
-	put_u32(&e, ck->at.stream);
-	put_bytes(&e, ck->at.id, ID_SIZE);
-	put_u64(&e, ck->at.next_seq);
-	put_u64(&e, ck->removed);
-	put_u64(&e, ck->removed_total);
+	journal_encode_checkpoint(&e, pos, gate, ck);
 	journal_chain(prev, &e, out);
 }
 

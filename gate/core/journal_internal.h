@@ -20,7 +20,6 @@
 
 #define HASH_SIZE PASSGATE_JOURNAL_HASH_SIZE
 #define ID_SIZE PASSGATE_JOURNAL_STREAM_ID_SIZE
-#define GENESIS_DOMAIN "passgate/journal/v1"
 #define BATCH_EVENTS_MAX 4096
 #define BATCH_MS_MAX 10000
 #define BUSY_TIMEOUT_MS 2000
@@ -50,6 +49,12 @@ struct journal_pending {
 	uint8_t hash[HASH_SIZE];
 };
 
+/* Canonical encoding: fixed-width little-endian fields, in order. */
+struct journal_encoding {
+	uint8_t b[160];
+	size_t n;
+};
+
 struct passgate_journal {
 	sqlite3 *db;
 	sqlite3_stmt *insert_event;
@@ -71,6 +76,11 @@ struct passgate_journal {
 	/* What the database holds. */
 	uint64_t committed_pos;
 	uint64_t committed_next_seq;
+	/* The seal table exists (a version 1 journal opened read-only: no). */
+	bool sealed_schema;
+	/* Every commit seals the head with @seal_sk (set_seal_key). */
+	bool sealing;
+	uint8_t seal_sk[64];
 };
 
 struct passgate_journal_cursor {
@@ -111,6 +121,16 @@ void journal_hash_stream(const uint8_t *prev, uint64_t pos, uint32_t gate,
 void journal_hash_checkpoint(const uint8_t *prev, uint64_t pos, uint32_t gate,
 			     const struct journal_checkpoint *ck, uint8_t *out);
 uint64_t journal_event_span(const struct passgate_event *ev);
+void journal_encode_event(struct journal_encoding *e, uint64_t pos,
+			  uint32_t gate, int64_t stored_ns, uint32_t stream,
+			  const struct passgate_event *ev);
+void journal_encode_stream(struct journal_encoding *e, uint64_t pos,
+			   uint32_t gate, int64_t stored_ns, uint32_t stream,
+			   const uint8_t *id);
+void journal_encode_checkpoint(struct journal_encoding *e, uint64_t pos,
+			       uint32_t gate,
+			       const struct journal_checkpoint *ck);
+int journal_hash_at(struct passgate_journal *j, int64_t pos, uint8_t *hash);
 bool journal_col_int(sqlite3_stmt *s, int i, int64_t min, int64_t max,
 		     int64_t *v);
 bool journal_col_blob(sqlite3_stmt *s, int i, size_t len, void *out);

@@ -17,6 +17,12 @@
 #include "common/file.h"
 #include "gate/core/journal_internal.h"
 
+/* Version 2 added it; a writer adds it to a version 1 journal. */
+#define SEAL_TABLE \
+	"CREATE TABLE seal (" \
+	" pos INTEGER PRIMARY KEY," \
+	" seal BLOB NOT NULL CHECK (length(seal) = 64)) STRICT;"
+
 static const char journal_schema[] =
 	"CREATE TABLE info ("
 	" id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -56,7 +62,8 @@ static const char journal_schema[] =
 	" next_seq INTEGER,"
 	" removed INTEGER,"
 	" removed_total INTEGER,"
-	" hash BLOB NOT NULL CHECK (length(hash) = 32)) STRICT;";
+	" hash BLOB NOT NULL CHECK (length(hash) = 32)) STRICT;"
+	SEAL_TABLE;
 
 int journal_fail(struct passgate_journal *j, int err, const char *fmt, ...)
 {
@@ -362,7 +369,7 @@ static int journal_create_schema(struct passgate_journal *j, uint32_t gate)
 		goto rollback;
 	}
 	sqlite3_finalize(s);
-	if (journal_exec(j, "PRAGMA user_version = 1") ||
+	if (journal_exec(j, "PRAGMA user_version = 2") ||
 	    journal_exec(j, "COMMIT"))
 		goto rollback;
 	return 0;
@@ -372,6 +379,24 @@ rollback:
 	sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
 	errno = v;
 	return -1;
+}
+
+/* Version 1 to 2: the seal table; its rows come with the next commits. */
+static int journal_upgrade(struct passgate_journal *j)
+{
+	int e;
+
+	if (journal_exec(j, "BEGIN IMMEDIATE"))
+		return -1;
+	if (journal_exec(j, SEAL_TABLE) ||
+	    journal_exec(j, "PRAGMA user_version = 2") ||
+	    journal_exec(j, "COMMIT")) {
+		e = errno;
+		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+		errno = e;
+		return -1;
+	}
+	return 0;
 }
 
 static int journal_setup(struct passgate_journal *j, const char *path,
@@ -387,9 +412,9 @@ static int journal_setup(struct passgate_journal *j, const char *path,
 	if (journal_query_int(j, "PRAGMA user_version", NULL, &version,
 			      &found))
 		return -1;
-	if (version != 0 && version != PASSGATE_JOURNAL_SCHEMA)
+	if (version != 0 && version != 1 && version != PASSGATE_JOURNAL_SCHEMA)
 		return journal_fail(j, ENOTSUP, "journal schema version %lld;"
-				    " this build reads version %d",
+				    " this build reads versions 1 and %d",
 				    (long long)version,
 				    PASSGATE_JOURNAL_SCHEMA);
 	if (!j->rdonly) {
@@ -409,6 +434,9 @@ static int journal_setup(struct passgate_journal *j, const char *path,
 		if (journal_exec(j, "PRAGMA synchronous = FULL"))
 			return -1;
 	}
+	if (version == 1 && !j->rdonly && journal_upgrade(j))
+		return -1;
+	j->sealed_schema = version != 1 || !j->rdonly;
 	if (version == 0) {
 		if (j->rdonly)
 			return journal_fail(j, EBADMSG, "not a journal (no"
@@ -525,6 +553,7 @@ void passgate_journal_close(struct passgate_journal *j)
 	sqlite3_finalize(j->insert_event);
 	sqlite3_close_v2(j->db);
 	free(j->pending);
+	sodium_memzero(j->seal_sk, sizeof(j->seal_sk));
 	free(j);
 }
 

@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "common/batch.h"
 #include "gate/core/journal_internal.h"
 
 /* Open a write transaction on the head this handle last committed. */
@@ -44,11 +45,92 @@ static int journal_write_begin(struct passgate_journal *j)
 	return 0;
 }
 
-static int journal_write_commit(struct passgate_journal *j)
+/* Inside a write transaction: the seal of the row at @pos. */
+static int journal_insert_seal(struct passgate_journal *j, uint64_t pos,
+			       const uint8_t *hash)
 {
+	uint8_t seal[PASSGATE_SEAL_SIZE];
+	sqlite3_stmt *s;
+	int rc;
+
+	if (passgate_seal_sign(j->seal_sk, j->gate, pos, hash, seal))
+		return journal_fail(j, EINVAL, "sealing position %llu failed",
+				    (unsigned long long)pos);
+	s = journal_prepare(j, "INSERT OR REPLACE INTO seal (pos, seal)"
+			    " VALUES (?1, ?2)");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, pos);
+	sqlite3_bind_blob(s, 2, seal, sizeof(seal), SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		journal_sqlite_fail(j, "storing a seal");
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Commit, the new head (@pos, @hash) sealed in the same transaction. */
+static int journal_write_commit(struct passgate_journal *j, uint64_t pos,
+				const uint8_t *hash)
+{
+	if (j->sealing && journal_insert_seal(j, pos, hash))
+		return journal_fatal(j);
 	if (journal_exec(j, "COMMIT"))
 		return journal_fatal(j);
 	return 0;
+}
+
+/*
+ * Positions sealed when sealing starts on rows written without it: every
+ * SEAL_BACKFILL_STEP-th, so that no batch needs more rows than
+ * PASSGATE_BATCH_ROWS_MAX to reach a seal.
+ */
+#define SEAL_BACKFILL_STEP "1024"
+
+int passgate_journal_set_seal_key(struct passgate_journal *j,
+				  const uint8_t sk[PASSGATE_SEAL_SECRET_SIZE])
+{
+	uint8_t hash[HASH_SIZE];
+	int64_t sealed = 0, v;
+	sqlite3_stmt *s;
+	bool found;
+	int rc;
+
+	if (!sk)
+		return journal_fail(j, EINVAL, "no seal key");
+	if (journal_check_writable(j) || passgate_journal_flush(j))
+		return -1;
+	memcpy(j->seal_sk, sk, sizeof(j->seal_sk));
+	j->sealing = true;
+	if (journal_query_int(j, "SELECT max(pos) FROM seal", NULL, &v, &found))
+		return -1;
+	if (found)
+		sealed = v;
+	if ((uint64_t)sealed >= j->committed_pos)
+		return 0;
+	if (journal_write_begin(j))
+		return -1;
+	s = journal_prepare(j, "SELECT pos, hash FROM event WHERE pos > ?1"
+			    " AND pos % " SEAL_BACKFILL_STEP " = 0 UNION ALL"
+			    " SELECT pos, hash FROM mark WHERE pos > ?1"
+			    " AND pos % " SEAL_BACKFILL_STEP " = 0");
+	if (!s)
+		return journal_fatal(j);
+	sqlite3_bind_int64(s, 1, sealed);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = sqlite3_column_int64(s, 0);
+		if (!journal_col_blob(s, 1, HASH_SIZE, hash) ||
+		    journal_insert_seal(j, v, hash)) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		journal_sqlite_fail(j, "sealing the journal");
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return journal_fatal(j);
+	return journal_write_commit(j, j->head_pos, j->head_hash);
 }
 
 static int journal_insert_event(struct passgate_journal *j,
@@ -101,7 +183,7 @@ int passgate_journal_flush(struct passgate_journal *j)
 	for (size_t i = 0; i < j->npending; i++)
 		if (journal_insert_event(j, &j->pending[i]))
 			return journal_fatal(j);
-	if (journal_write_commit(j))
+	if (journal_write_commit(j, j->head_pos, j->head_hash))
 		return -1;
 	j->npending = 0;
 	j->committed_pos = j->head_pos;
@@ -280,7 +362,7 @@ int passgate_journal_begin_stream(struct passgate_journal *j,
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return journal_fatal(j);
-	if (journal_write_commit(j))
+	if (journal_write_commit(j, pos, hash))
 		return -1;
 
 	j->head_pos = j->committed_pos = pos;
@@ -293,7 +375,7 @@ int passgate_journal_begin_stream(struct passgate_journal *j,
 }
 
 /* The hash of the row at @pos, in either table. */
-static int journal_hash_at(struct passgate_journal *j, int64_t pos,
+int journal_hash_at(struct passgate_journal *j, int64_t pos,
 			   uint8_t *hash)
 {
 	sqlite3_stmt *s;
@@ -409,7 +491,8 @@ int passgate_journal_rotate(struct passgate_journal *j, uint32_t stream,
 	if (rc != SQLITE_DONE)
 		journal_sqlite_fail(j, "storing a checkpoint");
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE || journal_write_commit(j))
+	if (rc != SQLITE_DONE ||
+	    journal_write_commit(j, j->head_pos + 1, hash))
 		return journal_fatal(j);
 
 	j->head_pos = j->committed_pos = j->head_pos + 1;

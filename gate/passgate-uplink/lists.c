@@ -193,9 +193,23 @@ static int fetch(struct uplink *u, const char *url, size_t max,
 	if (!c)
 		return -1;
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	/* http and https only, redirects included (never file:, ftp:...). */
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	if (u->cfg.mqtt_ca[0]) {
+		/*
+		 * A station with a CA: https only, redirects included, and
+		 * the server's certificate from the station's CA, for the
+		 * URL's host; no other CA (the system's are turned off).
+		 */
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+		curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+		curl_easy_setopt(c, CURLOPT_CAINFO, u->cfg.mqtt_ca);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	} else {
+		/* http and https only (never file:, ftp:...). */
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	}
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
@@ -292,6 +306,13 @@ static void on_full(struct uplink *u, const char *p, int len)
 		goto malformed;
 	if (f.generation <= have_generation(u))
 		return;
+	if (u->cfg.mqtt_ca[0] && strncmp(f.url, "https://", 8)) {
+		if (!seen_before(u, p, len, NULL, 0))
+			passgate_log("generation %" PRIu64 " announced at %s:"
+				     " a station with a CA takes https only;"
+				     " not fetched", f.generation, f.url);
+		return;
+	}
 	if (!f.size || f.size > max) {
 		if (!seen_before(u, p, len, NULL, 0))
 			passgate_log("generation %" PRIu64 " announced with "

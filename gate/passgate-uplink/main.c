@@ -19,6 +19,7 @@
 #include <mosquitto.h>
 
 #include "uplink.h"
+#include "common/batch.h"
 #include "common/caps.h"
 #include "station/mqtt_tls.h"
 #include "gate/core/journal.h"
@@ -60,17 +61,40 @@ static void on_disconnect(struct mosquitto *m, void *arg, int rc)
 	passgate_log("disconnected (%s); reconnecting", mosquitto_strerror(rc));
 }
 
-static void on_publish(struct mosquitto *m, void *arg, int mid)
-{
-	(void)m;
-	outbox_on_publish(arg, mid);
-}
-
 static void on_message(struct mosquitto *m, void *arg,
 		       const struct mosquitto_message *msg)
 {
 	(void)m;
-	lists_on_message(arg, msg->topic, msg->payload, msg->payloadlen);
+	if (!outbox_on_message(arg, msg->topic, msg->payload, msg->payloadlen))
+		lists_on_message(arg, msg->topic, msg->payload,
+				 msg->payloadlen);
+}
+
+/*
+ * The network thread.  libmosquitto's own (mosquitto_loop_start()) ends
+ * for good on a "fatal" error, and a TLS connection cut without a
+ * close_notify (a broker killed, a cable pulled) is one: the gate would
+ * never reconnect.  Here every end of mosquitto_loop_forever() but a stop
+ * is followed by a pause and another round, which reconnects.
+ */
+static void *net_loop(void *arg)
+{
+	struct uplink *u = arg;
+	int rc, said = MOSQ_ERR_SUCCESS;
+
+	while (!stopping) {
+		rc = mosquitto_loop_forever(u->mosq, 1000, 1);
+		if (stopping)
+			break;
+		if (rc != said)
+			passgate_log("network: %s; connecting again",
+				     rc == MOSQ_ERR_ERRNO ? strerror(errno) :
+				     mosquitto_strerror(rc));
+		said = rc;
+		sleep(1);
+		mosquitto_reconnect_async(u->mosq);
+	}
+	return NULL;
 }
 
 static int setup(struct uplink *u)
@@ -78,8 +102,12 @@ static int setup(struct uplink *u)
 	const struct passgate_config *c = &u->cfg;
 	char id[128], err[PATH_MAX * 3 + 64];
 
-	snprintf(u->events_topic, sizeof(u->events_topic),
-		 "passgate/%s/gates/%s/events", c->station, c->gate_name);
+	snprintf(u->rows_topic, sizeof(u->rows_topic),
+		 "passgate/%s/gates/%s/rows", c->station, c->gate_name);
+	snprintf(u->stored_topic, sizeof(u->stored_topic),
+		 "passgate/%s/gates/%s/stored", c->station, c->gate_name);
+	snprintf(u->resend_topic, sizeof(u->resend_topic),
+		 "passgate/%s/gates/%s/resend", c->station, c->gate_name);
 	snprintf(u->status_topic, sizeof(u->status_topic),
 		 "passgate/%s/gates/%s/status", c->station, c->gate_name);
 	snprintf(u->lists_topic, sizeof(u->lists_topic), "passgate/%s/lists/#",
@@ -92,7 +120,8 @@ static int setup(struct uplink *u)
 	}
 	snprintf(id, sizeof(id), "passgate-%s-%s", c->station, c->gate_name);
 	u->flight = calloc(c->mqtt_inflight, sizeof(*u->flight));
-	if (!u->flight)
+	u->batch = malloc(PASSGATE_BATCH_SIZE_MAX);
+	if (!u->flight || !u->batch)
 		return -1;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->moved, NULL);
@@ -116,7 +145,6 @@ static int setup(struct uplink *u)
 	mosquitto_max_inflight_messages_set(u->mosq, c->mqtt_inflight);
 	mosquitto_connect_callback_set(u->mosq, on_connect);
 	mosquitto_disconnect_callback_set(u->mosq, on_disconnect);
-	mosquitto_publish_callback_set(u->mosq, on_publish);
 	mosquitto_message_callback_set(u->mosq, on_message);
 	mosquitto_reconnect_delay_set(u->mosq, 1, 5, false);
 	/* Unreachable now is fine: the loop thread keeps trying. */
@@ -124,7 +152,8 @@ static int setup(struct uplink *u)
 				    KEEPALIVE_S) != MOSQ_ERR_SUCCESS)
 		passgate_log("broker %s:%u not reachable yet", c->mqtt_host,
 			     c->mqtt_port);
-	return mosquitto_loop_start(u->mosq) == MOSQ_ERR_SUCCESS ? 0 : -1;
+	mosquitto_threaded_set(u->mosq, true);
+	return pthread_create(&u->net_thread, NULL, net_loop, u) ? -1 : 0;
 }
 
 static void wait_a_moment(struct uplink *u)
@@ -197,7 +226,7 @@ int main(int argc, char **argv)
 	}
 	mosquitto_publish(u.mosq, NULL, u.status_topic, 7, "offline", 1, true);
 	mosquitto_disconnect(u.mosq);
-	mosquitto_loop_stop(u.mosq, false);
+	pthread_join(u.net_thread, NULL);
 	lists_stop(&u);
 	outbox_close(&u);
 	metrics_write(&u);

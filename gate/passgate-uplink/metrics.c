@@ -24,7 +24,8 @@
 void metrics_write(struct uplink *u)
 {
 	static time_t last;
-	uint64_t delivered, published, acks, connects, head;
+	uint64_t delivered, published, batches, confirmed, resends, stalls;
+	uint64_t connects, head;
 	const char *g = u->cfg.gate_name;
 	bool connected;
 	time_t now = time(NULL);
@@ -39,7 +40,10 @@ void metrics_write(struct uplink *u)
 	connected = u->connected;
 	delivered = u->delivered;
 	published = u->published;
-	acks = u->acks;
+	batches = u->batches;
+	confirmed = u->confirmed;
+	resends = u->resends;
+	stalls = u->stalls;
 	connects = u->connects;
 	head = u->head;
 	pthread_mutex_unlock(&u->lock);
@@ -53,22 +57,36 @@ void metrics_write(struct uplink *u)
 		"# HELP passgate_broker_connected 1 while the uplink is connected to the broker.\n"
 		"# TYPE passgate_broker_connected gauge\n"
 		"passgate_broker_connected{gate=\"%s\"} %d\n"
-		"# HELP passgate_journal_backlog_rows Journal rows not yet acknowledged by the broker.\n"
+		"# HELP passgate_journal_backlog_rows Journal rows the collector has not yet confirmed.\n"
 		"# TYPE passgate_journal_backlog_rows gauge\n"
 		"passgate_journal_backlog_rows{gate=\"%s\"} %" PRIu64 "\n"
-		"# HELP passgate_journal_delivered_pos Every journal row up to this position is acknowledged.\n"
+		"# HELP passgate_journal_delivered_pos The collector has verified and stored every journal row up to this position.\n"
 		"# TYPE passgate_journal_delivered_pos gauge\n"
 		"passgate_journal_delivered_pos{gate=\"%s\"} %" PRIu64 "\n"
+		"# HELP passgate_uplink_published_total Journal rows published, resent ones included.\n"
 		"# TYPE passgate_uplink_published_total counter\n"
 		"passgate_uplink_published_total{gate=\"%s\"} %" PRIu64 "\n"
-		"# TYPE passgate_uplink_acks_total counter\n"
-		"passgate_uplink_acks_total{gate=\"%s\"} %" PRIu64 "\n"
+		"# HELP passgate_uplink_batches_total Sealed batches published.\n"
+		"# TYPE passgate_uplink_batches_total counter\n"
+		"passgate_uplink_batches_total{gate=\"%s\"} %" PRIu64 "\n"
+		"# HELP passgate_uplink_confirmed_total Confirmations from the collector that moved the delivered mark.\n"
+		"# TYPE passgate_uplink_confirmed_total counter\n"
+		"passgate_uplink_confirmed_total{gate=\"%s\"} %" PRIu64 "\n"
+		"# HELP passgate_uplink_resends_total Resend requests from the collector.\n"
+		"# TYPE passgate_uplink_resends_total counter\n"
+		"passgate_uplink_resends_total{gate=\"%s\"} %" PRIu64 "\n"
+		"# HELP passgate_uplink_stalls_total Times nothing was confirmed for 5 s and the uplink published again.\n"
+		"# TYPE passgate_uplink_stalls_total counter\n"
+		"passgate_uplink_stalls_total{gate=\"%s\"} %" PRIu64 "\n"
+		"# HELP passgate_uplink_connects_total Connections to the broker.\n"
 		"# TYPE passgate_uplink_connects_total counter\n"
 		"passgate_uplink_connects_total{gate=\"%s\"} %" PRIu64 "\n"
+		"# HELP passgate_lists_spooled_generation The newest list generation put in the spool (a hint, not what the gate has).\n"
 		"# TYPE passgate_lists_spooled_generation gauge\n"
 		"passgate_lists_spooled_generation{gate=\"%s\"} %" PRIu64 "\n",
 		g, connected, g, head > delivered ? head - delivered : 0, g,
-		delivered, g, published, g, acks, g, connects, g,
+		delivered, g, published, g, batches, g, confirmed, g, resends,
+		g, stalls, g, connects, g,
 		u->lists_spooled);
 	/* Whole or not at all: a scraper never reads half a file. */
 	if (fclose(f) ||

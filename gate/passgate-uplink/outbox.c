@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The outbox is the journal: rows go up in chain order at QoS 1, and a row
- * counts as delivered only once the broker's PUBACK for it and for every
- * row before it has come.  The delivered mark is kept in a file of its own
- * (written atomically), so after a restart or an outage publishing starts
- * again right after it; rows published but not acknowledged go again, and
- * the collector stores each (gate, pos) once.
+ * The outbox is the journal: its rows go up in chain order as sealed
+ * batches (common/batch.h) at QoS 1, and a row counts as delivered only
+ * when the collector says it has stored and verified it: a retained
+ * "stored" message carrying the position and hash of its verified head
+ * (docs/station.md, "Delivery").  A broker's PUBACK means nothing here:
+ * a broker that dies, or a collector that dies between the PUBACK and
+ * its COMMIT, loses nothing the gate considers delivered.
+ *
+ * What is published and not confirmed goes again after a reconnect, on
+ * the collector's "resend" request (it found a gap), or when nothing has
+ * been confirmed for UPLINK_STALL_MS.  The delivered mark is kept in a
+ * file of its own (written atomically), so a restart resumes after it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,32 +19,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mosquitto.h>
+#include <sodium.h>
 
 #include "uplink.h"
+#include "common/batch.h"
 #include "common/file.h"
 #include "gate/core/journal.h"
-#include "lib/libpassgate.h"
 
-
-/* The row as the station stores it: the one event schema, with the
- * journal's fields and the gate's name (docs/events-json.md). */
-static int row_json(const struct uplink *u, const struct passgate_journal_row *r,
-		    char *buf, size_t size)
+static uint64_t now_ms(void)
 {
-	struct passgate_event_origin at = {
-		.gate_name = u->cfg.gate_name,
-		.journaled = true,
-		.stream = r->stream,
-		.pos = r->pos,
-		.stored_ns = r->stored_ns,
-	};
+	struct timespec ts;
 
-	memcpy(at.hash, r->hash, sizeof(at.hash));
-	return passgate_event_format(&r->event, &at, PASSGATE_EVENT_JSON, buf,
-				     size);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
 int outbox_open(struct uplink *u)
@@ -66,6 +63,7 @@ int outbox_open(struct uplink *u)
 	}
 	u->saved = u->delivered;
 	u->sent = u->delivered;
+	u->progress_ms = now_ms();
 	passgate_log("outbox: delivered through pos %" PRIu64, u->delivered);
 	return 0;
 }
@@ -87,89 +85,223 @@ static uint64_t journal_head(struct uplink *u)
 	return head;
 }
 
+/* Everything after @pos goes again (locked). */
+static void rewind_to(struct uplink *u, uint64_t pos)
+{
+	if (u->sent > pos)
+		u->sent = pos;
+	while (u->nflight && u->flight[u->nflight - 1] > pos)
+		u->nflight--;
+}
+
+/*
+ * The collector's word, taken here, on the thread that owns the journal:
+ * a confirmation moves the delivered mark only if the hash it names is
+ * the journal's own at that position; a resend request rewinds.
+ */
+static void take_reports(struct uplink *u)
+{
+	uint8_t hash[PASSGATE_JOURNAL_HASH_SIZE], mine[PASSGATE_JOURNAL_HASH_SIZE];
+	uint64_t pos, resend;
+	bool stored;
+	char hex[2 * sizeof(hash) + 1];
+	unsigned int i, done;
+
+	pthread_mutex_lock(&u->lock);
+	stored = u->stored_new;
+	pos = u->stored_pos;
+	memcpy(hash, u->stored_hash, sizeof(hash));
+	resend = u->resend_from;
+	u->stored_new = false;
+	u->resend_from = 0;
+	pthread_mutex_unlock(&u->lock);
+
+	if (stored && pos > u->delivered) {
+		if (passgate_journal_row_hash(u->journal, pos, mine) ||
+		    sodium_memcmp(mine, hash, sizeof(hash))) {
+			sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
+			if (pos != u->mismatch_pos)
+				passgate_log("collector says it holds pos %" PRIu64
+					     " with hash %s: not this journal's;"
+					     " delivered mark stays at %" PRIu64,
+					     pos, hex, u->delivered);
+			u->mismatch_pos = pos;
+		} else {
+			pthread_mutex_lock(&u->lock);
+			u->delivered = pos;
+			u->confirmed++;
+			u->progress_ms = now_ms();
+			for (i = 0, done = 0; i < u->nflight; i++)
+				if (u->flight[i] <= pos)
+					done++;
+			memmove(u->flight, u->flight + done,
+				(u->nflight - done) * sizeof(*u->flight));
+			u->nflight -= done;
+			if (u->sent < pos)
+				u->sent = pos;
+			pthread_mutex_unlock(&u->lock);
+		}
+	}
+	if (resend) {
+		pthread_mutex_lock(&u->lock);
+		/* A collector that lost rows (a restored database) says so. */
+		if (resend - 1 < u->delivered)
+			u->delivered = resend - 1;
+		rewind_to(u, resend - 1);
+		u->resends++;
+		u->progress_ms = now_ms();
+		pthread_mutex_unlock(&u->lock);
+		passgate_log("collector asks for the rows from pos %" PRIu64,
+			     resend);
+	}
+}
+
 int outbox_pump(struct uplink *u)
 {
-	struct passgate_journal_filter f = {
-		.flags = PASSGATE_JOURNAL_F_AFTER_POS,
-	};
-	struct passgate_journal_cursor *c;
-	struct passgate_journal_row r;
-	char json[PASSGATE_EVENT_LINE_MAX];
-	int ret, n, mid, rc;
+	uint64_t after, last;
+	long n;
+	int rc;
 
 	if (!u->journal)
 		return 0;
+	take_reports(u);
 	u->head = journal_head(u);
-	pthread_mutex_lock(&u->lock);
-	if (!u->connected || u->nflight >= u->cfg.mqtt_inflight) {
-		pthread_mutex_unlock(&u->lock);
-		return 0;
-	}
-	f.after_pos = u->sent;
-	f.limit = u->cfg.mqtt_inflight - u->nflight;
-	pthread_mutex_unlock(&u->lock);
-
-	c = passgate_journal_query(u->journal, &f);
-	if (!c)
-		return -1;
-	while ((ret = passgate_journal_cursor_next(c, &r)) == 1) {
-		n = row_json(u, &r, json, sizeof(json));
-		if (n < 0)
-			continue;
-		/*
-		 * Held across the publish so that its PUBACK, handled on
-		 * libmosquitto's thread, finds the row recorded.
-		 */
+	for (;;) {
 		pthread_mutex_lock(&u->lock);
-		if (!u->connected) {
-			pthread_mutex_unlock(&u->lock);
-			break;
+		if (u->sent > u->delivered &&
+		    now_ms() - u->progress_ms > UPLINK_STALL_MS) {
+			/* Nothing confirmed for a while: a batch got lost. */
+			rewind_to(u, u->delivered);
+			u->stalls++;
+			u->progress_ms = now_ms();
 		}
-		rc = mosquitto_publish(u->mosq, &mid, u->events_topic, n, json,
-				       1, false);
+		after = u->sent;
+		if (!u->connected || u->nflight >= u->cfg.mqtt_inflight ||
+		    after >= u->head) {
+			pthread_mutex_unlock(&u->lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&u->lock);
+
+		n = passgate_journal_export(u->journal, after,
+					    PASSGATE_BATCH_ROWS_MAX, u->batch,
+					    &last);
+		if (n < 0) {
+			if (errno != u->export_errno)
+				passgate_log("journal after pos %" PRIu64 ": %s",
+					     after,
+					     passgate_journal_errmsg(u->journal));
+			u->export_errno = errno;
+			return -1;
+		}
+		u->export_errno = 0;
+		if (!n)
+			return 0;	/* the next commit brings a seal */
+
+		pthread_mutex_lock(&u->lock);
+		/* A report or a reconnect in between: start over. */
+		if (!u->connected || u->sent != after) {
+			pthread_mutex_unlock(&u->lock);
+			continue;
+		}
+		rc = mosquitto_publish(u->mosq, NULL, u->rows_topic, n,
+				       u->batch, 1, false);
 		if (rc == MOSQ_ERR_SUCCESS) {
-			u->flight[u->nflight++] = (struct uplink_flight) {
-				.mid = mid, .pos = r.pos,
-			};
-			u->sent = r.pos;
-			u->published++;
+			if (!u->nflight)
+				u->progress_ms = now_ms();
+			u->flight[u->nflight++] = last;
+			u->sent = last;
+			u->published += last - after;
+			u->batches++;
 		}
 		pthread_mutex_unlock(&u->lock);
 		if (rc != MOSQ_ERR_SUCCESS)
-			break;
+			return 0;
 	}
-	passgate_journal_cursor_close(c);
-	return ret < 0 ? -1 : 0;
 }
 
-/* A new connection: whatever was in flight goes again. */
+/* A new connection: whatever was not confirmed goes again. */
 void outbox_on_connect(struct uplink *u)
 {
+	mosquitto_subscribe(u->mosq, NULL, u->stored_topic, 1);
+	mosquitto_subscribe(u->mosq, NULL, u->resend_topic, 1);
 	pthread_mutex_lock(&u->lock);
 	u->connected = true;
 	u->connects++;
-	u->nflight = 0;
-	u->sent = u->delivered;
+	rewind_to(u, u->delivered);
+	u->progress_ms = now_ms();
 	pthread_cond_broadcast(&u->moved);
 	pthread_mutex_unlock(&u->lock);
 }
 
-void outbox_on_publish(struct uplink *u, int mid)
+/* "POS HASH": decimal, one space, 64 lowercase hex digits, nothing else. */
+static int parse_stored(const char *p, int len, uint64_t *pos, uint8_t *hash)
 {
-	unsigned int i, done = 0;
+	char text[96], *end;
+	size_t got;
 
-	pthread_mutex_lock(&u->lock);
-	for (i = 0; i < u->nflight; i++)
-		if (u->flight[i].mid == mid)
-			u->flight[i].acked = true;
-	while (done < u->nflight && u->flight[done].acked)
-		u->delivered = u->flight[done++].pos;
-	memmove(u->flight, u->flight + done,
-		(u->nflight - done) * sizeof(*u->flight));
-	u->nflight -= done;
-	u->acks++;
-	pthread_cond_broadcast(&u->moved);
-	pthread_mutex_unlock(&u->lock);
+	if (len <= 0 || len >= (int)sizeof(text))
+		return -1;
+	memcpy(text, p, len);
+	text[len] = '\0';
+	if (text[0] < '1' || text[0] > '9')
+		return -1;
+	errno = 0;
+	*pos = strtoull(text, &end, 10);
+	if (errno || *end != ' ' || *pos > INT64_MAX)
+		return -1;
+	end++;
+	if (strlen(end) != 2 * PASSGATE_JOURNAL_HASH_SIZE ||
+	    strspn(end, "0123456789abcdef") != strlen(end))
+		return -1;
+	return sodium_hex2bin(hash, PASSGATE_JOURNAL_HASH_SIZE, end,
+			      strlen(end), NULL, &got, NULL) ||
+	       got != PASSGATE_JOURNAL_HASH_SIZE ? -1 : 0;
+}
+
+bool outbox_on_message(struct uplink *u, const char *topic,
+		       const void *payload, int len)
+{
+	uint8_t hash[PASSGATE_JOURNAL_HASH_SIZE];
+	char text[24], *end;
+	uint64_t pos;
+
+	if (!strcmp(topic, u->stored_topic)) {
+		if (parse_stored(payload, len, &pos, hash)) {
+			passgate_log("%s: not \"POS HASH\"; ignored", topic);
+			return true;
+		}
+		pthread_mutex_lock(&u->lock);
+		if (pos > u->stored_pos || !u->stored_new) {
+			u->stored_pos = pos;
+			memcpy(u->stored_hash, hash, sizeof(hash));
+			u->stored_new = true;
+		}
+		pthread_cond_broadcast(&u->moved);
+		pthread_mutex_unlock(&u->lock);
+		return true;
+	}
+	if (!strcmp(topic, u->resend_topic)) {
+		if (len <= 0 || len >= (int)sizeof(text))
+			goto bad;
+		memcpy(text, payload, len);
+		text[len] = '\0';
+		errno = 0;
+		pos = strtoull(text, &end, 10);
+		if (errno || *end || text[0] < '1' || text[0] > '9' ||
+		    pos > INT64_MAX)
+			goto bad;
+		pthread_mutex_lock(&u->lock);
+		if (!u->resend_from || pos < u->resend_from)
+			u->resend_from = pos;
+		pthread_cond_broadcast(&u->moved);
+		pthread_mutex_unlock(&u->lock);
+		return true;
+bad:
+		passgate_log("%s: not a position; ignored", topic);
+		return true;
+	}
+	return false;
 }
 
 void outbox_save(struct uplink *u)

@@ -30,36 +30,44 @@ struct uplink_fetch {
 	char url[900];
 };
 
-/* A published row waiting for its PUBACK. */
-struct uplink_flight {
-	int mid;
-	uint64_t pos;
-	bool acked;
-};
+/* Nothing confirmed for this long: publish again from the delivered mark. */
+#define UPLINK_STALL_MS 5000
 
 struct uplink {
 	struct passgate_config cfg;
 	struct mosquitto *mosq;
 	struct passgate_journal *journal;
 	bool journal_waiting;
-	char events_topic[160];
+	char rows_topic[160];
+	char stored_topic[160];
+	char resend_topic[160];
 	char status_topic[160];
 	char lists_topic[160];
 	char outbox_path[PATH_MAX + 64];
 
+	pthread_t net_thread;
 	pthread_mutex_t lock;
 	pthread_cond_t moved;
 	bool connected;
 	bool stop;
-	/* Rows published and not yet acknowledged, in pos order. */
-	struct uplink_flight *flight;
+	/* Last positions of the batches published, not yet confirmed. */
+	uint64_t *flight;
 	unsigned int nflight;
-	/* Every row up to @delivered has its PUBACK (0: none yet). */
+	/* The collector has verified and stored every row up to here. */
 	uint64_t delivered;
 	uint64_t saved;
-	/* The highest pos published in this connection. */
+	/* The highest pos published since the last rewind. */
 	uint64_t sent;
-	uint64_t published, acks, connects;
+	uint64_t progress_ms;	/* CLOCK_MONOTONIC of the last progress */
+	/* The collector's reports, taken by the main thread. */
+	bool stored_new;
+	uint64_t stored_pos;
+	uint8_t stored_hash[32];
+	uint64_t resend_from;
+	uint64_t mismatch_pos;
+	int export_errno;
+	uint8_t *batch;		/* PASSGATE_BATCH_SIZE_MAX */
+	uint64_t published, batches, confirmed, resends, stalls, connects;
 	uint64_t head;		/* the journal's last committed pos seen */
 	uint64_t lists_spooled;	/* a metric only: never what the gate has */
 
@@ -75,12 +83,14 @@ struct uplink {
 	unsigned int nseen;
 };
 
-/* outbox.c: journal rows up at QoS 1, delivered only when acknowledged */
+/* outbox.c: sealed batches up, delivered when the collector confirms */
 int outbox_open(struct uplink *u);
-/* Publish what the broker can take now; 0, or -1 if the journal failed. */
+/* Publish what the window allows now; 0, or -1 if the journal failed. */
 int outbox_pump(struct uplink *u);
 void outbox_on_connect(struct uplink *u);
-void outbox_on_publish(struct uplink *u, int mid);
+/* The collector's "stored" and "resend" topics: true if it was one. */
+bool outbox_on_message(struct uplink *u, const char *topic,
+		       const void *payload, int len);
 /* Write the delivered mark if it moved. */
 void outbox_save(struct uplink *u);
 void outbox_close(struct uplink *u);

@@ -101,6 +101,8 @@ int audit_open(struct daemon *d)
 		passgate_log("journal %s: %s", d->cfg.journal, err);
 		return -1;
 	}
+	if (seal_open(d))
+		return -1;
 	if (passgate_gate_get_state(d->gate, &st)) {
 		passgate_log("gate state: %s", strerror(errno));
 		return -1;

@@ -70,6 +70,8 @@ void expiry_close(struct daemon *d);
 
 /* audit.c: every gate event into the journal */
 int audit_open(struct daemon *d);
+/* seal.c: the journal's seal key, made on first start. */
+int seal_open(struct daemon *d);
 void audit_handle(struct daemon *d);
 void audit_flush(struct daemon *d);
 void audit_close(struct daemon *d);

@@ -1222,18 +1222,18 @@ TEST_F(journal, schema_version_mismatch_refused)
 
 	passgate_journal_close(self->j);
 	self->j = NULL;
-	ASSERT_EQ(0, raw_exec(self->path, "PRAGMA user_version = 2"));
+	ASSERT_EQ(0, raw_exec(self->path, "PRAGMA user_version = 3"));
 	EXPECT_EQ(NULL, passgate_journal_open(self->path, GATE, 0, err,
 					      sizeof(err)));
 	EXPECT_EQ(ENOTSUP, errno);
-	EXPECT_NE(NULL, strstr(err, "version 2")) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "version 3")) TH_LOG("%s", err);
 	EXPECT_EQ(NULL, passgate_journal_open(self->path, GATE,
 					      PASSGATE_JOURNAL_RDONLY, err,
 					      sizeof(err)));
 	EXPECT_EQ(ENOTSUP, errno);
 
-	/* Back to 1, it opens again: the refusal was the version's. */
-	ASSERT_EQ(0, raw_exec(self->path, "PRAGMA user_version = 1"));
+	/* Back to 2, it opens again: the refusal was the version's. */
+	ASSERT_EQ(0, raw_exec(self->path, "PRAGMA user_version = 2"));
 	self->j = reopen(self->path, 0);
 	ASSERT_NE(NULL, self->j);
 }

@@ -6,8 +6,9 @@
 # certificate required and the certificate's CN as the user name, and the
 # ACL the CA script writes.  Then, with mosquitto_pub and mosquitto_sub:
 # no certificate, or one from another CA, is refused; a gate publishes
-# its own rows and no other gate's, and no list; the publisher publishes
-# lists and the gates read them; the collector reads rows.  TAP lines,
+# its own rows and no other gate's, and no list, and cannot forge the
+# collector's confirmations; the publisher publishes lists and the gates
+# read them; the collector reads rows and confirms them to their gate.  TAP lines,
 # then a kselftest "# Totals:" line.
 #
 # The negative checks need no timeout: a forbidden message is followed
@@ -131,17 +132,17 @@ fi
 
 # shellcheck disable=SC2046
 mosquitto_pub -h 127.0.0.1 -p "$mport" --cafile "$ca/ca.crt" -q 1 \
-	-t passgate/st1/gates/exit-0/events -m x >/dev/null 2>&1
+	-t passgate/st1/gates/exit-0/rows -m x >/dev/null 2>&1
 rc=$?
 desc="a client without a certificate is refused (mosquitto_pub exit $rc)"
 check [ $rc != 0 ]
 # shellcheck disable=SC2046
-mosquitto_pub $(as other) -q 1 -t passgate/st1/gates/exit-0/events -m x \
+mosquitto_pub $(as other) -q 1 -t passgate/st1/gates/exit-0/rows -m x \
 	>/dev/null 2>&1
 rc=$?
 desc="a certificate of another CA is refused (exit $rc)"
 check [ $rc != 0 ]
-mosquitto_pub -p "$mport" -q 1 -t passgate/st1/gates/exit-0/events -m x \
+mosquitto_pub -p "$mport" -q 1 -t passgate/st1/gates/exit-0/rows -m x \
 	>/dev/null 2>&1
 rc=$?
 desc="plain TCP is refused (exit $rc)"
@@ -172,16 +173,16 @@ finished() {	# the subscriber got its message and ended
 	return 1
 }
 
-first collector rows1 'passgate/st1/gates/+/events'
+first collector rows1 'passgate/st1/gates/+/rows'
 # shellcheck disable=SC2046
-mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-1/events \
+mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-1/rows \
 	-m forged-by-exit-0 &&
-	mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-0/events \
+	mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-0/rows \
 		-m its-own-row
 finished
 got=$(cat "$out")
 desc="a gate's own row reaches the collector, its row under another gate does not ($got)"
-check [ "$got" = "passgate/st1/gates/exit-0/events its-own-row" ]
+check [ "$got" = "passgate/st1/gates/exit-0/rows its-own-row" ]
 
 # -- lists: a gate may not publish one; the publisher may, gates read it
 # shellcheck disable=SC2046
@@ -195,16 +196,31 @@ got=$(cat "$out")
 desc="a gate cannot publish a list; the publisher can, and a gate reads it ($got)"
 check [ "$got" = "passgate/st1/lists/delta/6 from-the-publisher" ]
 
-first gate-exit-1 peek 'passgate/st1/gates/exit-0/events' \
+first gate-exit-1 peek 'passgate/st1/gates/exit-0/rows' \
 	'passgate/st1/lists/marker'
 # shellcheck disable=SC2046
-mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-0/events \
+mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-0/rows \
 	-m secret-row &&
 	mosquitto_pub $(as publisher) -q 1 -t passgate/st1/lists/marker -m m
 finished
 got=$(cat "$out")
 desc="a gate reads no other gate's rows ($got)"
 check [ "$got" = "passgate/st1/lists/marker m" ]
+
+# -- confirmations: only the collector writes them, only their gate reads
+first gate-exit-0 stored1 'passgate/st1/gates/exit-0/stored' \
+	'passgate/st1/gates/exit-1/stored'
+# shellcheck disable=SC2046
+mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-0/stored \
+	-m "999 forged-by-the-gate" &&
+	mosquitto_pub $(as collector) -q 1 -t passgate/st1/gates/exit-1/stored \
+		-m "5 for-exit-1" &&
+	mosquitto_pub $(as collector) -q 1 -t passgate/st1/gates/exit-0/stored \
+		-m "7 from-the-collector"
+finished
+got=$(cat "$out")
+desc="a gate cannot forge its confirmation nor read another gate's ($got)"
+check [ "$got" = "passgate/st1/gates/exit-0/stored 7 from-the-collector" ]
 
 # -- a client's key that group or others may read is refused: the uplink
 # says so and stops before it connects; with the key 0600 it connects.
@@ -234,7 +250,17 @@ if [ -x "$uplink" ]; then
 	upid=$!
 	desc="with the key 0600 the uplink connects on TLS as gate.st1.exit-0"
 	check until_true 10 grep -q "connected to 127.0.0.1:$mport" up/out
+	# A broker that dies (SIGKILL: no TLS close) and comes back: the
+	# uplink connects again (libmosquitto's own loop gives up on a TLS
+	# error; the uplink's does not).
+	{ kill -KILL "$mpid"; wait "$mpid"; } 2>/dev/null
+	mosquitto -c mosquitto.conf >>mosquitto.log 2>&1 &
+	mpid=$!
+	reconnected() { [ "$(grep -c "connected to 127.0.0.1:$mport" up/out)" -ge 2 ]; }
+	desc="after the broker is killed and restarted, the uplink reconnects"
+	check until_true 15 reconnected
 	kill "$upid" 2>/dev/null; wait "$upid" 2>/dev/null
+	[ "$fail" = 0 ] || sed 's/^/#   /' up/out
 else
 	skipped "the uplink's key" "no $uplink (make userspace)"
 fi

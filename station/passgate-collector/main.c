@@ -3,11 +3,17 @@
  * passgate-collector: every gate's journal rows from the station's MQTT
  * broker into PostgreSQL (docs/station.md, "Collector").
  *
+ * A gate publishes its rows as sealed batches (common/batch.h).  The
+ * collector checks each against the gate's public key from the registry
+ * and against the chain it already holds, stores it in one transaction,
+ * and only then confirms: a retained "stored" message with the gate's
+ * verified head, which is what moves the gate's delivered mark.  A batch
+ * that does not follow the head is not stored: the collector asks the
+ * gate to resend from the head.
+ *
  * One thread, libmosquitto's own loop driven from here so that a stop
- * request and the reconnect pauses stay ours.  A row is stored and
- * committed inside the message callback; while PostgreSQL is down the
- * callback waits for it, so the loop reads nothing more from the broker
- * and acknowledges nothing more (see "What acknowledged means").
+ * request and the reconnect pauses stay ours.  While PostgreSQL is down
+ * the message callback waits for it, so the loop reads nothing more.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,7 +25,11 @@
 
 #include <mosquitto.h>
 
-#include "row.h"
+#include <inttypes.h>
+
+#include <sodium.h>
+
+#include "registry.h"
 #include "store.h"
 #include "station/mqtt_tls.h"
 
@@ -29,12 +39,17 @@
 
 static volatile sig_atomic_t stop;
 
+/* Ask a gate for the same resend at most this often. */
+#define RESEND_EVERY_MS 1000
+
 struct collector {
 	struct store *store;
+	struct registry registry;
+	struct passgate_batch batch;
+	char station[40];
 	char topic[128];
 	unsigned long once;	/* stop after this many new rows; 0: never */
-	unsigned long inserted, duplicates, conflicts, refused;
-	int failed;		/* a row was acknowledged but not stored */
+	unsigned long inserted, batches, duplicates, gaps, refused;
 };
 
 static void on_signal(int sig)
@@ -46,96 +61,174 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: passgate-collector --client-id ID [--broker HOST[:PORT]]\n"
-		"                          [--db CONNINFO] [--station NAME|+]\n"
-		"                          [--keepalive SECONDS] [--once N]\n"
-		"                          [--cafile CA --cert CRT --key KEY]\n"
-		"Stores every journal row published on passgate/STATION/gates/+/events\n"
-		"into the events table of PostgreSQL (docs/station.md).\n");
+		"usage: passgate-collector --client-id ID --gates REGISTRY\n"
+		"                          --station NAME [--broker HOST[:PORT]]\n"
+		"                          [--db CONNINFO] [--keepalive SECONDS]\n"
+		"                          [--once N] [--cafile CA --cert CRT --key KEY]\n"
+		"Verifies the sealed batches of journal rows every enrolled gate\n"
+		"publishes on passgate/STATION/gates/GATE/rows and stores them in\n"
+		"PostgreSQL (docs/station.md).\n");
 }
 
-/* passgate/<station>/gates/<gate>/events: the gate, or NULL. */
-static const char *topic_gate(const char *topic, size_t *len)
+static uint64_t now_ms(void)
 {
-	const char *p = topic, *gate;
+	struct timespec ts;
 
-	if (strncmp(p, "passgate/", 9))
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/* passgate/<station>/gates/<gate>/rows: the gate, or NULL. */
+static const char *topic_gate(const struct collector *c, const char *topic,
+			      size_t *len)
+{
+	size_t n = strlen(c->station);
+	const char *gate, *p;
+
+	if (strncmp(topic, "passgate/", 9) || strncmp(topic + 9, c->station, n) ||
+	    strncmp(topic + 9 + n, "/gates/", 7))
 		return NULL;
-	p += 9;
-	gate = strchr(p, '/');
-	if (!gate || !row_valid_name(p, gate - p) || strncmp(gate, "/gates/", 7))
-		return NULL;
-	gate += 7;
+	gate = topic + 9 + n + 7;
 	p = strchr(gate, '/');
-	if (!p || strcmp(p, "/events") || !row_valid_name(gate, p - gate))
+	if (!p || strcmp(p, "/rows") || !registry_valid_name(gate, p - gate))
 		return NULL;
 	*len = p - gate;
 	return gate;
 }
 
-static void refuse(struct collector *c, const char *topic, const char *why,
-		   const struct mosquitto_message *msg)
+static void publish(struct mosquitto *mosq, const struct collector *c,
+		    const struct registry_gate *g, const char *what,
+		    const char *text, bool retain)
+{
+	char topic[128];
+	int rc;
+
+	snprintf(topic, sizeof(topic), "passgate/%s/gates/%s/%s", c->station,
+		 g->name, what);
+	rc = mosquitto_publish(mosq, NULL, topic, strlen(text), text, 1,
+			       retain);
+	if (rc)
+		fprintf(stderr, "passgate-collector: publish %s: %s\n", topic,
+			mosquitto_strerror(rc));
+}
+
+/* The confirmation a gate moves its delivered mark on. */
+static void confirm(struct mosquitto *mosq, const struct collector *c,
+		    const struct registry_gate *g)
+{
+	char text[24 + 65];
+	int n;
+
+	if (!g->head_pos)
+		return;
+	n = snprintf(text, sizeof(text), "%" PRIu64 " ", g->head_pos);
+	sodium_bin2hex(text + n, sizeof(text) - n, g->head_hash,
+		       sizeof(g->head_hash));
+	publish(mosq, c, g, "stored", text, true);
+}
+
+/* Everything after the head again, please (at most once a second). */
+static void ask_resend(struct mosquitto *mosq, struct collector *c,
+		       struct registry_gate *g, bool force)
+{
+	char text[24];
+
+	if (!force && g->asked_pos == g->head_pos + 1 &&
+	    now_ms() - g->asked_ms < RESEND_EVERY_MS)
+		return;
+	g->asked_pos = g->head_pos + 1;
+	g->asked_ms = now_ms();
+	snprintf(text, sizeof(text), "%" PRIu64, g->head_pos + 1);
+	publish(mosq, c, g, "resend", text, false);
+}
+
+static void refuse(struct collector *c, const char *gate, size_t len,
+		   const char *why)
 {
 	c->refused++;
-	fprintf(stderr,
-		"passgate-collector: refused row (refused %lu) on %s: %s: %.*s\n",
-		c->refused, topic, why,
-		msg->payloadlen > 200 ? 200 : msg->payloadlen,
-		(const char *)msg->payload);
+	fprintf(stderr, "passgate-collector: REFUSED a batch (refused %lu) "
+		"from gate.%s.%.*s: %s\n", c->refused, c->station, (int)len,
+		gate, why);
 }
 
 /*
- * libmosquitto has already queued, and written, the PUBACK of a QoS 1
- * message when it calls this (lib/handle_publish.c: send__puback() and
- * then callback__on_message()).  So the broker forgets the row before it
- * is committed here: docs/station.md says what that costs.
+ * libmosquitto has already acknowledged the message when it calls this;
+ * that acknowledgement promises nothing: the gate counts a row delivered
+ * only on confirm(), after the COMMIT.
  */
 static void on_message(struct mosquitto *mosq, void *obj,
 		       const struct mosquitto_message *msg)
 {
 	struct collector *c = obj;
-	const char *gate, *payload = msg->payload;
+	struct passgate_batch *b = &c->batch;
+	struct registry_gate *g;
+	const char *gate;
 	char why[256];
-	struct row row;
+	uint32_t from;
 	size_t len;
 
-	gate = topic_gate(msg->topic, &len);
-	if (!gate) {
-		refuse(c, msg->topic, "not an events topic", msg);
+	gate = topic_gate(c, msg->topic, &len);
+	if (!gate)
+		return;		/* not a rows topic of this station */
+	g = registry_find(&c->registry, gate, len);
+	if (!g) {
+		refuse(c, gate, len, "not in the gate registry");
 		return;
 	}
 	if (msg->payloadlen <= 0 ||
-	    row_parse(payload, msg->payloadlen, &row, why, sizeof(why))) {
-		refuse(c, msg->topic, msg->payloadlen <= 0 ? "empty" : why, msg);
+	    passgate_batch_parse(msg->payload, msg->payloadlen, b, why,
+				 sizeof(why))) {
+		refuse(c, gate, len, msg->payloadlen <= 0 ? "empty" : why);
 		return;
 	}
-	if (strlen(row.text[ROW_GATE]) != len ||
-	    memcmp(row.text[ROW_GATE], gate, len)) {
-		refuse(c, msg->topic, "gate is not the topic's gate", msg);
+	if (b->gate != g->number) {
+		snprintf(why, sizeof(why), "rows of gate number %u, enrolled"
+			 " as %u", b->gate, g->number);
+		refuse(c, gate, len, why);
 		return;
 	}
-	switch (store_row(c->store, &row, why, sizeof(why))) {
-	case STORE_INSERTED:
-		c->inserted++;
-		break;
-	case STORE_DUPLICATE:
+	if (passgate_batch_verify(b, g->pk)) {
+		snprintf(why, sizeof(why), "positions %" PRIu64 "..%" PRIu64
+			 ": the seal is not the gate's", b->first, b->last);
+		refuse(c, gate, len, why);
+		return;
+	}
+	if (!g->head_known && store_head(c->store, g))
+		return;
+	if (b->last <= g->head_pos) {
 		c->duplicates++;
+		confirm(mosq, c, g);
+		return;
+	}
+	if (b->first > g->head_pos + 1) {
+		c->gaps++;
+		ask_resend(mosq, c, g, false);
+		return;
+	}
+	/* The row before the first new one must be the head we hold. */
+	from = g->head_pos + 1 - b->first;
+	if (memcmp(from ? b->rows[from - 1].hash : b->prev, g->head_hash,
+		   sizeof(g->head_hash))) {
+		snprintf(why, sizeof(why), "positions %" PRIu64 "..%" PRIu64
+			 " do not follow the verified row %" PRIu64, b->first,
+			 b->last, g->head_pos);
+		refuse(c, gate, len, why);
+		return;
+	}
+	switch (store_batch(c->store, g, b, from, why, sizeof(why))) {
+	case STORE_INSERTED:
+		c->inserted += b->count - from;
+		c->batches++;
+		confirm(mosq, c, g);
 		break;
 	case STORE_CONFLICT:
-		c->conflicts++;
-		fprintf(stderr, "passgate-collector: CONFLICT (%lu): %s, "
-			"kept the stored row, not this one: %.*s\n",
-			c->conflicts, why, msg->payloadlen, payload);
+		fprintf(stderr, "passgate-collector: %s\n", why);
 		break;
 	case STORE_REFUSED:
-		refuse(c, msg->topic, why, msg);
+		refuse(c, gate, len, why);
 		break;
 	case STORE_STOPPED:
-		/* Acknowledged to the broker already: say so, for replay. */
-		c->failed = 1;
-		fprintf(stderr, "passgate-collector: stopped before storing "
-			"(acknowledged, NOT STORED) %s: %.*s\n", msg->topic,
-			msg->payloadlen, payload);
+		/* Not confirmed: the gate sends it again. */
 		mosquitto_disconnect(mosq);
 		return;
 	}
@@ -162,6 +255,18 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	if (rc)
 		fprintf(stderr, "passgate-collector: subscribe: %s\n",
 			mosquitto_strerror(rc));
+	/*
+	 * Whatever was in flight while we were away is gone with the clean
+	 * session: every gate sends again from what the database holds.
+	 */
+	for (size_t i = 0; i < c->registry.count; i++) {
+		struct registry_gate *g = &c->registry.gate[i];
+
+		if (!g->head_known && store_head(c->store, g))
+			continue;
+		confirm(mosq, c, g);
+		ask_resend(mosq, c, g, true);
+	}
 }
 
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid,
@@ -255,7 +360,6 @@ static int run(struct mosquitto *mosq, const char *host, int port,
 		if (!stop)
 			rc = mosquitto_reconnect(mosq);
 	}
-	/* Not a clean session: the broker keeps queueing for us. */
 	mosquitto_disconnect(mosq);
 	return 0;
 }
@@ -272,13 +376,14 @@ int main(int argc, char **argv)
 		{ "cafile", required_argument, NULL, 'A' },
 		{ "cert", required_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'K' },
+		{ "gates", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct collector c = { 0 };
 	char broker_default[] = "127.0.0.1:1883";
 	char *broker = broker_default, *host;
-	const char *id = NULL, *db = "", *station = "+";
+	const char *id = NULL, *db = "", *station = NULL, *gates = NULL;
 	const char *ca = NULL, *cert = "", *key = "";
 	char err[512];
 	unsigned long keepalive = KEEPALIVE_S;
@@ -291,6 +396,9 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'A':
 			ca = optarg;
+			break;
+		case 'g':
+			gates = optarg;
 			break;
 		case 'C':
 			cert = optarg;
@@ -335,15 +443,25 @@ int main(int argc, char **argv)
 	 * A fixed client id is what makes the session persistent: the broker
 	 * queues for that id while the collector is away.
 	 */
-	if (optind != argc || !id || !*id ||
+	if (optind != argc || !id || !*id || !gates || !station ||
 	    parse_broker(broker, &host, &port) ||
-	    (strcmp(station, "+") &&
-	     !row_valid_name(station, strlen(station)))) {
+	    !registry_valid_name(station, strlen(station))) {
 		usage(stderr);
 		return 2;
 	}
-	snprintf(c.topic, sizeof(c.topic), "passgate/%s/gates/+/events",
+	snprintf(c.station, sizeof(c.station), "%s", station);
+	snprintf(c.topic, sizeof(c.topic), "passgate/%s/gates/+/rows",
 		 station);
+	if (sodium_init() < 0 ||
+	    registry_load(gates, &c.registry, err, sizeof(err))) {
+		fprintf(stderr, "passgate-collector: %s\n", err);
+		return 2;
+	}
+	c.batch.rows = calloc(PASSGATE_BATCH_ROWS_MAX, sizeof(*c.batch.rows));
+	if (!c.batch.rows) {
+		fprintf(stderr, "passgate-collector: %s\n", strerror(errno));
+		return 1;
+	}
 
 	/* No SA_RESTART: a stop request cuts a wait or a select() short. */
 	sigemptyset(&sa.sa_mask);
@@ -357,7 +475,12 @@ int main(int argc, char **argv)
 		return stop ? 0 : 1;
 
 	mosquitto_lib_init();
-	mosq = mosquitto_new(id, false, &c);
+	/*
+	 * A clean session: the broker keeps nothing for the collector while
+	 * it is away (no digests at rest there); the gates resend from the
+	 * verified heads it states on connecting.
+	 */
+	mosq = mosquitto_new(id, true, &c);
 	if (!mosq) {
 		fprintf(stderr, "passgate-collector: mosquitto_new: %s\n",
 			strerror(errno));
@@ -380,11 +503,13 @@ int main(int argc, char **argv)
 
 	run(mosq, host, port, keepalive);
 
-	fprintf(stderr, "passgate-collector: stopped: stored %lu, "
-		"duplicate %lu, conflict %lu, refused %lu\n", c.inserted,
-		c.duplicates, c.conflicts, c.refused);
+	fprintf(stderr, "passgate-collector: stopped: stored %lu rows in %lu"
+		" batches; duplicate %lu, gap %lu, refused %lu\n", c.inserted,
+		c.batches, c.duplicates, c.gaps, c.refused);
 	mosquitto_destroy(mosq);
 	mosquitto_lib_cleanup();
 	store_close(c.store);
-	return c.failed ? 1 : 0;
+	registry_free(&c.registry);
+	free(c.batch.rows);
+	return 0;
 }

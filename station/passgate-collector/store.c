@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The collector's side of PostgreSQL: one connection, one statement per
- * row in autocommit mode, so a row is committed (and, with the server's
- * default synchronous_commit, on its disk) when PQexecParams() returns.
+ * The collector's side of PostgreSQL: one connection; a verified batch is
+ * stored in one transaction together with the gate's new verified head
+ * and its seal, so the database holds a gate's rows exactly up to the
+ * head it states (and, with the server's default synchronous_commit, on
+ * its disk when the COMMIT returns).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <libpq-fe.h>
+#include <sodium.h>
 
+#include "lib/libpassgate.h"
 #include "store.h"
 
 struct store {
@@ -19,7 +24,7 @@ struct store {
 	volatile sig_atomic_t *stop;
 };
 
-/* docs/station.md shows this table; keep them alike. */
+/* docs/station.md shows these tables; keep them alike. */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS events ("
 	" gate text NOT NULL,"
@@ -36,16 +41,44 @@ static const char schema[] =
 	" data bytea CHECK (length(data) = 32),"
 	" hash bytea NOT NULL CHECK (length(hash) = 32),"
 	" received_at timestamptz NOT NULL DEFAULT now(),"
-	" PRIMARY KEY (gate, pos))";
+	" PRIMARY KEY (gate, pos));"
+	"ALTER TABLE events ADD COLUMN IF NOT EXISTS encoding bytea;"
+	"CREATE TABLE IF NOT EXISTS chain ("
+	" gate text PRIMARY KEY,"
+	" number bigint NOT NULL,"
+	" pos bigint NOT NULL CHECK (pos >= 0),"
+	" hash bytea NOT NULL CHECK (length(hash) = 32),"
+	" updated_at timestamptz NOT NULL DEFAULT now());"
+	"CREATE TABLE IF NOT EXISTS seals ("
+	" gate text NOT NULL,"
+	" pos bigint NOT NULL,"
+	" seal bytea NOT NULL CHECK (length(seal) = 64),"
+	" PRIMARY KEY (gate, pos));";
 
+/*
+ * Rows past the verified head can only be unverified ones (stored by a
+ * collector before seals): the verified row replaces them.
+ */
 static const char insert[] =
 	"INSERT INTO events (gate, pos, kind, stream, seq, type, lane, arg,"
-	" value, time_ns, stored_ns, data, hash)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-	" ON CONFLICT (gate, pos) DO NOTHING";
+	" value, time_ns, stored_ns, data, hash, encoding)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+	" ON CONFLICT (gate, pos) DO UPDATE SET kind = $3, stream = $4,"
+	" seq = $5, type = $6, lane = $7, arg = $8, value = $9, time_ns = $10,"
+	" stored_ns = $11, data = $12, hash = $13, encoding = $14,"
+	" received_at = now()";
 
-static const char stored_hash[] =
-	"SELECT hash = $3 FROM events WHERE gate = $1 AND pos = $2";
+static const char lock_head[] =
+	"SELECT pos, hash FROM chain WHERE gate = $1 FOR UPDATE";
+
+static const char set_head[] =
+	"INSERT INTO chain (gate, number, pos, hash) VALUES ($1, $2, $3, $4)"
+	" ON CONFLICT (gate) DO UPDATE SET number = $2, pos = $3, hash = $4,"
+	" updated_at = now()";
+
+static const char insert_seal[] =
+	"INSERT INTO seals (gate, pos, seal) VALUES ($1, $2, $3)"
+	" ON CONFLICT (gate, pos) DO UPDATE SET seal = $3";
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 8000
@@ -154,9 +187,9 @@ void store_close(struct store *s)
 
 /*
  * SQLSTATE classes 22 (data exception) and 23 (integrity constraint
- * violation) are this row's fault: retrying cannot help.  Anything else
+ * violation) are this batch's fault: retrying cannot help.  Anything else
  * (the connection, a full disk, a dropped table, a read-only standby) is
- * the server's, and the row waits for it to be fixed.
+ * the server's, and the batch waits for it to be fixed.
  */
 static int row_fault(const PGresult *res)
 {
@@ -165,59 +198,217 @@ static int row_fault(const PGresult *res)
 	return state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2));
 }
 
-/* Same (gate, pos) already stored: is it the same row? */
-static enum store_result compare(struct store *s, const struct row *row,
-				 char *why, size_t whylen)
+/* "\x" and hex: bytea in text form. */
+static void bytea(char *out, const void *p, size_t len)
 {
-	const char *params[3] = { row->text[ROW_GATE], row->text[ROW_POS],
-				  row->text[ROW_HASH] };
-	enum store_result r = STORE_DUPLICATE;
-	PGresult *res;
-
-	res = PQexecParams(s->conn, stored_hash, 3, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    strcmp(PQgetvalue(res, 0, 0), "t")) {
-		snprintf(why, whylen, "(%s, %s) is stored with another hash",
-			 row->text[ROW_GATE], row->text[ROW_POS]);
-		r = STORE_CONFLICT;
-	}
-	PQclear(res);
-	return r;
+	out[0] = '\\';
+	out[1] = 'x';
+	sodium_bin2hex(out + 2, 2 * len + 1, p, len);
 }
 
-enum store_result store_row(struct store *s, const struct row *row,
-			    char *why, size_t whylen)
+/* Run one statement; on failure its result stays in *@res for the caller. */
+static int exec(struct store *s, const char *sql, int n,
+		const char *const *params, PGresult **res, ExecStatusType want)
 {
+	*res = PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(*res) == want)
+		return 0;
+	return -1;
+}
+
+enum row_param {
+	P_GATE, P_POS, P_KIND, P_STREAM, P_SEQ, P_TYPE, P_LANE, P_ARG,
+	P_VALUE, P_TIME_NS, P_STORED_NS, P_DATA, P_HASH, P_ENCODING, P_COUNT
+};
+
+static int insert_row(struct store *s, const char *gate,
+		      const struct passgate_chain_row *r, PGresult **res)
+{
+	static const char *const kinds[] = {
+		[PASSGATE_ROW_EVENT] = "event",
+		[PASSGATE_ROW_STREAM] = "stream",
+		[PASSGATE_ROW_CHECKPOINT] = "checkpoint",
+	};
+	char num[P_COUNT][24], type[32], data[2 + 64 + 1], hash[2 + 64 + 1];
+	char enc[2 + 2 * PASSGATE_ROW_SIZE_MAX + 1];
+	const char *p[P_COUNT] = { NULL };
+	const char *name;
+
+	p[P_GATE] = gate;
+	snprintf(num[P_POS], 24, "%" PRIu64, r->pos);
+	p[P_POS] = num[P_POS];
+	p[P_KIND] = kinds[r->kind];
+	snprintf(num[P_STREAM], 24, "%" PRIu32, r->stream);
+	p[P_STREAM] = num[P_STREAM];
+	snprintf(num[P_STORED_NS], 24, "%" PRId64, r->stored_ns);
+	p[P_STORED_NS] = num[P_STORED_NS];
+	bytea(hash, r->hash, sizeof(r->hash));
+	p[P_HASH] = hash;
+	bytea(enc, r->enc, r->len);
+	p[P_ENCODING] = enc;
+	if (r->kind == PASSGATE_ROW_EVENT) {
+		snprintf(num[P_SEQ], 24, "%" PRIu64, r->seq);
+		p[P_SEQ] = num[P_SEQ];
+		name = passgate_event_type_name(r->type);
+		if (name)
+			snprintf(type, sizeof(type), "%s", name);
+		else
+			snprintf(type, sizeof(type), "%" PRIu32, r->type);
+		p[P_TYPE] = type;
+		if (r->lane != UINT32_MAX) {
+			snprintf(num[P_LANE], 24, "%" PRIu32, r->lane);
+			p[P_LANE] = num[P_LANE];
+		}
+		snprintf(num[P_ARG], 24, "%" PRIu32, r->arg);
+		p[P_ARG] = num[P_ARG];
+		snprintf(num[P_VALUE], 24, "%" PRIu64, r->value);
+		p[P_VALUE] = num[P_VALUE];
+		snprintf(num[P_TIME_NS], 24, "%" PRIu64, r->time_ns);
+		p[P_TIME_NS] = num[P_TIME_NS];
+		bytea(data, r->data, sizeof(r->data));
+		p[P_DATA] = data;
+	}
+	return exec(s, insert, P_COUNT, p, res, PGRES_COMMAND_OK);
+}
+
+int store_head(struct store *s, struct registry_gate *g)
+{
+	const char *p[1] = { g->name };
 	unsigned int ms = BACKOFF_MIN_MS;
-	enum store_result r;
 	PGresult *res;
+	size_t len;
+	unsigned char *bin;
+	int ok;
 
 	for (;;) {
 		if (connect_retry(s))
+			return -1;
+		res = PQexecParams(s->conn, "SELECT pos, hash FROM chain WHERE"
+				   " gate = $1", 1, NULL, p, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			break;
+		log_pq("reading the chain", PQresultErrorMessage(res));
+		PQclear(res);
+		PQfinish(s->conn);
+		s->conn = NULL;
+		pause_ms(ms);
+		ms = backoff(ms);
+	}
+	ok = 1;
+	if (PQntuples(res) == 1) {
+		g->head_pos = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		bin = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 1),
+				      &len);
+		ok = bin && len == sizeof(g->head_hash);
+		if (ok)
+			memcpy(g->head_hash, bin, len);
+		PQfreemem(bin);
+	} else {
+		g->head_pos = 0;
+		passgate_chain_genesis(g->number, g->head_hash);
+	}
+	PQclear(res);
+	if (!ok) {
+		fprintf(stderr, "passgate-collector: chain of %s: bad hash\n",
+			g->name);
+		return -1;
+	}
+	g->head_known = 1;
+	return 0;
+}
+
+/* Inside the transaction: the head is still the one verified against. */
+static enum store_result check_head(struct store *s, struct registry_gate *g,
+				    PGresult **res, char *why, size_t whylen)
+{
+	const char *p[1] = { g->name };
+	char hex[2 + 64 + 1];
+	uint64_t pos = 0;
+
+	if (exec(s, lock_head, 1, p, res, PGRES_TUPLES_OK))
+		return STORE_STOPPED;	/* the caller looks at *res */
+	if (PQntuples(*res) == 1) {
+		pos = strtoull(PQgetvalue(*res, 0, 0), NULL, 10);
+		bytea(hex, g->head_hash, sizeof(g->head_hash));
+		if (pos == g->head_pos && !strcmp(PQgetvalue(*res, 0, 1), hex))
+			return STORE_INSERTED;
+	} else if (!g->head_pos) {
+		return STORE_INSERTED;
+	}
+	snprintf(why, whylen, "the database's head of %s is %" PRIu64
+		 ", not %" PRIu64 ": another collector?", g->name, pos,
+		 g->head_pos);
+	return STORE_CONFLICT;
+}
+
+enum store_result store_batch(struct store *s, struct registry_gate *g,
+			      const struct passgate_batch *b, uint32_t from,
+			      char *why, size_t whylen)
+{
+	const struct passgate_chain_row *last = &b->rows[b->count - 1];
+	char number[16], pos[24], hash[2 + 64 + 1], seal[2 + 128 + 1];
+	const char *hp[4] = { g->name, number, pos, hash };
+	const char *sp[3] = { g->name, pos, seal };
+	unsigned int ms = BACKOFF_MIN_MS;
+	enum store_result r;
+	PGresult *res = NULL;
+	uint32_t i;
+
+	snprintf(number, sizeof(number), "%" PRIu32, g->number);
+	snprintf(pos, sizeof(pos), "%" PRIu64, last->pos);
+	bytea(hash, last->hash, sizeof(last->hash));
+	bytea(seal, b->seal, sizeof(b->seal));
+	for (;;) {
+		if (connect_retry(s))
 			return STORE_STOPPED;
-		res = PQexecParams(s->conn, insert, ROW_FIELDS, NULL, row->text,
-				   NULL, NULL, 0);
-		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-			r = strcmp(PQcmdTuples(res), "1") ? STORE_DUPLICATE :
-							    STORE_INSERTED;
+		res = PQexec(s->conn, "BEGIN");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			goto failed;
+		PQclear(res);
+		r = check_head(s, g, &res, why, whylen);
+		if (r == STORE_STOPPED)
+			goto failed;
+		PQclear(res);
+		if (r == STORE_CONFLICT) {
+			res = PQexec(s->conn, "ROLLBACK");
 			PQclear(res);
-			if (r == STORE_DUPLICATE)
-				r = compare(s, row, why, whylen);
+			g->head_known = 0;
 			return r;
 		}
+		for (i = from; i < b->count; i++) {
+			if (insert_row(s, g->name, &b->rows[i], &res))
+				goto failed;
+			PQclear(res);
+		}
+		if (exec(s, set_head, 4, hp, &res, PGRES_COMMAND_OK))
+			goto failed;
+		PQclear(res);
+		if (exec(s, insert_seal, 3, sp, &res, PGRES_COMMAND_OK))
+			goto failed;
+		PQclear(res);
+		res = PQexec(s->conn, "COMMIT");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			goto failed;
+		PQclear(res);
+		g->head_pos = last->pos;
+		memcpy(g->head_hash, last->hash, sizeof(g->head_hash));
+		return STORE_INSERTED;
+failed:
 		if (row_fault(res)) {
 			snprintf(why, whylen, "%s", PQresultErrorMessage(res));
 			why[strcspn(why, "\n")] = '\0';
 			PQclear(res);
+			res = PQexec(s->conn, "ROLLBACK");
+			PQclear(res);
 			return STORE_REFUSED;
 		}
-		log_pq("insert", PQresultErrorMessage(res));
+		log_pq("storing a batch", PQresultErrorMessage(res));
 		PQclear(res);
 		if (*s->stop)
 			return STORE_STOPPED;
 		/*
 		 * Reconnect on the next round even if libpq thinks the link
-		 * is up: that also creates the table again if it was dropped.
+		 * is up: a transaction cut short is rolled back with it.
 		 */
 		PQfinish(s->conn);
 		s->conn = NULL;

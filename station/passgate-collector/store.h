@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The events table in PostgreSQL (libpq). */
+/* The events, chain and seals tables in PostgreSQL (libpq). */
 #ifndef PASSGATE_COLLECTOR_STORE_H
 #define PASSGATE_COLLECTOR_STORE_H
 
 #include <signal.h>
 
-#include "row.h"
+#include "common/batch.h"
+#include "registry.h"
 
 struct store;
 
@@ -18,19 +19,28 @@ void store_close(struct store *s);
 
 enum store_result {
 	STORE_INSERTED,		/* committed */
-	STORE_DUPLICATE,	/* (gate, pos) already stored, same hash */
-	STORE_CONFLICT,		/* already stored with another hash: kept */
-	STORE_REFUSED,		/* the server refused this row's data */
+	STORE_CONFLICT,		/* the database's head moved: not stored */
+	STORE_REFUSED,		/* the server refused this batch's data */
 	STORE_STOPPED,		/* *stop was set before it was committed */
 };
 
 /*
- * Insert @row and commit it.  While the server is down or failing, waits
- * and reconnects, for as long as it takes or until *stop is set: see
- * docs/station.md, "What acknowledged means".  @why gets the reason for
- * STORE_REFUSED and STORE_CONFLICT.
+ * Read @g's verified head from the database (the genesis when it has
+ * none) into @g.  Waits out a server outage; -1 only when stopped or on
+ * a malformed row.
  */
-enum store_result store_row(struct store *s, const struct row *row,
-			    char *why, size_t whylen);
+int store_head(struct store *s, struct registry_gate *g);
+
+/*
+ * Store rows @from.. of the verified batch @b, the new head and the seal
+ * in one transaction, if the database's head is still @g's.  While the
+ * server is down or failing, waits and reconnects, for as long as it
+ * takes or until *stop is set.  @why gets the reason for STORE_REFUSED
+ * and STORE_CONFLICT.  On STORE_INSERTED @g's head is the batch's last
+ * row.
+ */
+enum store_result store_batch(struct store *s, struct registry_gate *g,
+			      const struct passgate_batch *b, uint32_t from,
+			      char *why, size_t whylen);
 
 #endif

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The gate's seal key (docs/station.md, "Sealed batches"): an Ed25519 key
+ * of the gate's own, made on the daemon's first start and kept in its
+ * state folder.  Every journal commit is sealed with it; the station's
+ * collector checks the seals with the public half, which the operator
+ * enrolls in its gate registry.
+ *
+ *   STATE_DIR/seal-gateN.key  the 32-byte seed in hex, mode 0600
+ *   STATE_DIR/seal-gateN.pub  the public key in hex, mode 0644
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon.h"
+#include "common/batch.h"
+#include "common/file.h"
+#include "gate/core/journal.h"
+
+#define SEED_SIZE crypto_sign_SEEDBYTES
+
+static int seal_paths(const struct daemon *d, char *key, char *pub)
+{
+	int a, b;
+
+	a = snprintf(key, PATH_MAX, "%s/seal-gate%u.key", d->cfg.state_dir,
+		     d->cfg.gate);
+	b = snprintf(pub, PATH_MAX, "%s/seal-gate%u.pub", d->cfg.state_dir,
+		     d->cfg.gate);
+	return a < 0 || a >= PATH_MAX || b < 0 || b >= PATH_MAX ? -1 : 0;
+}
+
+/* A new seed, written before anything is sealed with it. */
+static int seal_create(const char *key, uint8_t *seed)
+{
+	char hex[2 * SEED_SIZE + 2];
+
+	randombytes_buf(seed, SEED_SIZE);
+	sodium_bin2hex(hex, sizeof(hex), seed, SEED_SIZE);
+	strcat(hex, "\n");
+	if (passgate_file_replace(key, hex, strlen(hex), 0600)) {
+		sodium_memzero(hex, sizeof(hex));
+		return -1;
+	}
+	sodium_memzero(hex, sizeof(hex));
+	passgate_log("seal key %s: created", key);
+	return 0;
+}
+
+static int seal_read(const char *key, uint8_t *seed)
+{
+	char hex[2 * SEED_SIZE + 8];
+	size_t got = 0;
+	ssize_t n;
+	int ret = -1;
+
+	n = passgate_file_read_secret(key, hex, sizeof(hex));
+	if (n < 0)
+		return -1;
+	if (sodium_hex2bin(seed, SEED_SIZE, hex, n, "\n", &got, NULL) ||
+	    got != SEED_SIZE)
+		errno = EBADMSG;
+	else
+		ret = 0;
+	sodium_memzero(hex, sizeof(hex));
+	return ret;
+}
+
+int seal_open(struct daemon *d)
+{
+	uint8_t seed[SEED_SIZE], pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+	char key[PATH_MAX], pub[PATH_MAX], hex[2 * sizeof(pk) + 2];
+	int ret = -1;
+
+	if (seal_paths(d, key, pub)) {
+		passgate_log("seal key: state_dir too long");
+		return -1;
+	}
+	if (access(key, F_OK) ? seal_create(key, seed) : seal_read(key, seed)) {
+		passgate_log("seal key %s: %s", key,
+			     errno == EBADMSG ? "not 64 hex digits" :
+			     passgate_file_strerror(errno));
+		goto out;
+	}
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	/* The public half, for the operator to enroll at the station. */
+	strcat(hex, "\n");
+	if (passgate_file_replace(pub, hex, strlen(hex), 0644)) {
+		passgate_log("seal key %s: %s", pub, strerror(errno));
+		goto out;
+	}
+	if (passgate_journal_set_seal_key(d->journal, sk)) {
+		passgate_log("journal seals: %s",
+			     passgate_journal_errmsg(d->journal));
+		goto out;
+	}
+	hex[strlen(hex) - 1] = '\0';
+	passgate_log("journal sealed with key %s", hex);
+	ret = 0;
+out:
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(sk, sizeof(sk));
+	return ret;
+}

@@ -1,7 +1,7 @@
 # libFuzzer targets (docs/fuzzing.md), built with clang and the sanitizers
 # from the very sources they test; fuzz/run.sh runs them.
 FUZZ_TARGETS := fuzz_scanframe fuzz_listfile fuzz_config fuzz_wedge \
-	fuzz_wedge_config
+	fuzz_wedge_config fuzz_batch
 FUZZ_BIN := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(WARN)
@@ -13,6 +13,8 @@ FUZZ_SRC_fuzz_config := gate/core/config.c gate/core/wedge.c
 FUZZ_SRC_fuzz_wedge := gate/core/wedge.c
 FUZZ_SRC_fuzz_wedge_config := gate/core/wedge.c
 FUZZ_LIBS_fuzz_listfile := -lsodium
+FUZZ_SRC_fuzz_batch := common/batch.c
+FUZZ_LIBS_fuzz_batch := -lsodium
 
 fuzz-build: $(FUZZ_BIN)
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz_common.h $$(FUZZ_SRC_$$*) $(GATE_HDR) \

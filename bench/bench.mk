@@ -17,7 +17,10 @@ $(BUILD)/bench/%: bench/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 # the guest with more scans; figures into docs/PERFORMANCE.md.
 station: all $(BUILD)/bench/station_load
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/station.sh
-$(BUILD)/bench/station_load: bench/station_load.c | $(STAMP)
+$(BUILD)/bench/station_load: bench/station_load.c $(MQTT_TLS_SRC) \
+		$(GATE_ARCHIVES) | $(STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(shell pkg-config --cflags libmosquitto libpq) $(CFLAGS) $(WARN) \
-		-o $@ $< $(shell pkg-config --libs libmosquitto libpq) -pthread
+	$(CC) $(CPPFLAGS) $(shell pkg-config --cflags libmosquitto libpq) \
+		$(CFLAGS) $(WARN) -o $@ $< station/mqtt_tls.c $(GATE_ARCHIVES) \
+		$(GATE_LDLIBS) $(shell pkg-config --libs libmosquitto libpq) \
+		-pthread

@@ -89,6 +89,63 @@ int passgate_seal_verify(const uint8_t pk[PASSGATE_SEAL_PUBLIC_SIZE],
 	return crypto_sign_verify_detached(seal, msg, sizeof(msg), pk) ? -1 : 0;
 }
 
+#define CONFIRM_MAX (32 + 2 * 256 + 8 + PASSGATE_CHAIN_HASH_SIZE)
+
+static size_t confirm_message(enum passgate_confirm_kind kind,
+			      const char *station, const char *gate,
+			      uint64_t pos, const uint8_t *hash, uint8_t *msg)
+{
+	const char *domain = kind == PASSGATE_CONFIRM_STORED ?
+			     "passgate/stored/v1" : "passgate/resend/v1";
+	size_t n = strlen(domain), a = strlen(station), b = strlen(gate);
+
+	if (a > 255 || b > 255)
+		return 0;
+	memcpy(msg, domain, n);
+	msg[n++] = a;
+	memcpy(msg + n, station, a);
+	n += a;
+	msg[n++] = b;
+	memcpy(msg + n, gate, b);
+	n += b;
+	put_le(msg + n, pos, 8);
+	n += 8;
+	if (kind == PASSGATE_CONFIRM_STORED) {
+		memcpy(msg + n, hash, PASSGATE_CHAIN_HASH_SIZE);
+		n += PASSGATE_CHAIN_HASH_SIZE;
+	}
+	return n;
+}
+
+int passgate_confirm_sign(const uint8_t sk[PASSGATE_SEAL_SECRET_SIZE],
+			  enum passgate_confirm_kind kind, const char *station,
+			  const char *gate, uint64_t pos,
+			  const uint8_t hash[PASSGATE_CHAIN_HASH_SIZE],
+			  uint8_t sig[PASSGATE_SEAL_SIZE])
+{
+	uint8_t msg[CONFIRM_MAX];
+	size_t n = confirm_message(kind, station, gate, pos, hash, msg);
+
+	if (!n || crypto_sign_detached(sig, NULL, msg, n, sk)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int passgate_confirm_verify(const uint8_t pk[PASSGATE_SEAL_PUBLIC_SIZE],
+			    enum passgate_confirm_kind kind,
+			    const char *station, const char *gate,
+			    uint64_t pos,
+			    const uint8_t hash[PASSGATE_CHAIN_HASH_SIZE],
+			    const uint8_t sig[PASSGATE_SEAL_SIZE])
+{
+	uint8_t msg[CONFIRM_MAX];
+	size_t n = confirm_message(kind, station, gate, pos, hash, msg);
+
+	return n && !crypto_sign_verify_detached(sig, msg, n, pk) ? 0 : -1;
+}
+
 void passgate_batch_header(uint8_t *buf, uint32_t gate, uint64_t first,
 			   uint32_t count,
 			   const uint8_t prev[PASSGATE_CHAIN_HASH_SIZE],

@@ -92,6 +92,26 @@ int passgate_seal_verify(const uint8_t pk[PASSGATE_SEAL_PUBLIC_SIZE],
 			 const uint8_t seal[PASSGATE_SEAL_SIZE]);
 
 /*
+ * The collector's word to a gate, signed with the collector's own key so
+ * that nobody else (not the broker) can move a gate's delivered mark:
+ * Ed25519 over "passgate/stored/v1" (or ".../resend/v1"), then the
+ * station's and the gate's names (each a length byte and the bytes),
+ * the position (u64), and for "stored" the chain hash there.
+ */
+enum passgate_confirm_kind { PASSGATE_CONFIRM_STORED, PASSGATE_CONFIRM_RESEND };
+int passgate_confirm_sign(const uint8_t sk[PASSGATE_SEAL_SECRET_SIZE],
+			  enum passgate_confirm_kind kind, const char *station,
+			  const char *gate, uint64_t pos,
+			  const uint8_t hash[PASSGATE_CHAIN_HASH_SIZE],
+			  uint8_t sig[PASSGATE_SEAL_SIZE]);
+int passgate_confirm_verify(const uint8_t pk[PASSGATE_SEAL_PUBLIC_SIZE],
+			    enum passgate_confirm_kind kind,
+			    const char *station, const char *gate,
+			    uint64_t pos,
+			    const uint8_t hash[PASSGATE_CHAIN_HASH_SIZE],
+			    const uint8_t sig[PASSGATE_SEAL_SIZE]);
+
+/*
  * Write a batch's header into @buf (PASSGATE_BATCH_HEADER_SIZE bytes);
  * the caller puts @count encodings after it.
  */

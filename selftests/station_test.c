@@ -63,6 +63,7 @@ FIXTURE(station) {
 	char bin[PATH_MAX];
 	char conninfo[256];
 	char publisher[320];	/* its TLS options, mosquitto_pub's names */
+	char confirm_pk[72];	/* the collector's confirmation key */
 	int mqtt_port, pg_port, http_port;
 	pid_t mosquitto, collector, http;
 	struct passgate_seckey *sec;
@@ -256,13 +257,14 @@ static int write_registry(FIXTURE_DATA(station) *self)
 static int start_collector(FIXTURE_DATA(station) *self)
 {
 	char bin[PATH_MAX + 32], broker[32], log[PATH_MAX];
-	char ca[96], cert[96], key[96], gates[96];
+	char ca[96], cert[96], key[96], gates[96], confirm[96];
 	char *argv[] = { bin, "--client-id", "collector-" STATION, "--broker",
 			 broker, "--db", self->conninfo, "--cafile", ca,
 			 "--cert", cert, "--key", key, "--station", STATION,
-			 "--gates", gates, NULL };
+			 "--gates", gates, "--confirm-key", confirm, NULL };
 
 	snprintf(gates, sizeof(gates), "%s/gates", self->dir);
+	snprintf(confirm, sizeof(confirm), "%s/confirm.key", self->dir);
 	snprintf(ca, sizeof(ca), "%s/ca/ca.crt", self->dir);
 	snprintf(cert, sizeof(cert), "%s/ca/collector.crt", self->dir);
 	snprintf(key, sizeof(key), "%s/ca/collector.key", self->dir);
@@ -334,9 +336,11 @@ static int setup_gate(FIXTURE_DATA(station) *self, struct station_gate *g)
 		 "uplink_metrics_file = %s/uplink/metrics.prom\n"
 		 "mqtt_ca = %s/uplink/ca.crt\n"
 		 "mqtt_cert = %s/uplink/gate.crt\n"
-		 "mqtt_key = %s/uplink/gate.key\n",
+		 "mqtt_key = %s/uplink/gate.key\n"
+		 "collector_key = %s\n",
 		 g->id, g->name, path, path, path, path, g->journal,
-		 self->mqtt_port, path, path, path, path, path, path);
+		 self->mqtt_port, path, path, path, path, path, path,
+		 self->confirm_pk);
 	snprintf(g->config, sizeof(g->config), "%s/passgated.conf", path);
 	if (file_write(g->config, text, strlen(text)) ||
 	    chmod(g->config, 0644))
@@ -427,6 +431,22 @@ FIXTURE_SETUP(station)
 		close(fd);
 		ASSERT_EQ(0, run("station/passgate-station-ca gate %s/ca exit-%u"
 				 " >/dev/null", self->dir, id));
+	}
+
+	/* The collector's confirmation key; each gate pins its public half. */
+	{
+		char cmd[PATH_MAX * 2];
+		FILE *p;
+
+		snprintf(cmd, sizeof(cmd), "%s/passgate-collector --keygen "
+			 "%s/confirm.key", self->bin, self->dir);
+		p = popen(cmd, "r");
+		ASSERT_NE(NULL, p);
+		ASSERT_NE(NULL, fgets(self->confirm_pk, sizeof(self->confirm_pk),
+				      p));
+		pclose(p);
+		self->confirm_pk[strcspn(self->confirm_pk, "\n")] = '\0';
+		ASSERT_EQ(64, strlen(self->confirm_pk));
 	}
 
 	snprintf(self->publisher, sizeof(self->publisher),

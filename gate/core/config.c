@@ -203,6 +203,30 @@ static int set_name(struct passgate_config *cfg, const struct config_key *key,
 	return parse_name(v, field(cfg, key));
 }
 
+/* A 32-byte public key as 64 hex digits. */
+static int set_key32(struct passgate_config *cfg, const struct config_key *key,
+		     const char *v)
+{
+	uint8_t *out = field(cfg, key);
+
+	if (strlen(v) != 64)
+		goto bad;
+	for (int i = 0; i < 32; i++) {
+		unsigned int b;
+
+		if (!isxdigit((unsigned char)v[2 * i]) ||
+		    !isxdigit((unsigned char)v[2 * i + 1]) ||
+		    sscanf(v + 2 * i, "%2x", &b) != 1)
+			goto bad;
+		out[i] = b;
+	}
+	cfg->collector_key_set = true;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
 static int set_celsius(struct passgate_config *cfg,
 		       const struct config_key *key, const char *v)
 {
@@ -279,6 +303,7 @@ static const struct config_key config_keys[] = {
 	{ .name = "mqtt_key", .set = set_path, FIELD(mqtt_key) },
 	{ .name = "uplink_metrics_file", .set = set_path,
 	  FIELD(uplink_metrics_file) },
+	{ .name = "collector_key", .set = set_key32, FIELD(collector_key) },
 	{ .name = "wedge", .set = set_wedge },
 };
 

@@ -47,6 +47,9 @@ struct passgate_config {
 	char mqtt_ca[PATH_MAX];
 	char mqtt_cert[PATH_MAX];
 	char mqtt_key[PATH_MAX];
+	/* The collector's confirmation key (docs/station.md, "Delivery"). */
+	uint8_t collector_key[32];
+	bool collector_key_set;
 	/* Keyboard-wedge scanners: one per "wedge =" line. */
 	struct passgate_wedge_config wedge[PASSGATE_WEDGE_MAX];
 	unsigned int wedges;

@@ -155,6 +155,10 @@ long passgate_journal_export(struct passgate_journal *j, uint64_t after_pos,
 			     unsigned int max_rows, uint8_t *buf,
 			     uint64_t *last);
 
+/* The last committed row's position, event or mark (0: none, or unread). */
+uint64_t passgate_journal_head(struct passgate_journal *j);
+/* The last sealed position (0: none). */
+uint64_t passgate_journal_last_seal(struct passgate_journal *j);
 /* The hash of the committed row at @pos; -1 with EBADMSG if none. */
 int passgate_journal_row_hash(struct passgate_journal *j, uint64_t pos,
 			      uint8_t hash[PASSGATE_JOURNAL_HASH_SIZE]);

@@ -118,6 +118,16 @@ static int export_prev(struct passgate_journal *j, uint64_t after,
 	int rc;
 
 	if (!after) {
+		bool first;
+		int64_t v;
+
+		if (journal_query_int(j, "SELECT 1 FROM (SELECT pos FROM event"
+				      " WHERE pos = 1 UNION ALL SELECT pos FROM"
+				      " mark WHERE pos = 1)", NULL, &v, &first))
+			return -1;
+		if (!first)
+			return journal_fail(j, ENOENT, "row 1 is no longer in"
+					    " the journal");
 		journal_genesis(j->gate, prev);
 		return 0;
 	}
@@ -186,8 +196,19 @@ long passgate_journal_export(struct passgate_journal *j, uint64_t after_pos,
 	if (!buf || !max_rows || max_rows > PASSGATE_BATCH_ROWS_MAX ||
 	    after_pos > INT64_MAX - PASSGATE_BATCH_ROWS_MAX)
 		return journal_fail(j, EINVAL, "bad export arguments");
-	if (!j->sealed_schema)
-		return 0;
+	/* A version 1 journal a writer has upgraded since this opened it. */
+	if (!j->sealed_schema) {
+		int64_t v;
+		bool found;
+
+		if (journal_query_int(j, "SELECT 1 FROM sqlite_schema WHERE"
+				      " type = 'table' AND name = 'seal'", NULL,
+				      &v, &found))
+			return -1;
+		if (!found)
+			return 0;
+		j->sealed_schema = true;
+	}
 	/* One snapshot: a commit in between cannot split the walk. */
 	if (journal_exec(j, "BEGIN"))
 		return -1;
@@ -222,4 +243,28 @@ int passgate_journal_row_hash(struct passgate_journal *j, uint64_t pos,
 		return journal_fail(j, EINVAL, "no position %llu",
 				    (unsigned long long)pos);
 	return journal_hash_at(j, pos, hash);
+}
+
+uint64_t passgate_journal_head(struct passgate_journal *j)
+{
+	int64_t v = 0;
+	bool found;
+
+	if (journal_query_int(j, "SELECT max(pos) FROM (SELECT max(pos) AS pos"
+			      " FROM event UNION ALL SELECT max(pos) FROM mark)",
+			      NULL, &v, &found) || !found)
+		return 0;
+	return v;
+}
+
+uint64_t passgate_journal_last_seal(struct passgate_journal *j)
+{
+	int64_t v = 0;
+	bool found;
+
+	if (!j->sealed_schema ||
+	    journal_query_int(j, "SELECT max(pos) FROM seal", NULL, &v,
+			      &found) || !found)
+		return 0;
+	return v;
 }

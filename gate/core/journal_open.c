@@ -434,9 +434,6 @@ static int journal_setup(struct passgate_journal *j, const char *path,
 		if (journal_exec(j, "PRAGMA synchronous = FULL"))
 			return -1;
 	}
-	if (version == 1 && !j->rdonly && journal_upgrade(j))
-		return -1;
-	j->sealed_schema = version != 1 || !j->rdonly;
 	if (version == 0) {
 		if (j->rdonly)
 			return journal_fail(j, EBADMSG, "not a journal (no"
@@ -457,6 +454,10 @@ static int journal_setup(struct passgate_journal *j, const char *path,
 		return journal_fail(j, EBADMSG, "journal of gate %lld, not %u",
 				    (long long)v, gate);
 	j->gate = v;
+	/* Only a journal of this gate is upgraded. */
+	if (version == 1 && !j->rdonly && journal_upgrade(j))
+		return -1;
+	j->sealed_schema = version != 1 || !j->rdonly;
 
 	/* A reader must open a damaged journal, to verify it. */
 	if (journal_load_head(j) ||

@@ -90,6 +90,7 @@ static int journal_write_commit(struct passgate_journal *j, uint64_t pos,
 int passgate_journal_set_seal_key(struct passgate_journal *j,
 				  const uint8_t sk[PASSGATE_SEAL_SECRET_SIZE])
 {
+	struct passgate_journal_report report;
 	uint8_t hash[HASH_SIZE];
 	int64_t sealed = 0, v;
 	sqlite3_stmt *s;
@@ -108,6 +109,14 @@ int passgate_journal_set_seal_key(struct passgate_journal *j,
 		sealed = v;
 	if ((uint64_t)sealed >= j->committed_pos)
 		return 0;
+	/*
+	 * Rows written without seals are sealed as found, so they are
+	 * checked first: a chain broken (or rewritten) before sealing is
+	 * not vouched for.
+	 */
+	if (passgate_journal_verify(j, &report))
+		return journal_fail(j, EBADMSG, "not sealing a broken journal:"
+				    " %s", report.why);
 	if (journal_write_begin(j))
 		return -1;
 	s = journal_prepare(j, "SELECT pos, hash FROM event WHERE pos > ?1"
@@ -468,6 +477,8 @@ int passgate_journal_rotate(struct passgate_journal *j, uint32_t stream,
 	if (journal_delete_before(j, "DELETE FROM event WHERE pos < ?1", keep,
 				  &ck.removed) ||
 	    journal_delete_before(j, "DELETE FROM mark WHERE pos < ?1", keep,
+				  NULL) ||
+	    journal_delete_before(j, "DELETE FROM seal WHERE pos < ?1", keep,
 				  NULL))
 		return journal_fatal(j);
 	ck.removed_total = (found ? start.ck.removed_total : 0) + ck.removed;

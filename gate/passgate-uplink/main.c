@@ -114,6 +114,10 @@ static int setup(struct uplink *u)
 		 c->station);
 	snprintf(u->outbox_path, sizeof(u->outbox_path),
 		 "%s/uplink-%s.delivered", c->uplink_dir, c->gate_name);
+	if (!c->collector_key_set)
+		passgate_log("no collector_key: the collector's confirmations"
+			     " are taken unsigned (docs/station.md, "
+			     "\"Delivery\")");
 	if (mkdir(c->uplink_dir, 0700) && errno != EEXIST) {
 		passgate_log("%s: %s", c->uplink_dir, strerror(errno));
 		return -1;
@@ -217,9 +221,7 @@ int main(int argc, char **argv)
 			wait_a_moment(&u);
 			continue;
 		}
-		if (outbox_pump(&u))
-			passgate_log("journal: %s",
-				     passgate_journal_errmsg(u.journal));
+		outbox_pump(&u);	/* says what failed, once */
 		outbox_save(&u);
 		metrics_write(&u);
 		wait_a_moment(&u);

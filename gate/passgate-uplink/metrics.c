@@ -25,7 +25,7 @@ void metrics_write(struct uplink *u)
 {
 	static time_t last;
 	uint64_t delivered, published, batches, confirmed, resends, stalls;
-	uint64_t connects, head;
+	uint64_t connects, head, forged;
 	const char *g = u->cfg.gate_name;
 	bool connected;
 	time_t now = time(NULL);
@@ -44,6 +44,7 @@ void metrics_write(struct uplink *u)
 	confirmed = u->confirmed;
 	resends = u->resends;
 	stalls = u->stalls;
+	forged = u->forged;
 	connects = u->connects;
 	head = u->head;
 	pthread_mutex_unlock(&u->lock);
@@ -78,6 +79,9 @@ void metrics_write(struct uplink *u)
 		"# HELP passgate_uplink_stalls_total Times nothing was confirmed for 5 s and the uplink published again.\n"
 		"# TYPE passgate_uplink_stalls_total counter\n"
 		"passgate_uplink_stalls_total{gate=\"%s\"} %" PRIu64 "\n"
+		"# HELP passgate_uplink_forged_reports_total Confirmations and resend requests not signed by the collector's key, ignored.\n"
+		"# TYPE passgate_uplink_forged_reports_total counter\n"
+		"passgate_uplink_forged_reports_total{gate=\"%s\"} %" PRIu64 "\n"
 		"# HELP passgate_uplink_connects_total Connections to the broker.\n"
 		"# TYPE passgate_uplink_connects_total counter\n"
 		"passgate_uplink_connects_total{gate=\"%s\"} %" PRIu64 "\n"
@@ -86,7 +90,7 @@ void metrics_write(struct uplink *u)
 		"passgate_lists_spooled_generation{gate=\"%s\"} %" PRIu64 "\n",
 		g, connected, g, head > delivered ? head - delivered : 0, g,
 		delivered, g, published, g, batches, g, confirmed, g, resends,
-		g, stalls, g, connects, g,
+		g, stalls, g, forged, g, connects, g,
 		u->lists_spooled);
 	/* Whole or not at all: a scraper never reads half a file. */
 	if (fclose(f) ||

@@ -10,7 +10,8 @@
  *
  * What is published and not confirmed goes again after a reconnect, on
  * the collector's "resend" request (it found a gap), or when nothing has
- * been confirmed for UPLINK_STALL_MS.  The delivered mark is kept in a
+ * been confirmed for UPLINK_STALL_MS (then one batch at a time, and the
+ * wait doubles, until the collector confirms again).  The delivered mark is kept in a
  * file of its own (written atomically), so a restart resumes after it.
  */
 #include <errno.h>
@@ -64,25 +65,9 @@ int outbox_open(struct uplink *u)
 	u->saved = u->delivered;
 	u->sent = u->delivered;
 	u->progress_ms = now_ms();
+	u->stall_ms = UPLINK_STALL_MS;
 	passgate_log("outbox: delivered through pos %" PRIu64, u->delivered);
 	return 0;
-}
-
-/* The journal's newest committed position (0: empty). */
-static uint64_t journal_head(struct uplink *u)
-{
-	struct passgate_journal_filter f = {
-		.flags = PASSGATE_JOURNAL_F_NEWEST_FIRST, .limit = 1,
-	};
-	struct passgate_journal_cursor *c;
-	struct passgate_journal_row r;
-	uint64_t head = 0;
-
-	c = passgate_journal_query(u->journal, &f);
-	if (c && passgate_journal_cursor_next(c, &r) == 1)
-		head = r.pos;
-	passgate_journal_cursor_close(c);
-	return head;
 }
 
 /* Everything after @pos goes again (locked). */
@@ -131,6 +116,8 @@ static void take_reports(struct uplink *u)
 			u->delivered = pos;
 			u->confirmed++;
 			u->progress_ms = now_ms();
+			u->stall_ms = UPLINK_STALL_MS;
+			u->probing = false;
 			for (i = 0, done = 0; i < u->nflight; i++)
 				if (u->flight[i] <= pos)
 					done++;
@@ -165,19 +152,27 @@ int outbox_pump(struct uplink *u)
 	if (!u->journal)
 		return 0;
 	take_reports(u);
-	u->head = journal_head(u);
+	u->head = passgate_journal_head(u->journal);
 	for (;;) {
 		pthread_mutex_lock(&u->lock);
 		if (u->sent > u->delivered &&
-		    now_ms() - u->progress_ms > UPLINK_STALL_MS) {
-			/* Nothing confirmed for a while: a batch got lost. */
+		    now_ms() - u->progress_ms > u->stall_ms) {
+			/*
+			 * Nothing confirmed for a while: a batch got lost, or
+			 * the collector is slow.  Send again, one batch at a
+			 * time until it confirms, and wait twice as long
+			 * before the next time (up to UPLINK_STALL_MAX_MS).
+			 */
 			rewind_to(u, u->delivered);
 			u->stalls++;
+			u->probing = true;
 			u->progress_ms = now_ms();
+			if (u->stall_ms < UPLINK_STALL_MAX_MS)
+				u->stall_ms *= 2;
 		}
 		after = u->sent;
-		if (!u->connected || u->nflight >= u->cfg.mqtt_inflight ||
-		    after >= u->head) {
+		if (!u->connected || after >= u->head ||
+		    u->nflight >= (u->probing ? 1 : u->cfg.mqtt_inflight)) {
 			pthread_mutex_unlock(&u->lock);
 			return 0;
 		}
@@ -187,11 +182,14 @@ int outbox_pump(struct uplink *u)
 					    PASSGATE_BATCH_ROWS_MAX, u->batch,
 					    &last);
 		if (n < 0) {
-			if (errno != u->export_errno)
+			int e = errno;
+
+			/* Said once per cause: it is tried every poll. */
+			if (e != u->export_errno)
 				passgate_log("journal after pos %" PRIu64 ": %s",
 					     after,
 					     passgate_journal_errmsg(u->journal));
-			u->export_errno = errno;
+			u->export_errno = e;
 			return -1;
 		}
 		u->export_errno = 0;
@@ -234,74 +232,101 @@ void outbox_on_connect(struct uplink *u)
 	pthread_mutex_unlock(&u->lock);
 }
 
-/* "POS HASH": decimal, one space, 64 lowercase hex digits, nothing else. */
-static int parse_stored(const char *p, int len, uint64_t *pos, uint8_t *hash)
+/*
+ * "POS[ HASH][ SIG]": a decimal position without sign or leading zero;
+ * for "stored" the hash there (64 lower-case hex digits); with a
+ * collector key configured, its signature (128 hex digits).
+ */
+static int parse_report(const char *p, int len, bool with_hash, uint64_t *pos,
+			uint8_t *hash, uint8_t *sig, bool *signed_)
 {
-	char text[96], *end;
-	size_t got;
+	char text[256], *end, *field[3], *save = NULL;
+	size_t got, want[3] = { 0, 2 * PASSGATE_JOURNAL_HASH_SIZE, 128 };
+	int n = 0, need = with_hash ? 2 : 1;
 
 	if (len <= 0 || len >= (int)sizeof(text))
 		return -1;
 	memcpy(text, p, len);
 	text[len] = '\0';
-	if (text[0] < '1' || text[0] > '9')
+	if (strchr(text, '\0') != text + len || strstr(text, "  ") ||
+	    text[0] == ' ' || text[len - 1] == ' ')
+		return -1;
+	for (char *t = strtok_r(text, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save)) {
+		if (n == 3)
+			return -1;
+		field[n++] = t;
+	}
+	if (n != need && n != need + 1)
+		return -1;
+	if (field[0][0] < '1' || field[0][0] > '9')
 		return -1;
 	errno = 0;
-	*pos = strtoull(text, &end, 10);
-	if (errno || *end != ' ' || *pos > INT64_MAX)
+	*pos = strtoull(field[0], &end, 10);
+	if (errno || *end || *pos > INT64_MAX)
 		return -1;
-	end++;
-	if (strlen(end) != 2 * PASSGATE_JOURNAL_HASH_SIZE ||
-	    strspn(end, "0123456789abcdef") != strlen(end))
-		return -1;
-	return sodium_hex2bin(hash, PASSGATE_JOURNAL_HASH_SIZE, end,
-			      strlen(end), NULL, &got, NULL) ||
-	       got != PASSGATE_JOURNAL_HASH_SIZE ? -1 : 0;
+	for (int i = 1; i < n; i++) {
+		size_t w = i < need ? want[1] : want[2];
+		uint8_t *out = i < need ? hash : sig;
+
+		if (strlen(field[i]) != w ||
+		    strspn(field[i], "0123456789abcdef") != w ||
+		    sodium_hex2bin(out, w / 2, field[i], w, NULL, &got, NULL) ||
+		    got != w / 2)
+			return -1;
+	}
+	*signed_ = n == need + 1;
+	return 0;
+}
+
+/* With a collector key configured, only its signed word counts. */
+static bool report_trusted(struct uplink *u, enum passgate_confirm_kind kind,
+			   uint64_t pos, const uint8_t *hash, const uint8_t *sig,
+			   bool signed_)
+{
+	if (!u->cfg.collector_key_set)
+		return true;
+	return signed_ &&
+	       !passgate_confirm_verify(u->cfg.collector_key, kind,
+					u->cfg.station, u->cfg.gate_name, pos,
+					hash, sig);
 }
 
 bool outbox_on_message(struct uplink *u, const char *topic,
 		       const void *payload, int len)
 {
-	uint8_t hash[PASSGATE_JOURNAL_HASH_SIZE];
-	char text[24], *end;
+	uint8_t hash[PASSGATE_JOURNAL_HASH_SIZE], sig[PASSGATE_SEAL_SIZE];
+	bool stored, signed_;
 	uint64_t pos;
 
-	if (!strcmp(topic, u->stored_topic)) {
-		if (parse_stored(payload, len, &pos, hash)) {
-			passgate_log("%s: not \"POS HASH\"; ignored", topic);
-			return true;
-		}
+	stored = !strcmp(topic, u->stored_topic);
+	if (!stored && strcmp(topic, u->resend_topic))
+		return false;
+	if (parse_report(payload, len, stored, &pos, hash, sig, &signed_)) {
+		passgate_log("%s: not \"POS%s SIGNATURE\"; ignored", topic,
+			     stored ? " HASH" : "");
+		return true;
+	}
+	if (!report_trusted(u, stored ? PASSGATE_CONFIRM_STORED :
+			    PASSGATE_CONFIRM_RESEND, pos, hash, sig, signed_)) {
+		passgate_log("%s %" PRIu64 ": not signed by the collector's key;"
+			     " ignored", topic, pos);
 		pthread_mutex_lock(&u->lock);
-		if (pos > u->stored_pos || !u->stored_new) {
-			u->stored_pos = pos;
-			memcpy(u->stored_hash, hash, sizeof(hash));
-			u->stored_new = true;
-		}
-		pthread_cond_broadcast(&u->moved);
+		u->forged++;
 		pthread_mutex_unlock(&u->lock);
 		return true;
 	}
-	if (!strcmp(topic, u->resend_topic)) {
-		if (len <= 0 || len >= (int)sizeof(text))
-			goto bad;
-		memcpy(text, payload, len);
-		text[len] = '\0';
-		errno = 0;
-		pos = strtoull(text, &end, 10);
-		if (errno || *end || text[0] < '1' || text[0] > '9' ||
-		    pos > INT64_MAX)
-			goto bad;
-		pthread_mutex_lock(&u->lock);
-		if (!u->resend_from || pos < u->resend_from)
-			u->resend_from = pos;
-		pthread_cond_broadcast(&u->moved);
-		pthread_mutex_unlock(&u->lock);
-		return true;
-bad:
-		passgate_log("%s: not a position; ignored", topic);
-		return true;
+	pthread_mutex_lock(&u->lock);
+	if (stored && (pos > u->stored_pos || !u->stored_new)) {
+		u->stored_pos = pos;
+		memcpy(u->stored_hash, hash, sizeof(hash));
+		u->stored_new = true;
+	} else if (!stored && (!u->resend_from || pos < u->resend_from)) {
+		u->resend_from = pos;
 	}
-	return false;
+	pthread_cond_broadcast(&u->moved);
+	pthread_mutex_unlock(&u->lock);
+	return true;
 }
 
 void outbox_save(struct uplink *u)

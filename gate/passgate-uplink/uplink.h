@@ -32,6 +32,7 @@ struct uplink_fetch {
 
 /* Nothing confirmed for this long: publish again from the delivered mark. */
 #define UPLINK_STALL_MS 5000
+#define UPLINK_STALL_MAX_MS 60000
 
 struct uplink {
 	struct passgate_config cfg;
@@ -59,6 +60,8 @@ struct uplink {
 	/* The highest pos published since the last rewind. */
 	uint64_t sent;
 	uint64_t progress_ms;	/* CLOCK_MONOTONIC of the last progress */
+	uint64_t stall_ms;	/* the wait for it, doubled on each stall */
+	bool probing;		/* after a stall: one batch until confirmed */
 	/* The collector's reports, taken by the main thread. */
 	bool stored_new;
 	uint64_t stored_pos;
@@ -68,6 +71,7 @@ struct uplink {
 	int export_errno;
 	uint8_t *batch;		/* PASSGATE_BATCH_SIZE_MAX */
 	uint64_t published, batches, confirmed, resends, stalls, connects;
+	uint64_t forged;	/* confirmations not signed by the collector */
 	uint64_t head;		/* the journal's last committed pos seen */
 	uint64_t lists_spooled;	/* a metric only: never what the gate has */
 

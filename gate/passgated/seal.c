@@ -81,6 +81,19 @@ int seal_open(struct daemon *d)
 		passgate_log("seal key: state_dir too long");
 		return -1;
 	}
+	/*
+	 * A sealed journal without its key: a new key would seal the rows
+	 * to come under a key the station does not know, and the rows
+	 * sealed before could never reach it.  The operator decides.
+	 */
+	if (access(key, F_OK) && passgate_journal_last_seal(d->journal)) {
+		passgate_log("seal key %s is gone, and the journal %s is sealed"
+			     " with it: restore the key, or move the journal"
+			     " aside and enroll the gate again with a new one"
+			     " (docs/station.md, \"Enrolling a gate\")", key,
+			     d->cfg.journal);
+		return -1;
+	}
 	if (access(key, F_OK) ? seal_create(key, seed) : seal_read(key, seed)) {
 		passgate_log("seal key %s: %s", key,
 			     errno == EBADMSG ? "not 64 hex digits" :

@@ -136,6 +136,7 @@ cat > registry <<-REG
 	gate-b 2 $("$tool" key "$seed_b")
 	gate-u 3 $("$tool" key "$seed_u")
 REG
+confirm_pk=$("$collector" --keygen confirm.key)
 append() { "$tool" append "$1.db" "$2" "$3" "$4" "$5" >/dev/null; }	# GATE NUM SEED N PER
 # batch GATE AFTER [MAX]: the sealed batch into $GATE-$AFTER.bin; "FIRST LAST"
 batch() { "$tool" export "$1.db" "$2" "${3:-4096}" "$1-$2.bin"; }
@@ -182,7 +183,6 @@ probe_seen() {
 	mosquitto_pub -h 127.0.0.1 -p "$mport" -t probe/listen -m p &&
 		grep -q '^probe/listen' listen.out
 }
-heard() { grep -qx "$1" listen.out; }
 stored_says() {		# GATE: the retained confirmation, as the gate reads it
 	mosquitto_sub -h 127.0.0.1 -p "$mport" -C 1 -W 5 \
 		-t "passgate/st1/gates/$1/stored"
@@ -193,7 +193,8 @@ start_collector() {
 	local before
 	before=$(grep -c 'subscribed to' collector.log 2>/dev/null)
 	"$collector" --broker "127.0.0.1:$mport" --client-id collector-test \
-		--station st1 --gates registry --db "$conninfo" \
+		--station st1 --gates registry --confirm-key confirm.key \
+		--db "$conninfo" \
 		>>collector.log 2>&1 &
 	cpid=$!
 	if until_true 10 subscribed "${before:-0}"; then
@@ -222,7 +223,7 @@ stop_collector() {
 # A registry with a bad line stops the collector at start, saying where.
 printf 'gate-a 1 %s\ngate-c x %s\n' "$("$tool" key "$seed_a")" \
 	"$("$tool" key "$seed_a")" > registry.bad
-"$collector" --client-id c --station st1 --gates registry.bad \
+"$collector" --client-id c --station st1 --gates registry.bad --confirm-key confirm.key \
 	--broker "127.0.0.1:$mport" --db "$conninfo" > bad.log 2>&1
 rc=$?
 check "a bad registry line stops the collector at start ($rc)" \
@@ -249,7 +250,10 @@ check_sql "(a) the chain's head is the batch's last row" \
 check_sql "(a) its seal is kept" \
 	"SELECT pos, length(seal) FROM seals WHERE gate = 'gate-a'" "11|64"
 check "(a) the retained confirmation names that row and its hash" \
-	[ "$(stored_says gate-a)" = "$("$tool" head gate-a.db 11)" ]
+	[ "$(stored_says gate-a | cut -d' ' -f1-2)" = "$("$tool" head gate-a.db 11)" ]
+check "(a) ... signed: 128 hex digits" \
+	eval '[ "$(stored_says gate-a | cut -d" " -f3 | tr -d "0-9a-f")" = "" ] &&
+	      [ "$(stored_says gate-a | cut -d" " -f3 | wc -c)" = 129 ]'
 
 # -- (b) the same batch twice is stored once
 publish gate-a gate-a-0.bin
@@ -264,7 +268,7 @@ check_sql "(b) the duplicate is stored once" \
 append gate-a 1 "$seed_a" 10 5		# 17..21, 22..26
 check "(c) two batches" [ "$(batch gate-a 16 5) $(batch gate-a 21)" = "17 21 22 26" ]
 listen passgate/st1/gates/gate-a/resend
-gap_asked() { publish gate-a gate-a-21.bin && heard "passgate/st1/gates/gate-a/resend 17"; }
+gap_asked() { publish gate-a gate-a-21.bin && grep -q "^passgate/st1/gates/gate-a/resend 17 " listen.out; }
 check "(c) the collector asks for the rows from 17" until_true 10 gap_asked
 check "(c) nothing after the gap is stored" [ "$(count gate-a)" = 16 ]
 publish gate-a gate-a-16.bin
@@ -312,8 +316,8 @@ publish gate-a gate-a-31.bin
 listen 'passgate/st1/gates/+/resend'
 start_collector "(e) collector restarts"
 check "(e) it asks gate-a for the rows from 32 and gate-b from 1" until_true 10 eval \
-	"heard 'passgate/st1/gates/gate-a/resend 32' &&
-	 heard 'passgate/st1/gates/gate-b/resend 1'"
+	"grep -q '^passgate/st1/gates/gate-a/resend 32 ' listen.out &&
+	 grep -q '^passgate/st1/gates/gate-b/resend 1 ' listen.out"
 publish gate-a gate-a-31.bin
 wait_rows "(e) resent, they arrive" gate-a 35
 
@@ -373,15 +377,32 @@ cat > up/gate.conf <<-CONF
 	spool_dir = $work/up
 	journal = $work/gate-u.db
 	uplink_metrics_file = $work/up/metrics.prom
+	collector_key = $confirm_pk
 CONF
 append gate-u 3 "$seed_u" 200 10	# rows 1..201
 "$uplink" -c up/gate.conf >>up/log 2>&1 &
 upid=$!
 headed() { is "SELECT pos FROM chain WHERE gate = 'gate-u'" "$1"; }
 check "(i) the uplink's rows are stored and confirmed" until_true 20 headed 201
+delivered() { grep -q "^passgate_journal_delivered_pos{gate=\"gate-u\"} $1$" up/metrics.prom; }
+check "(i) ... and its delivered mark is at 201" until_true 10 delivered 201
 { kill -KILL "$cpid"; wait "$cpid"; } 2>/dev/null
 cpid=
 append gate-u 3 "$seed_u" 100 10	# 202..301, the collector away
+# Meanwhile someone who can publish (the broker, here anyone) confirms
+# the rows the collector never got, with their right hash: the gate
+# takes no confirmation the collector did not sign.
+forged="301 $("$tool" head gate-u.db 301 | cut -d' ' -f2) $(printf '%0128d' 0)"
+mosquitto_pub -h 127.0.0.1 -p "$mport" -q 1 -r \
+	-t passgate/st1/gates/gate-u/stored -m "$forged"
+mosquitto_pub -h 127.0.0.1 -p "$mport" -q 1 \
+	-t passgate/st1/gates/gate-u/stored -m "301 $("$tool" head gate-u.db 301 | cut -d' ' -f2)"
+refused_forged() { [ "$(grep -c 'gate-u/stored 301: not signed by the collector' up/log)" = 2 ]; }
+check "(i) a confirmation the collector did not sign is ignored, logged" \
+	until_true 10 refused_forged
+forged_counted() { grep -q '^passgate_uplink_forged_reports_total{gate="gate-u"} 2$' up/metrics.prom; }
+check "(i) ... counted, and the delivered mark stays at 201" eval \
+	'until_true 10 forged_counted && delivered 201'
 start_collector "(i) the collector, killed with SIGKILL, restarts"
 check "(i) ... and the rows of its absence arrive" until_true 20 headed 301
 { kill -KILL "$mpid"; wait "$mpid"; } 2>/dev/null
@@ -392,8 +413,7 @@ check "(i) the broker, killed with SIGKILL, restarts on its port" \
 	until_true 10 mosquitto_pub -h 127.0.0.1 -p "$mport" -i probe2 -q 1 \
 	-t passgate-test/probe -n
 check "(i) ... and every row arrives" until_true 30 headed 401
-confirmed() { grep -q "^passgate_journal_delivered_pos{gate=\"gate-u\"} 401$" up/metrics.prom; }
-check "(i) the uplink's delivered mark is the last row" until_true 10 confirmed
+check "(i) the uplink's delivered mark is the last row" until_true 10 delivered 401
 kill -TERM "$upid"
 wait "$upid"
 rc=$?

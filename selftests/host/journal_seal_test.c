@@ -257,6 +257,12 @@ TEST_F(seal, rotated_rows_cannot_be_sent)
 	EXPECT_EQ(-1, passgate_journal_export(self->j, 3, 4096, self->buf,
 					      &last));
 	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, passgate_journal_export(self->j, 0, 4096, self->buf,
+					      &last));
+	EXPECT_EQ(ENOENT, errno);
+	/* The seals of the rows rotated out went with them. */
+	EXPECT_EQ(0, raw_int(self->path, "SELECT count(*) FROM seal WHERE pos < 12"));
+	EXPECT_EQ(22, passgate_journal_head(self->j));
 	/* From the first kept row on, checkpoint included: its hash chain
 	 * starts from what the checkpoint says row 11 was. */
 	ASSERT_LT(0, passgate_journal_export(self->j, 11, 4096, self->buf,
@@ -289,7 +295,10 @@ TEST_F(seal, version_1_journal_is_upgraded_and_sealed)
 	ASSERT_NE(NULL, reader) TH_LOG("%s", err);
 	EXPECT_EQ(0, passgate_journal_export(reader, 0, 4096, self->buf,
 					     &last));
-	passgate_journal_close(reader);
+	/* Another gate's writer leaves it as it is. */
+	EXPECT_EQ(NULL, passgate_journal_open(self->path, GATE + 1, 0, err,
+					      sizeof(err)));
+	EXPECT_EQ(1, raw_int(self->path, "PRAGMA user_version"));
 
 	/* The writer adds the table; the key seals every 1024th row. */
 	self->j = passgate_journal_open(self->path, GATE, 0, err, sizeof(err));
@@ -297,6 +306,11 @@ TEST_F(seal, version_1_journal_is_upgraded_and_sealed)
 	EXPECT_EQ(2, raw_int(self->path, "PRAGMA user_version"));
 	ASSERT_EQ(0, passgate_journal_set_seal_key(self->j, self->sk));
 	EXPECT_EQ(3, raw_int(self->path, "SELECT count(*) FROM seal"));
+	/* The reader opened before the upgrade sees the seals now. */
+	ASSERT_LT(0, passgate_journal_export(reader, 0, 1500, self->buf,
+					     &last));
+	EXPECT_EQ(1024, last);
+	passgate_journal_close(reader);
 	ASSERT_LT(0, passgate_journal_export(self->j, 0, 1500, self->buf,
 					     &last));
 	EXPECT_EQ(1024, last);
@@ -306,6 +320,25 @@ TEST_F(seal, version_1_journal_is_upgraded_and_sealed)
 	/* Once is enough. */
 	ASSERT_EQ(0, passgate_journal_set_seal_key(self->j, self->sk));
 	EXPECT_EQ(3, raw_int(self->path, "SELECT count(*) FROM seal"));
+}
+
+TEST_F(seal, a_broken_journal_is_not_sealed)
+{
+	char err[256];
+
+	ASSERT_EQ(0, passgate_journal_begin_stream(self->j, id1));
+	ASSERT_EQ(0, append(self->j, 0, 10, 10));
+	passgate_journal_close(self->j);
+	self->j = NULL;
+	/* Rewritten behind the writer's back, before sealing began. */
+	ASSERT_EQ(0, raw_exec(self->path,
+			      "UPDATE event SET value = 1 WHERE pos = 4"));
+	self->j = passgate_journal_open(self->path, GATE, 0, err, sizeof(err));
+	ASSERT_NE(NULL, self->j) TH_LOG("%s", err);
+	EXPECT_EQ(-1, passgate_journal_set_seal_key(self->j, self->sk));
+	EXPECT_EQ(EBADMSG, errno);
+	EXPECT_EQ(0, raw_int(self->path, "SELECT count(*) FROM seal"));
+	EXPECT_EQ(0, passgate_journal_last_seal(self->j));
 }
 
 TEST_HARNESS_MAIN

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <mosquitto.h>
 
@@ -29,6 +30,7 @@
 
 #include <sodium.h>
 
+#include "common/file.h"
 #include "registry.h"
 #include "store.h"
 #include "station/mqtt_tls.h"
@@ -44,6 +46,8 @@ static volatile sig_atomic_t stop;
 
 struct collector {
 	struct store *store;
+	uint8_t sk[64];		/* signs what it tells the gates */
+	unsigned long db_connections;
 	struct registry registry;
 	struct passgate_batch batch;
 	char station[40];
@@ -62,12 +66,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: passgate-collector --client-id ID --gates REGISTRY\n"
-		"                          --station NAME [--broker HOST[:PORT]]\n"
+		"                          --station NAME --confirm-key FILE\n"
+		"                          [--broker HOST[:PORT]]\n"
 		"                          [--db CONNINFO] [--keepalive SECONDS]\n"
 		"                          [--once N] [--cafile CA --cert CRT --key KEY]\n"
 		"Verifies the sealed batches of journal rows every enrolled gate\n"
 		"publishes on passgate/STATION/gates/GATE/rows and stores them in\n"
-		"PostgreSQL (docs/station.md).\n");
+		"PostgreSQL (docs/station.md).\n"
+		"       passgate-collector --keygen FILE\n"
+		"Makes a confirmation key (FILE, 0600) and prints its public half\n"
+		"for the gates' collector_key.\n");
 }
 
 static uint64_t now_ms(void)
@@ -112,11 +120,23 @@ static void publish(struct mosquitto *mosq, const struct collector *c,
 			mosquitto_strerror(rc));
 }
 
-/* The confirmation a gate moves its delivered mark on. */
+/* " SIG": the collector's signature in hex, at @out. */
+static void append_sig(const struct collector *c, const struct registry_gate *g,
+		       enum passgate_confirm_kind kind, uint64_t pos,
+		       const uint8_t *hash, char *out, size_t size)
+{
+	uint8_t sig[PASSGATE_SEAL_SIZE];
+
+	passgate_confirm_sign(c->sk, kind, c->station, g->name, pos, hash, sig);
+	out[0] = ' ';
+	sodium_bin2hex(out + 1, size - 1, sig, sizeof(sig));
+}
+
+/* The confirmation a gate moves its delivered mark on: "POS HASH SIG". */
 static void confirm(struct mosquitto *mosq, const struct collector *c,
 		    const struct registry_gate *g)
 {
-	char text[24 + 65];
+	char text[24 + 65 + 130];
 	int n;
 
 	if (!g->head_pos)
@@ -124,6 +144,9 @@ static void confirm(struct mosquitto *mosq, const struct collector *c,
 	n = snprintf(text, sizeof(text), "%" PRIu64 " ", g->head_pos);
 	sodium_bin2hex(text + n, sizeof(text) - n, g->head_hash,
 		       sizeof(g->head_hash));
+	n = strlen(text);
+	append_sig(c, g, PASSGATE_CONFIRM_STORED, g->head_pos, g->head_hash,
+		   text + n, sizeof(text) - n);
 	publish(mosq, c, g, "stored", text, true);
 }
 
@@ -131,15 +154,33 @@ static void confirm(struct mosquitto *mosq, const struct collector *c,
 static void ask_resend(struct mosquitto *mosq, struct collector *c,
 		       struct registry_gate *g, bool force)
 {
-	char text[24];
+	char text[24 + 130];
+	int n;
 
 	if (!force && g->asked_pos == g->head_pos + 1 &&
 	    now_ms() - g->asked_ms < RESEND_EVERY_MS)
 		return;
 	g->asked_pos = g->head_pos + 1;
 	g->asked_ms = now_ms();
-	snprintf(text, sizeof(text), "%" PRIu64, g->head_pos + 1);
+	n = snprintf(text, sizeof(text), "%" PRIu64, g->head_pos + 1);
+	append_sig(c, g, PASSGATE_CONFIRM_RESEND, g->head_pos + 1, NULL,
+		   text + n, sizeof(text) - n);
 	publish(mosq, c, g, "resend", text, false);
+}
+
+/*
+ * A new connection to PostgreSQL may be to a restored database: read
+ * every gate's head from it again.
+ */
+static void forget_heads_if_reconnected(struct collector *c)
+{
+	unsigned long n = store_connections(c->store);
+
+	if (n == c->db_connections)
+		return;
+	c->db_connections = n;
+	for (size_t i = 0; i < c->registry.count; i++)
+		c->registry.gate[i].head_known = 0;
 }
 
 static void refuse(struct collector *c, const char *gate, size_t len,
@@ -193,6 +234,7 @@ static void on_message(struct mosquitto *mosq, void *obj,
 		refuse(c, gate, len, why);
 		return;
 	}
+	forget_heads_if_reconnected(c);
 	if (!g->head_known && store_head(c->store, g))
 		return;
 	if (b->last <= g->head_pos) {
@@ -299,6 +341,58 @@ static void pause_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* A new confirmation key: the seed in hex (0600), the public key printed. */
+static int keygen(const char *path)
+{
+	uint8_t seed[32], pk[32], sk[64];
+	char hex[2 * sizeof(seed) + 2];
+
+	if (sodium_init() < 0)
+		return 1;
+	randombytes_buf(seed, sizeof(seed));
+	sodium_bin2hex(hex, sizeof(hex), seed, sizeof(seed));
+	strcat(hex, "\n");
+	if (access(path, F_OK) == 0) {
+		fprintf(stderr, "passgate-collector: %s exists already\n", path);
+		return 1;
+	}
+	if (passgate_file_replace(path, hex, strlen(hex), 0600)) {
+		fprintf(stderr, "passgate-collector: %s: %s\n", path,
+			strerror(errno));
+		return 1;
+	}
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	printf("%s\n", hex);
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(sk, sizeof(sk));
+	return 0;
+}
+
+static int load_key(const char *path, uint8_t *sk, char *err, size_t errlen)
+{
+	uint8_t seed[32], pk[32];
+	char hex[80];
+	size_t got = 0;
+	ssize_t n;
+
+	n = passgate_file_read_secret(path, hex, sizeof(hex));
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path,
+			 passgate_file_strerror(errno));
+		return -1;
+	}
+	if (sodium_hex2bin(seed, sizeof(seed), hex, n, "\n", &got, NULL) ||
+	    got != sizeof(seed)) {
+		snprintf(err, errlen, "%s: not 64 hex digits", path);
+		return -1;
+	}
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(hex, sizeof(hex));
+	return 0;
+}
+
 /* HOST, HOST:PORT or [V6]:PORT. */
 static int parse_broker(char *arg, char **host, int *port)
 {
@@ -377,6 +471,8 @@ int main(int argc, char **argv)
 		{ "cert", required_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'K' },
 		{ "gates", required_argument, NULL, 'g' },
+		{ "confirm-key", required_argument, NULL, 'S' },
+		{ "keygen", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -384,6 +480,7 @@ int main(int argc, char **argv)
 	char broker_default[] = "127.0.0.1:1883";
 	char *broker = broker_default, *host;
 	const char *id = NULL, *db = "", *station = NULL, *gates = NULL;
+	const char *confirm_key = NULL;
 	const char *ca = NULL, *cert = "", *key = "";
 	char err[512];
 	unsigned long keepalive = KEEPALIVE_S;
@@ -400,6 +497,11 @@ int main(int argc, char **argv)
 		case 'g':
 			gates = optarg;
 			break;
+		case 'S':
+			confirm_key = optarg;
+			break;
+		case 'G':
+			return keygen(optarg);
 		case 'C':
 			cert = optarg;
 			break;
@@ -443,7 +545,7 @@ int main(int argc, char **argv)
 	 * A fixed client id is what makes the session persistent: the broker
 	 * queues for that id while the collector is away.
 	 */
-	if (optind != argc || !id || !*id || !gates || !station ||
+	if (optind != argc || !id || !*id || !gates || !station || !confirm_key ||
 	    parse_broker(broker, &host, &port) ||
 	    !registry_valid_name(station, strlen(station))) {
 		usage(stderr);
@@ -453,6 +555,7 @@ int main(int argc, char **argv)
 	snprintf(c.topic, sizeof(c.topic), "passgate/%s/gates/+/rows",
 		 station);
 	if (sodium_init() < 0 ||
+	    load_key(confirm_key, c.sk, err, sizeof(err)) ||
 	    registry_load(gates, &c.registry, err, sizeof(err))) {
 		fprintf(stderr, "passgate-collector: %s\n", err);
 		return 2;

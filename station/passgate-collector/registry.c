@@ -109,9 +109,10 @@ int registry_load(const char *path, struct registry *r, char *err,
 			why = "gate listed twice";
 			break;
 		}
+		/* Numbers are per gate PC: two gates may share one. */
 		for (size_t i = 0; i < r->count; i++)
-			if (r->gate[i].number == g.number)
-				why = "gate number listed twice";
+			if (!memcmp(r->gate[i].pk, g.pk, sizeof(g.pk)))
+				why = "seal key listed twice";
 		if (why)
 			break;
 		if (r->count == REGISTRY_GATES_MAX) {

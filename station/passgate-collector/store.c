@@ -22,6 +22,7 @@ struct store {
 	PGconn *conn;
 	char *conninfo;
 	volatile sig_atomic_t *stop;
+	unsigned long connections;
 };
 
 /* docs/station.md shows these tables; keep them alike. */
@@ -68,8 +69,15 @@ static const char insert[] =
 	" stored_ns = $11, data = $12, hash = $13, encoding = $14,"
 	" received_at = now()";
 
+/*
+ * The gate's row first (a new gate has none, and FOR UPDATE locks no row
+ * that is not there), then locked, then compared as bytes.
+ */
+static const char new_head[] =
+	"INSERT INTO chain (gate, number, pos, hash) VALUES ($1, $2, 0, $3)"
+	" ON CONFLICT (gate) DO NOTHING";
 static const char lock_head[] =
-	"SELECT pos, hash FROM chain WHERE gate = $1 FOR UPDATE";
+	"SELECT pos, hash = $2 FROM chain WHERE gate = $1 FOR UPDATE";
 
 static const char set_head[] =
 	"INSERT INTO chain (gate, number, pos, hash) VALUES ($1, $2, $3, $4)"
@@ -139,6 +147,7 @@ static int connect_once(struct store *s)
 	PQclear(res);
 	res = PQexec(s->conn, schema);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	s->connections++;
 	if (!ok)
 		log_pq("create table events", PQerrorMessage(s->conn));
 	PQclear(res);
@@ -321,24 +330,35 @@ int store_head(struct store *s, struct registry_gate *g)
 static enum store_result check_head(struct store *s, struct registry_gate *g,
 				    PGresult **res, char *why, size_t whylen)
 {
-	const char *p[1] = { g->name };
-	char hex[2 + 64 + 1];
+	char hex[2 + 64 + 1], number[16], genesis[2 + 64 + 1];
+	uint8_t zero[32];
+	const char *np[3] = { g->name, number, genesis };
+	const char *p[2] = { g->name, hex };
 	uint64_t pos = 0;
 
-	if (exec(s, lock_head, 1, p, res, PGRES_TUPLES_OK))
+	snprintf(number, sizeof(number), "%" PRIu32, g->number);
+	passgate_chain_genesis(g->number, zero);
+	bytea(genesis, zero, sizeof(zero));
+	if (exec(s, new_head, 3, np, res, PGRES_COMMAND_OK))
 		return STORE_STOPPED;	/* the caller looks at *res */
+	PQclear(*res);
+	bytea(hex, g->head_hash, sizeof(g->head_hash));
+	if (exec(s, lock_head, 2, p, res, PGRES_TUPLES_OK))
+		return STORE_STOPPED;
 	if (PQntuples(*res) == 1) {
 		pos = strtoull(PQgetvalue(*res, 0, 0), NULL, 10);
-		bytea(hex, g->head_hash, sizeof(g->head_hash));
-		if (pos == g->head_pos && !strcmp(PQgetvalue(*res, 0, 1), hex))
+		if (pos == g->head_pos && !strcmp(PQgetvalue(*res, 0, 1), "t"))
 			return STORE_INSERTED;
-	} else if (!g->head_pos) {
-		return STORE_INSERTED;
 	}
 	snprintf(why, whylen, "the database's head of %s is %" PRIu64
 		 ", not %" PRIu64 ": another collector?", g->name, pos,
 		 g->head_pos);
 	return STORE_CONFLICT;
+}
+
+unsigned long store_connections(const struct store *s)
+{
+	return s->connections;
 }
 
 enum store_result store_batch(struct store *s, struct registry_gate *g,

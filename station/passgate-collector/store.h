@@ -16,6 +16,8 @@ struct store;
  */
 struct store *store_open(const char *conninfo, volatile sig_atomic_t *stop);
 void store_close(struct store *s);
+/* How many times it has connected: a change means heads may be stale. */
+unsigned long store_connections(const struct store *s);
 
 enum store_result {
 	STORE_INSERTED,		/* committed */

@@ -128,6 +128,14 @@ qemu/run-qemu.sh --kernel-dir "$kernel" \
 	selftests/run-tests.sh "$build/selftests/station_test" |
 	grep -a -E '^(ok|not ok|# TALLY|# Totals)'
 
+# The last run's section replaces the one before.
+python3 - docs/PERFORMANCE.md <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+s = re.sub(r"\n## Station \(make station[^\n]*\n.*?(?=\n## |\Z)", "", s, flags=re.S)
+open(p, "w").write(s)
+PY
 {
 	echo
 	echo "## Station (make station, $(date -u '+%Y-%m-%d'))"

@@ -311,9 +311,18 @@ static int uplink_checks(const void *arg)
 	snprintf(path, sizeof(path), STATE "/journal-gate0.db");
 	if (try_open(path, O_RDONLY))
 		return 10;
+	/* It may read the seal key's public half, never the key. */
+	if (try_open(STATE "/seal-gate0.key", O_RDONLY) != EACCES)
+		return 12;
+	if (try_open(STATE "/seal-gate0.pub", O_RDONLY))
+		return 13;
 	return 0;
 }
 
+/*
+ * The uplink's user: no node, no BPF object, nothing of the gate's but
+ * its inbox and the journal it publishes, and not the seal key.
+ */
 TEST_F(priv, uplink_user_reaches_nothing_but_its_inbox)
 {
 	/* Seeded by root, as an operator's passgatectl does. */

@@ -34,7 +34,9 @@ CC := gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
 # Includes name their folder from the top: "common/listfile.h".
-CPPFLAGS := -Iuapi -I.
+# The one version number (common/version.h): cat is in every root.
+PASSGATE_VERSION := $(shell cat VERSION)
+CPPFLAGS := -Iuapi -I. -DPASSGATE_VERSION='"$(PASSGATE_VERSION)"'
 NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 # Recursive (=), and so expanded in the recipe: gcc may not be installed
@@ -75,7 +77,8 @@ $(HARNESS): | $(STAMP)
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(wildcard $$(PROG_DIR_$$*)/*.c $$(PROG_DIR_$$*)/*.h) \
 		$$(PROG_SRC_$$*) \
-		$$(PROG_ARCHIVES_$$*) $(wildcard lib/*.h common/*.h gate/core/*.h)
+		$$(PROG_ARCHIVES_$$*) $(wildcard lib/*.h common/*.h gate/core/*.h) \
+		VERSION
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PROG_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ \
 		$(filter %.c,$^) $(PROG_ARCHIVES_$*) $(PROG_LDLIBS)
@@ -101,6 +104,7 @@ check: all fuzz-build arm64
 	KERNEL_RELEASE=$(ABI)-amd64 scripts/check.sh \
 		$(HOST_BIN) selftests/host/minisign_interop.sh \
 		selftests/host/units_test.sh selftests/host/station_tls_test.sh \
+		selftests/host/cli_test.sh \
 		selftests/host/collector_test.sh fuzz/run.sh \
 		-- $(GUEST_BIN) $(PRIVILEGE_TEST_BIN) $(STATION_TEST_BIN) \
 		-- $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \

@@ -7,6 +7,7 @@
  * POLL_MS when idle: it is another process's file.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 #include "uplink.h"
 #include "common/batch.h"
+#include "common/version.h"
 #include "common/caps.h"
 #include "station/mqtt_tls.h"
 #include "gate/core/journal.h"
@@ -175,6 +177,21 @@ static void wait_a_moment(struct uplink *u)
 	pthread_mutex_unlock(&u->lock);
 }
 
+static const char usage_text[] =
+	"usage: passgate-uplink [-c|--config FILE]\n"
+	"       passgate-uplink -h|--help | -V|--version\n"
+	"One gate's link to the station: its journal up as sealed batches,\n"
+	"lists down into the spool's inbox (docs/station.md).  FILE, the\n"
+	"gate's passgated.conf, defaults to " PASSGATE_CONFIG_FILE ".\n"
+	"Exit status: 0 stopped on a signal, 1 failed, 2 bad usage.\n";
+
+static const struct option options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int main(int argc, char **argv)
 {
 	static struct uplink u;
@@ -184,12 +201,24 @@ int main(int argc, char **argv)
 	int opt, ret;
 
 	passgate_log_open("passgate-uplink");
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
-		if (opt != 'c') {
-			fprintf(stderr, "usage: passgate-uplink [-c CONFIG]\n");
+	while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			return passgate_print_version("passgate-uplink");
+		default:
+			fputs(usage_text, stderr);
 			return 2;
 		}
-		config = optarg;
+	}
+	if (optind != argc) {
+		fputs(usage_text, stderr);
+		return 2;
 	}
 	passgate_config_defaults(&u.cfg);
 	if (passgate_config_load(config, &u.cfg, err, sizeof(err))) {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/version.h"
 #include "ctl.h"
 #include "gate/policy/loader.h"
 
@@ -379,14 +380,21 @@ static const struct command {
 	{ "seed-generation", "N", 2, 0, cmd_seed },
 };
 
-static int usage(void)
+static void usage_to(FILE *f)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: passgatectl [--json] [--config FILE] COMMAND\n"
+	fprintf(f, "usage: passgatectl [--json] [--config FILE] COMMAND\n"
+		"       passgatectl -h|--help | -V|--version\n"
 		"       (events also takes --from SEQ and --follow)\n");
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-		fprintf(stderr, "  %s %s\n", commands[i].name, commands[i].args);
+		fprintf(f, "  %s %s\n", commands[i].name, commands[i].args);
+	fprintf(f, "Exit status: 0 done, 1 failed, 2 bad usage or config.\n");
+}
+
+static int usage(void)
+{
+	usage_to(stderr);
 	return 2;
 }
 
@@ -398,6 +406,12 @@ int main(int argc, char **argv)
 	char *end;
 	size_t i;
 
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage_to(stdout);
+		return 0;
+	}
+	if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")))
+		return passgate_print_version("passgatectl");
 	while (argc > 1 && !strncmp(argv[1], "--", 2)) {
 		if (!strcmp(argv[1], "--json")) {
 			o.json = 1;

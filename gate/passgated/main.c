@@ -12,6 +12,7 @@
  * managers wait on that, not on time.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "daemon.h"
 #include "common/caps.h"
 #include "common/digest.h"
+#include "common/version.h"
 
 static int set_id_key(struct daemon *d)
 {
@@ -229,6 +231,21 @@ static void cleanup(struct daemon *d)
 	passgate_gate_close(d->gate);
 }
 
+static const char usage_text[] =
+	"usage: passgated [-c|--config FILE]\n"
+	"       passgated -h|--help | -V|--version\n"
+	"The gate's daemon: verifies and loads lists, decides deferred scans,\n"
+	"journals every event (docs/operations.md).  FILE defaults to\n"
+	PASSGATE_CONFIG_FILE ".\n"
+	"Exit status: 0 stopped on a signal, 1 failed, 2 bad usage or config.\n";
+
+static const struct option options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int main(int argc, char **argv)
 {
 	struct daemon d = {
@@ -242,12 +259,24 @@ int main(int argc, char **argv)
 	int opt, ret = 1;
 
 	passgate_log_open("passgated");
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
-		if (opt != 'c') {
-			fprintf(stderr, "usage: passgated [-c FILE]\n");
+	while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			return passgate_print_version("passgated");
+		default:
+			fputs(usage_text, stderr);
 			return 2;
 		}
-		d.config_path = optarg;
+	}
+	if (optind != argc) {
+		fputs(usage_text, stderr);
+		return 2;
 	}
 	passgate_config_defaults(&d.cfg);
 	if (passgate_config_load(d.config_path, &d.cfg, err, sizeof(err))) {

@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "common/version.h"
 #include "issuer.h"
 #include "common/digest.h"
 #include "common/minisign.h"
@@ -28,7 +29,8 @@ const char *const prog = "passgate-issuer";
 void usage_text(FILE *out)
 {
 	fprintf(out,
-		"usage:\n"
+		"usage: %1$s COMMAND [OPTIONS]\n"
+		"  %1$s -h|--help | -V|--version\n"
 		"  %1$s keygen --public FILE --secret FILE\n"
 		"  %1$s build --secret KEY [--id-key FILE] --csv FILE --generation N\n"
 		"      --expires TIME [--not-before TIME] [--station CODE] -o LIST\n"
@@ -141,6 +143,8 @@ int main(int argc, char **argv)
 		usage_text(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return passgate_print_version(prog);
 	if (sodium_init() < 0)
 		return refuse("libsodium failed to initialise");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

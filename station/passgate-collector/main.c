@@ -31,6 +31,7 @@
 #include <sodium.h>
 
 #include "common/file.h"
+#include "common/version.h"
 #include "registry.h"
 #include "store.h"
 #include "station/mqtt_tls.h"
@@ -73,9 +74,11 @@ static void usage(FILE *f)
 		"Verifies the sealed batches of journal rows every enrolled gate\n"
 		"publishes on passgate/STATION/gates/GATE/rows and stores them in\n"
 		"PostgreSQL (docs/station.md).\n"
+		"       passgate-collector -h|--help | -V|--version\n"
 		"       passgate-collector --keygen FILE\n"
 		"Makes a confirmation key (FILE, 0600) and prints its public half\n"
-		"for the gates' collector_key.\n");
+		"for the gates' collector_key.\n"
+		"Exit status: 0 stopped on a signal, 1 failed, 2 bad usage.\n");
 }
 
 static uint64_t now_ms(void)
@@ -474,6 +477,7 @@ int main(int argc, char **argv)
 		{ "confirm-key", required_argument, NULL, 'S' },
 		{ "keygen", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct collector c = { 0 };
@@ -488,9 +492,11 @@ int main(int argc, char **argv)
 	struct mosquitto *mosq;
 	int opt, port;
 
-	while ((opt = getopt_long(argc, argv, "b:i:d:s:k:n:h", opts,
+	while ((opt = getopt_long(argc, argv, "b:i:d:s:k:n:hV", opts,
 				  NULL)) != -1) {
 		switch (opt) {
+		case 'V':
+			return passgate_print_version("passgate-collector");
 		case 'A':
 			ca = optarg;
 			break;

@@ -25,6 +25,7 @@
 #include <mosquitto.h>
 #include <sodium.h>
 
+#include "common/version.h"
 #include "station/mqtt_tls.h"
 #include "common/listfile.h"
 #include "common/minisign.h"
@@ -83,11 +84,21 @@ static int publish(struct mosquitto *m, const char *topic, const void *p,
 	return 0;
 }
 
+static void usage_to(FILE *f)
+{
+	fprintf(f, "usage: passgate-publish --broker HOST:PORT --station S"
+		" --trust DIR [--url URL] [--clear-from G]\n"
+		"                        [--cafile CA --cert CRT --key KEY] LIST\n"
+		"       passgate-publish -h|--help | -V|--version\n"
+		"Checks LIST (and LIST.minisig) against the trust folder, then\n"
+		"publishes it to the station's gates: a delta inline, a full list\n"
+		"announced at URL (docs/station.md).\n"
+		"Exit status: 0 published, 1 refused or failed, 2 bad usage.\n");
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: passgate-publish --broker HOST:PORT --station S"
-		" --trust DIR [--url URL] [--clear-from G]\n"
-		"                        [--cafile CA --cert CRT --key KEY] LIST\n");
+	usage_to(stderr);
 	exit(2);
 }
 
@@ -102,6 +113,8 @@ int main(int argc, char **argv)
 		{ "cafile", required_argument, NULL, 'A' },
 		{ "cert", required_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *ca = NULL, *cert = "", *key = "";
@@ -118,8 +131,13 @@ int main(int argc, char **argv)
 	struct mosquitto *m;
 	int opt, waited;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'h':
+			usage_to(stdout);
+			return 0;
+		case 'V':
+			return passgate_print_version("passgate-publish");
 		case 'b': broker = optarg; break;
 		case 's': station = optarg; break;
 		case 't': trust_dir = optarg; break;

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Command-line hygiene of every program passgate installs: -h/--help
+# prints the usage to stdout and exits 0; -V/--version prints
+# "PROGRAM (passgate) VERSION", VERSION being the tree's VERSION file,
+# and exits 0; an unknown option prints the usage to stderr, nothing to
+# stdout, and exits 2.  TAP lines, then a kselftest "# Totals:" line.
+#
+# usage: selftests/host/cli_test.sh [BUILD_DIR]   (default $BUILD, else build)
+set -u
+
+build=${1:-${BUILD:-build}}
+here=$(cd "$(dirname "$0")" && pwd -P)
+version=$(cat "$here/../../VERSION")
+# shellcheck source=selftests/host/tap.sh
+. "$here/tap.sh"
+work=$(mktemp -d /tmp/passgate-cli-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+echo "TAP version 13"
+for prog in passgated passgatectl passgate-uplink passgate-collector \
+	passgate-publish passgate-issuer; do
+	bin=$build/bin/$prog
+	if [ ! -x "$bin" ]; then
+		not_ok "$prog: not built ($bin)"
+		continue
+	fi
+	for opt in -h --help; do
+		"$bin" "$opt" >"$work/out" 2>"$work/err"
+		rc=$?
+		if [ $rc = 0 ] && grep -q '^usage: ' "$work/out" &&
+			[ ! -s "$work/err" ]; then
+			ok "$prog $opt: the usage on stdout, exit 0"
+		else
+			not_ok "$prog $opt: exit $rc, stdout $(head -c 60 "$work/out" | head -n 1), stderr $(head -c 60 "$work/err" | head -n 1)"
+		fi
+	done
+	for opt in -V --version; do
+		got=$("$bin" "$opt" 2>"$work/err")
+		rc=$?
+		if [ $rc = 0 ] && [ "$got" = "$prog (passgate) $version" ] &&
+			[ ! -s "$work/err" ]; then
+			ok "$prog $opt: $got"
+		else
+			not_ok "$prog $opt: exit $rc, \"$got\", want \"$prog (passgate) $version\""
+		fi
+	done
+	"$bin" --no-such-option >"$work/out" 2>"$work/err"
+	rc=$?
+	if [ $rc = 2 ] && [ ! -s "$work/out" ] && grep -q 'usage' "$work/err"; then
+		ok "$prog --no-such-option: the usage on stderr, exit 2"
+	else
+		not_ok "$prog --no-such-option: exit $rc"
+	fi
+done
+totals

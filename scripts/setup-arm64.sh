@@ -27,9 +27,10 @@ triple=aarch64-linux-gnu
 host_packages="gcc-$triple libc6-dev-arm64-cross linux-libc-dev-arm64-cross
 	qemu-system-arm device-tree-compiler busybox-static"
 runtime=(libc6 libgcc-s1 libbpf1 libelf1 zlib1g libzstd1 libsodium23
-	libsqlite3-0 libnl-3-200 libnl-genl-3-200 libevdev2 libjson-c5)
+	libsqlite3-0 libnl-3-200 libnl-genl-3-200 libevdev2 libjson-c5
+	libsystemd0 libcap2 libgcrypt20 libgpg-error0 liblz4-1 liblzma5)
 dev=(libbpf-dev libelf-dev zlib1g-dev libsodium-dev libsqlite3-dev
-	libnl-3-dev libnl-genl-3-dev libevdev-dev libjson-c-dev)
+	libnl-3-dev libnl-genl-3-dev libevdev-dev libjson-c-dev libsystemd-dev)
 
 installed() {
 	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -401,6 +403,54 @@ TEST_F(daemon, status_json)
 	EXPECT_NE(NULL, strstr(out, "\"policy\":true"));
 	EXPECT_NE(NULL, strstr(out, "\"lane\":1,"));
 	EXPECT_NE(NULL, strstr(out, "\"mode\":\"normal\""));
+}
+
+/*
+ * As passgated@.service runs it (Type=notify, WatchdogSec=): READY=1 once
+ * it decides, WATCHDOG=1 from its loop, STOPPING=1 on SIGTERM, on a
+ * datagram socket standing in for systemd's.
+ */
+static int notify_wait(int fd, const char *what, int count)
+{
+	char buf[256];
+	int seen = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (seen < count && poll(&p, 1, 10000) == 1) {
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+
+		if (n <= 0)
+			return -1;
+		buf[n] = '\0';
+		if (strstr(buf, what))
+			seen++;
+	}
+	return seen == count ? 0 : -1;
+}
+
+TEST_F(daemon, systemd_notify_ready_watchdog_stopping)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd;
+
+	process_stop(self->pid, SIGTERM);
+	self->pid = -1;
+	run_path(self, a.sun_path, "notify.sock");
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	setenv("NOTIFY_SOCKET", a.sun_path, 1);
+	setenv("WATCHDOG_USEC", "400000", 1);
+	self->pid = start(self);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	ASSERT_LT(0, self->pid);
+	EXPECT_EQ(0, notify_wait(fd, "READY=1", 1));
+	EXPECT_EQ(0, notify_wait(fd, "WATCHDOG=1", 3));
+	process_stop(self->pid, SIGTERM);
+	self->pid = -1;
+	EXPECT_EQ(0, notify_wait(fd, "STOPPING=1", 1));
+	close(fd);
 }
 
 /* passgatectl monitor (generic netlink) shows events as they happen. */

@@ -9,15 +9,15 @@ PROG_ARCHIVES_passgate-publish := $(COMMON)
 $(BUILD)/bin/passgate-publish: PROG_CPPFLAGS = $(MQTT_CFLAGS)
 $(BUILD)/bin/passgate-publish: PROG_LDLIBS = $(COMMON_LDLIBS) $(MQTT_LIBS)
 
-# The collector checks sealed batches (common/batch.c) and names event
-# types (lib/names.c).
+# The collector checks sealed batches (common/batch.c), names event
+# types (lib/names.c) and speaks to systemd (gate/core/service.c).
 PROG_DIR_passgate-collector := station/passgate-collector
 PROG_SRC_passgate-collector := $(MQTT_TLS_SRC)
-PROG_ARCHIVES_passgate-collector := $(COMMON) $(LIB)
+PROG_ARCHIVES_passgate-collector := $(GATE_CORE) $(COMMON) $(LIB)
 $(BUILD)/bin/passgate-collector: PROG_CPPFLAGS = \
 	$(shell pkg-config --cflags libmosquitto libpq)
 $(BUILD)/bin/passgate-collector: PROG_LDLIBS = $(COMMON_LDLIBS) \
-	$(shell pkg-config --libs libmosquitto libpq)
+	$(SYSTEMD_LIBS) $(shell pkg-config --libs libmosquitto libpq)
 
 PROGRAMS += $(addprefix $(BUILD)/bin/,$(filter passgate-publish \
 	passgate-collector,$(STATION_BIN)))

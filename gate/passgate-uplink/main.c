@@ -22,6 +22,7 @@
 #include "uplink.h"
 #include "common/batch.h"
 #include "common/version.h"
+#include "gate/core/service.h"
 #include "common/caps.h"
 #include "station/mqtt_tls.h"
 #include "gate/core/journal.h"
@@ -245,7 +246,10 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
+	passgate_service_ready();
 	while (!stopping) {
+		/* The loop turns every POLL_MS: a hang stops the pings. */
+		passgate_service_alive();
 		if (!u.journal && outbox_open(&u)) {
 			wait_a_moment(&u);
 			continue;
@@ -255,6 +259,7 @@ int main(int argc, char **argv)
 		metrics_write(&u);
 		wait_a_moment(&u);
 	}
+	passgate_service_stopping();
 	mosquitto_publish(u.mosq, NULL, u.status_topic, 7, "offline", 1, true);
 	mosquitto_disconnect(u.mosq);
 	pthread_join(u.net_thread, NULL);

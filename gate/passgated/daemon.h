@@ -24,6 +24,7 @@ enum daemon_source {
 	SOURCE_FLUSH,
 	SOURCE_WEDGE,
 	SOURCE_METRICS,
+	SOURCE_WATCHDOG,
 };
 
 struct passgate_journal;
@@ -48,6 +49,7 @@ struct daemon {
 	uint64_t journaled;
 	struct wedge_bridge *wedge;
 	int metrics_fd;
+	int watchdog_fd;	/* systemd's watchdog, when set */
 };
 
 /*

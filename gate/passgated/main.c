@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
@@ -30,6 +31,7 @@
 #include "common/caps.h"
 #include "common/digest.h"
 #include "common/version.h"
+#include "gate/core/service.h"
 
 static int set_id_key(struct daemon *d)
 {
@@ -169,13 +171,49 @@ static bool handle_signal(struct daemon *d)
 	return true;
 }
 
+/*
+ * systemd's watchdog (WatchdogSec= in passgated@.service): pinged from
+ * this loop, so a loop that hangs is restarted; the policy decides on.
+ */
+static int watchdog_open(struct daemon *d)
+{
+	uint64_t usec = passgate_service_watchdog_usec();
+	struct itimerspec its;
+
+	if (!usec)
+		return 0;
+	usec /= 2;
+	its.it_value.tv_sec = its.it_interval.tv_sec = usec / 1000000;
+	its.it_value.tv_nsec = its.it_interval.tv_nsec = usec % 1000000 * 1000;
+	d->watchdog_fd = timerfd_create(CLOCK_MONOTONIC,
+					TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->watchdog_fd < 0 ||
+	    timerfd_settime(d->watchdog_fd, 0, &its, NULL) ||
+	    passgate_loop_watch(&d->loop, d->watchdog_fd, SOURCE_WATCHDOG, 0)) {
+		passgate_log("watchdog: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void watchdog_handle(struct daemon *d)
+{
+	uint64_t ticks;
+
+	if (read(d->watchdog_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		passgate_service_alive();
+}
+
 static int run(struct daemon *d)
 {
 	struct passgate_loop_event events[16];
 	int n, i;
 
+	if (watchdog_open(d))
+		return -1;
 	printf("ready\n");
 	fflush(stdout);
+	passgate_service_ready();
 	for (;;) {
 		n = passgate_loop_wait(&d->loop, events, 16, -1);
 		if (n < 0 && errno == EINTR)
@@ -211,6 +249,9 @@ static int run(struct daemon *d)
 			case SOURCE_METRICS:
 				metrics_handle(d);
 				break;
+			case SOURCE_WATCHDOG:
+				watchdog_handle(d);
+				break;
 			}
 		}
 	}
@@ -218,6 +259,9 @@ static int run(struct daemon *d)
 
 static void cleanup(struct daemon *d)
 {
+	passgate_service_stopping();
+	if (d->watchdog_fd >= 0)
+		close(d->watchdog_fd);
 	metrics_close(d);
 	wedge_close(d);
 	audit_close(d);
@@ -254,6 +298,7 @@ int main(int argc, char **argv)
 		.loop.epfd = -1,
 		.flush_fd = -1,
 		.metrics_fd = -1,
+		.watchdog_fd = -1,
 	};
 	char err[512];
 	int opt, ret = 1;

@@ -32,6 +32,7 @@
 
 #include "common/file.h"
 #include "common/version.h"
+#include "gate/core/service.h"
 #include "registry.h"
 #include "store.h"
 #include "station/mqtt_tls.h"
@@ -442,7 +443,10 @@ static int run(struct mosquitto *mosq, const char *host, int port,
 	int rc;
 
 	rc = mosquitto_connect(mosq, host, port, keepalive);
+	passgate_service_ready();
 	while (!stop) {
+		/* Each round is at most a second, or a store's pause. */
+		passgate_service_alive();
 		if (rc == MOSQ_ERR_SUCCESS) {
 			ms = RECONNECT_MIN_MS;
 			rc = mosquitto_loop(mosq, 1000, 1);
@@ -457,6 +461,7 @@ static int run(struct mosquitto *mosq, const char *host, int port,
 		if (!stop)
 			rc = mosquitto_reconnect(mosq);
 	}
+	passgate_service_stopping();
 	mosquitto_disconnect(mosq);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "gate/core/service.h"
 #include "lib/libpassgate.h"
 #include "store.h"
 
@@ -99,6 +100,8 @@ static void pause_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
+	/* Waiting for PostgreSQL is not a hang: systemd's watchdog hears. */
+	passgate_service_alive();
 	nanosleep(&ts, NULL);
 }
 

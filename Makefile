@@ -105,6 +105,7 @@ check: all fuzz-build arm64
 		$(HOST_BIN) selftests/host/minisign_interop.sh \
 		selftests/host/units_test.sh selftests/host/station_tls_test.sh \
 		selftests/host/cli_test.sh selftests/host/notify_test.sh \
+		selftests/host/completion_test.sh \
 		selftests/host/collector_test.sh fuzz/run.sh \
 		-- $(GUEST_BIN) $(PRIVILEGE_TEST_BIN) $(STATION_TEST_BIN) \
 		-- $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \

@@ -48,7 +48,7 @@ BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 # sysroot has libmosquitto, libcurl and libpq (the arm64 make empties it).
 STATION_BIN ?= passgate-uplink passgate-publish passgate-collector
 
-.PHONY: all setup module testboard userspace tests check demo shell bench \
+.PHONY: all man setup module testboard userspace tests check demo shell bench \
 	clean install fuzz fuzz-build soak reliability station arm64 arm64-module \
 	check-arm64 fresh-check
 
@@ -94,7 +94,14 @@ include fuzz/fuzz.mk
 include bench/bench.mk
 include scripts/arm64.mk
 
-all: module testboard userspace tests $(AML)
+# Man pages, written in scdoc (man/*.scd): build/man/NAME.SECTION.
+MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(wildcard man/*.scd))
+$(BUILD)/man/%: man/%.scd | $(STAMP)
+	@mkdir -p $(@D)
+	scdoc <$< >$@
+man: $(MAN_PAGES)
+
+all: module testboard userspace tests $(AML) man
 userspace: $(PROGRAMS)
 
 check: all fuzz-build arm64
@@ -105,7 +112,7 @@ check: all fuzz-build arm64
 		$(HOST_BIN) selftests/host/minisign_interop.sh \
 		selftests/host/units_test.sh selftests/host/station_tls_test.sh \
 		selftests/host/cli_test.sh selftests/host/notify_test.sh \
-		selftests/host/completion_test.sh \
+		selftests/host/completion_test.sh selftests/host/man_test.sh \
 		selftests/host/collector_test.sh fuzz/run.sh \
 		-- $(GUEST_BIN) $(PRIVILEGE_TEST_BIN) $(STATION_TEST_BIN) \
 		-- $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \

@@ -26,7 +26,7 @@ packages="
 	clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libsodium-dev libsqlite3-dev
 	libjson-c-dev libsystemd-dev
-	pkg-config minisign dkms
+	pkg-config minisign dkms scdoc man-db
 	mosquitto mosquitto-clients libmosquitto-dev libcurl4-openssl-dev
 	postgresql libpq-dev
 	device-tree-compiler dt-schema

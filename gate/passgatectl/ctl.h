@@ -14,6 +14,9 @@ struct options {
 	uint64_t from;
 	const char *config_path;
 	int config_given;
+	/* --gate N: act on gate N, whatever the configuration says */
+	int gate_given;
+	unsigned int gate_arg;
 	struct passgate_config config;
 };
 

@@ -28,21 +28,6 @@ int fail(const char *what)
 	return 1;
 }
 
-static int parse_uint(const char *s, unsigned int *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || v > 0xffffffffu) {
-		fprintf(stderr, "passgatectl: not a number: %s\n", s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static void print_capabilities(unsigned int caps, int json)
 {
 	const char *sep = "";
@@ -254,66 +239,6 @@ static int cmd_status(const struct options *o, int argc, char **argv)
 	return ret;
 }
 
-static int lane_command(const struct options *o, const char *lane_arg,
-			int (*apply)(struct passgate_lane *l, int value),
-			int value, const char *what)
-{
-	struct passgate_lane *l;
-	unsigned int lane;
-	int ret;
-
-	if (parse_uint(lane_arg, &lane))
-		return 2;
-	l = passgate_lane_open(o->gate, lane, O_RDWR);
-	if (!l)
-		return fail("lane");
-	ret = apply(l, value);
-	passgate_lane_close(l);
-	return ret ? fail(what) : 0;
-}
-
-static int apply_unlock(struct passgate_lane *l, int dir)
-{
-	return passgate_lane_unlock(l, dir);
-}
-
-static int apply_mode(struct passgate_lane *l, int mode)
-{
-	return passgate_lane_set_mode(l, mode);
-}
-
-static int apply_reset_alarms(struct passgate_lane *l, int unused)
-{
-	(void)unused;
-	return passgate_lane_reset_alarms(l);
-}
-
-static int cmd_unlock(const struct options *o, int argc, char **argv)
-{
-	int dir = passgate_direction_parse(argv[2]);
-
-	(void)argc;
-	if (dir < 0)
-		return fail(argv[2]);
-	return lane_command(o, argv[1], apply_unlock, dir, "unlock");
-}
-
-static int cmd_mode(const struct options *o, int argc, char **argv)
-{
-	int mode = passgate_lane_mode_parse(argv[2]);
-
-	(void)argc;
-	if (mode < 0)
-		return fail(argv[2]);
-	return lane_command(o, argv[1], apply_mode, mode, "mode");
-}
-
-static int cmd_reset_alarms(const struct options *o, int argc, char **argv)
-{
-	(void)argc;
-	return lane_command(o, argv[1], apply_reset_alarms, 0, "reset-alarms");
-}
-
 static int cmd_gate_mode(const struct options *o, int argc, char **argv)
 {
 	int mode = passgate_gate_mode_parse(argv[1]);
@@ -370,9 +295,6 @@ static const struct command {
 	{ "lanes", "", 1, 0, cmd_lanes },
 	{ "gate", "", 1, 0, cmd_gate },
 	{ "events", "", 1, 0, cmd_events },
-	{ "unlock", "LANE exit|entry", 3, 0, cmd_unlock },
-	{ "mode", "LANE normal|free|closed", 3, 0, cmd_mode },
-	{ "reset-alarms", "LANE", 2, 0, cmd_reset_alarms },
 	{ "gate-mode", "normal|free-all|lock-all", 2, 0, cmd_gate_mode },
 	{ "fire-reset", "", 1, 0, cmd_fire_reset },
 	{ "load", "LIST [--timeout SECONDS]", 2, 4, cmd_load },
@@ -384,7 +306,7 @@ static void usage_to(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: passgatectl [--json] [--config FILE] COMMAND\n"
+	fprintf(f, "usage: passgatectl [--json] [--config FILE] [--gate N] COMMAND\n"
 		"       passgatectl -h|--help | -V|--version\n"
 		"       (events also takes --from SEQ and --follow)\n");
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
@@ -422,6 +344,15 @@ int main(int argc, char **argv)
 			o.config_given = 1;
 			argc--;
 			argv++;
+		} else if (!strcmp(argv[1], "--gate") && argc > 2) {
+			errno = 0;
+			from = strtoull(argv[2], &end, 10);
+			if (errno || *end || !*argv[2] || from > 255)
+				return usage();
+			o.gate_given = 1;
+			o.gate_arg = from;
+			argc--;
+			argv++;
 		} else if (!strcmp(argv[1], "--from") && argc > 2) {
 			errno = 0;
 			from = strtoull(argv[2], &end, 10);
@@ -447,7 +378,7 @@ int main(int argc, char **argv)
 	}
 	if (passgate_config_finish(&o.config))
 		return fail("config");
-	o.gate = o.config.gate;
+	o.gate = o.gate_given ? o.gate_arg : o.config.gate;
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (!strcmp(argv[1], commands[i].name)) {
 			if (argc - 1 < commands[i].argc ||

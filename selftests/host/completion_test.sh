@@ -42,8 +42,8 @@ got=$(complete_words passgatectl "" | tr ' ' '\n' | grep -v '^-' |
 	tr '\n' ' ' | sed 's/ $//')
 check "passgatectl: every command of its --help, nothing else" "$got" "$want"
 check "passgatectl: options" "$(complete_words passgatectl --j)" "--json"
-check "passgatectl mode LANE: the modes" \
-	"$(complete_words passgatectl mode 1 "")" "closed free normal"
+check "passgatectl --gate N COMMAND: the command after the gate" \
+	"$(complete_words passgatectl --gate 1 fi)" "fire-reset"
 check "passgatectl gate-mode: the gate modes" \
 	"$(complete_words passgatectl --json gate-mode "")" "free-all lock-all normal"
 want=$(sed -n '/event_type_names\[\] = {/,/^};/s/.*= "\([a-z-]*\)",/\1/p' \

@@ -98,7 +98,7 @@ include scripts/arm64.mk
 MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(wildcard man/*.scd))
 $(BUILD)/man/%: man/%.scd | $(STAMP)
 	@mkdir -p $(@D)
-	scdoc <$< >$@
+	scdoc <$< >$@.tmp && mv $@.tmp $@
 man: $(MAN_PAGES)
 
 all: module testboard userspace tests $(AML) man
@@ -147,13 +147,12 @@ shell: all
 # hardened units, users, folders and udev rule (docs/operations.md,
 # "Privileges"), the config (kept if present), docs, and the module's
 # sources for DKMS, which then builds it for every kernel.
-VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 install: userspace
 	install -d $(DESTDIR)/usr/bin $(DESTDIR)/usr/sbin \
 		$(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/passgate/trust \
 		$(DESTDIR)/usr/lib/sysusers.d $(DESTDIR)/usr/lib/tmpfiles.d \
 		$(DESTDIR)/usr/lib/udev/rules.d $(DESTDIR)/usr/lib/modules-load.d \
-		$(DESTDIR)/usr/share/doc/passgate $(DESTDIR)/usr/src/passgate-$(VERSION)
+		$(DESTDIR)/usr/share/doc/passgate $(DESTDIR)/usr/src/passgate-$(PASSGATE_VERSION)
 	install -m 755 $(BUILD)/bin/passgatectl $(BUILD)/bin/passgate-issuer \
 		$(wildcard $(BUILD)/bin/passgate-uplink) $(DESTDIR)/usr/bin/
 	install -m 755 $(BUILD)/bin/passgated $(DESTDIR)/usr/sbin/
@@ -169,10 +168,10 @@ install: userspace
 	[ -e $(DESTDIR)/etc/passgate/gate0.conf ] || \
 		install -m 644 dist/passgated.conf $(DESTDIR)/etc/passgate/gate0.conf
 	install -m 644 README.md docs/*.md $(DESTDIR)/usr/share/doc/passgate/
-	cp -r Kbuild dkms.conf driver uapi $(DESTDIR)/usr/src/passgate-$(VERSION)/
-	find $(DESTDIR)/usr/src/passgate-$(VERSION) \( -name '*.o' -o -name '*.ko' \
+	cp -r Kbuild dkms.conf driver uapi $(DESTDIR)/usr/src/passgate-$(PASSGATE_VERSION)/
+	find $(DESTDIR)/usr/src/passgate-$(PASSGATE_VERSION) \( -name '*.o' -o -name '*.ko' \
 		-o -name '*.mod*' -o -name '.*.cmd' \) -delete
-	@echo "now: dkms install -m passgate -v $(VERSION);" \
+	@echo "now: dkms install -m passgate -v $(PASSGATE_VERSION);" \
 		"systemd-sysusers; systemd-tmpfiles --create;" \
 		"udevadm trigger -s passgate;" \
 		"passgatectl --config /etc/passgate/gate0.conf seed-generation 0;" \

@@ -323,6 +323,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	struct options o = { .config_path = PASSGATE_CONFIG_FILE };
+	char gate_config[64];
 	unsigned long long from;
 	char err[512];
 	char *end;
@@ -345,9 +346,11 @@ int main(int argc, char **argv)
 			argc--;
 			argv++;
 		} else if (!strcmp(argv[1], "--gate") && argc > 2) {
-			errno = 0;
+			if (!*argv[2] || strspn(argv[2], "0123456789") !=
+			    strlen(argv[2]) || strlen(argv[2]) > 3)
+				return usage();
 			from = strtoull(argv[2], &end, 10);
-			if (errno || *end || !*argv[2] || from > 255)
+			if (from > 255)
 				return usage();
 			o.gate_given = 1;
 			o.gate_arg = from;
@@ -369,6 +372,15 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		return usage();
+	/*
+	 * --gate N without --config: gate N's own file, as the units name it
+	 * (/etc/passgate/gateN.conf), else the defaults for gate N.
+	 */
+	if (o.gate_given && !o.config_given) {
+		snprintf(gate_config, sizeof(gate_config),
+			 "/etc/passgate/gate%u.conf", o.gate_arg);
+		o.config_path = gate_config;
+	}
 	/* Without a config file the defaults describe gate 0. */
 	passgate_config_defaults(&o.config);
 	if ((o.config_given || !access(o.config_path, F_OK)) &&
@@ -376,9 +388,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "passgatectl: %s\n", err);
 		return 2;
 	}
+	if (o.gate_given && access(o.config_path, F_OK))
+		o.config.gate = o.gate_arg;
+	if (o.gate_given && o.config.gate != o.gate_arg) {
+		fprintf(stderr, "passgatectl: %s is gate %u's, not gate %u's\n",
+			o.config_path, o.config.gate, o.gate_arg);
+		return 2;
+	}
 	if (passgate_config_finish(&o.config))
 		return fail("config");
-	o.gate = o.gate_given ? o.gate_arg : o.config.gate;
+	o.gate = o.config.gate;
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (!strcmp(argv[1], commands[i].name)) {
 			if (argc - 1 < commands[i].argc ||

@@ -5,7 +5,7 @@
 # prints the usage to stdout and exits 0; -V/--version prints
 # "PROGRAM (passgate) VERSION", VERSION being the tree's VERSION file,
 # and exits 0; an unknown option prints the usage to stderr, nothing to
-# stdout, and exits 2.  TAP lines, then a kselftest "# Totals:" line.
+# stdout, and exits 2; the module's dkms.conf carries the same version.  TAP lines, then a kselftest "# Totals:" line.
 #
 # usage: selftests/host/cli_test.sh [BUILD_DIR]   (default $BUILD, else build)
 set -u
@@ -54,4 +54,11 @@ for prog in passgated passgatectl passgate-uplink passgate-collector \
 		not_ok "$prog --no-such-option: exit $rc"
 	fi
 done
+# The module's DKMS version is the same number.
+dkms=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$here/../../dkms.conf")
+if [ "$dkms" = "$version" ]; then
+	ok "dkms.conf's PACKAGE_VERSION is VERSION ($version)"
+else
+	not_ok "dkms.conf's PACKAGE_VERSION $dkms, VERSION $version"
+fi
 totals

@@ -26,8 +26,12 @@ for page in passgated.8 passgate-uplink.8 passgate-collector.8 \
 		not_ok "$page: not built ($man; make man)"
 		continue
 	fi
+	if ! help=$("$build/bin/$prog" --help) || [ -z "$help" ]; then
+		not_ok "$page: $prog --help failed"
+		continue
+	fi
 	missing=
-	for opt in $("$build/bin/$prog" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	for opt in $(printf '%s\n' "$help" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 		grep -qF -- "*$opt*" "$top/man/$page.scd" || missing="$missing $opt"
 	done
 	if [ -z "$missing" ]; then

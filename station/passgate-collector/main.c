@@ -443,7 +443,6 @@ static int run(struct mosquitto *mosq, const char *host, int port,
 	int rc;
 
 	rc = mosquitto_connect(mosq, host, port, keepalive);
-	passgate_service_ready();
 	while (!stop) {
 		/* Each round is at most a second, or a store's pause. */
 		passgate_service_alive();
@@ -583,7 +582,12 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* The database first: nothing is acknowledged until it is there. */
+	/*
+	 * Ready: it runs, and stores once PostgreSQL is there (waiting for
+	 * it pings systemd's watchdog).  The database first: nothing is
+	 * taken from the broker before there is somewhere to put it.
+	 */
+	passgate_service_ready();
 	c.store = store_open(db, &stop);
 	if (!c.store)
 		return stop ? 0 : 1;

@@ -140,7 +140,23 @@ static int connect_once(struct store *s)
 		return 0;
 	if (s->conn)
 		PQfinish(s->conn);
-	s->conn = PQconnectdb(s->conninfo);
+	/*
+	 * Bounded waits, below the unit's WatchdogSec=30: to connect, for a
+	 * peer that stopped answering, for a lock and for a statement.  The
+	 * operator's conninfo comes last and wins.
+	 */
+	static const char *const keys[] = {
+		"connect_timeout", "keepalives", "keepalives_idle",
+		"keepalives_interval", "keepalives_count", "tcp_user_timeout",
+		"options", "dbname", NULL,
+	};
+	const char *values[] = {
+		"10", "1", "10", "5", "3", "20000",
+		"-c statement_timeout=20s -c lock_timeout=10s", s->conninfo,
+		NULL,
+	};
+
+	s->conn = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		log_pq("connect", PQerrorMessage(s->conn));
 		return -1;

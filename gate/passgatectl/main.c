@@ -246,8 +246,11 @@ static int cmd_gate_mode(const struct options *o, int argc, char **argv)
 	int ret;
 
 	(void)argc;
-	if (mode < 0)
-		return fail(argv[1]);
+	if (mode < 0) {
+		fprintf(stderr, "passgatectl: not a gate mode (normal, free-all"
+			" or lock-all): %s\n", argv[1]);
+		return 2;
+	}
 	gate = open_gate(o, O_RDWR);
 	if (!gate)
 		return 1;

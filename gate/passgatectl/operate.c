@@ -99,8 +99,11 @@ static int run_op(const struct options *o, int argc, char **argv,
 		if (op != OP_OPEN)
 			return 2;
 		dir = passgate_direction_parse(argv[2]);
-		if (dir < 0)
-			return fail(argv[2]);
+		if (dir < 0) {
+			fprintf(stderr, "passgatectl: not a direction (exit or"
+				" entry): %s\n", argv[2]);
+			return 2;
+		}
 	}
 	if (strcmp(argv[1], "all")) {
 		errno = 0;

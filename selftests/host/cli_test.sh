@@ -54,6 +54,19 @@ for prog in passgated passgatectl passgate-uplink passgate-collector \
 		not_ok "$prog --no-such-option: exit $rc"
 	fi
 done
+# A bad value is bad usage: exit 2, the reason named, before any node is
+# opened (none is here).
+for args in "open 1 sideways" "gate-mode sometimes"; do
+	# shellcheck disable=SC2086 # the words on purpose
+	"$build/bin/passgatectl" $args >"$work/out" 2>"$work/err"
+	rc=$?
+	if [ $rc = 2 ] && grep -q "not a .*: ${args##* }" "$work/err"; then
+		ok "passgatectl $args: exit 2, $(head -n 1 "$work/err")"
+	else
+		not_ok "passgatectl $args: exit $rc, $(head -n 1 "$work/err")"
+	fi
+done
+
 # The module's DKMS version is the same number.
 dkms=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$here/../../dkms.conf")
 if [ "$dkms" = "$version" ]; then

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,10 +10,44 @@
 
 #include <linux/passgate.h>
 
+#include "common/version.h"
 #include "gate/core/config.h"
 #include "common/allowlist.h"
 #include "gate/core/state.h"
 #include "gate/policy/loader.h"
+
+int passgate_config_cli(int argc, char **argv, const char *prog,
+			const char *usage, const char **config)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			*config = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			return passgate_print_version(prog);
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	return -1;
+}
 
 void passgate_config_defaults(struct passgate_config *cfg)
 {

@@ -57,6 +57,14 @@ struct passgate_config {
 
 void passgate_config_defaults(struct passgate_config *cfg);
 /*
+ * The command line of a program that takes only its configuration
+ * (passgated, passgate-uplink): -c/--config FILE, -h/--help (@usage on
+ * stdout), -V/--version; anything else, @usage on stderr.  -1 to go on,
+ * with *@config set when given; else the exit status (0 or 2).
+ */
+int passgate_config_cli(int argc, char **argv, const char *prog,
+			const char *usage, const char **config);
+/*
  * Derive what the file left out (the journal's path); load() calls it.
  * -1 (ENAMETOOLONG) when the derived path would not fit.
  */

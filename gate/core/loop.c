@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "gate/core/loop.h"
@@ -29,6 +30,33 @@ int passgate_loop_watch(struct passgate_loop *loop, int fd, uint32_t source,
 	};
 
 	return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int passgate_loop_timer(struct passgate_loop *loop, uint64_t period_us,
+			uint32_t source)
+{
+	struct itimerspec its = {
+		.it_value.tv_nsec = 1,
+		.it_interval.tv_sec = period_us / 1000000,
+		.it_interval.tv_nsec = period_us % 1000000 * 1000,
+	};
+	int fd, e;
+
+	if (!period_us) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (timerfd_settime(fd, 0, &its, NULL) ||
+	    passgate_loop_watch(loop, fd, source, 0)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 int passgate_loop_unwatch(struct passgate_loop *loop, int fd)

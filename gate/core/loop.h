@@ -26,6 +26,12 @@ int passgate_loop_watch(struct passgate_loop *loop, int fd, uint32_t source,
 			uint32_t index);
 int passgate_loop_unwatch(struct passgate_loop *loop, int fd);
 /*
+ * A timerfd that fires at once and then every @period_us, watched as
+ * (@source, 0): its descriptor, or -1.  The handler reads its count.
+ */
+int passgate_loop_timer(struct passgate_loop *loop, uint64_t period_us,
+			uint32_t source);
+/*
  * Wait up to @timeout_ms (-1: for ever) for at most @max ready
  * descriptors: how many, 0 on timeout, -1 (EINTR included).
  */

@@ -7,7 +7,6 @@
  * POLL_MS when idle: it is another process's file.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -186,13 +185,6 @@ static const char usage_text[] =
 	"gate's passgated.conf, defaults to " PASSGATE_CONFIG_FILE ".\n"
 	"Exit status: 0 stopped on a signal, 1 failed, 2 bad usage.\n";
 
-static const struct option options[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
 int main(int argc, char **argv)
 {
 	static struct uplink u;
@@ -202,25 +194,10 @@ int main(int argc, char **argv)
 	int opt, ret;
 
 	passgate_log_open("passgate-uplink");
-	while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		case 'V':
-			return passgate_print_version("passgate-uplink");
-		default:
-			fputs(usage_text, stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
+	opt = passgate_config_cli(argc, argv, "passgate-uplink", usage_text,
+				  &config);
+	if (opt >= 0)
+		return opt;
 	passgate_config_defaults(&u.cfg);
 	if (passgate_config_load(config, &u.cfg, err, sizeof(err))) {
 		passgate_log("%s", err);

@@ -12,7 +12,6 @@
  * managers wait on that, not on time.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -21,7 +20,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
@@ -178,18 +176,13 @@ static bool handle_signal(struct daemon *d)
 static int watchdog_open(struct daemon *d)
 {
 	uint64_t usec = passgate_service_watchdog_usec();
-	struct itimerspec its;
 
 	if (!usec)
 		return 0;
-	usec /= 2;
-	its.it_value.tv_sec = its.it_interval.tv_sec = usec / 1000000;
-	its.it_value.tv_nsec = its.it_interval.tv_nsec = usec % 1000000 * 1000;
-	d->watchdog_fd = timerfd_create(CLOCK_MONOTONIC,
-					TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->watchdog_fd < 0 ||
-	    timerfd_settime(d->watchdog_fd, 0, &its, NULL) ||
-	    passgate_loop_watch(&d->loop, d->watchdog_fd, SOURCE_WATCHDOG, 0)) {
+	/* Twice per interval; at least every microsecond it asks for. */
+	d->watchdog_fd = passgate_loop_timer(&d->loop, usec / 2 ? usec / 2 : 1,
+					     SOURCE_WATCHDOG);
+	if (d->watchdog_fd < 0) {
 		passgate_log("watchdog: %s", strerror(errno));
 		return -1;
 	}
@@ -283,13 +276,6 @@ static const char usage_text[] =
 	PASSGATE_CONFIG_FILE ".\n"
 	"Exit status: 0 stopped on a signal, 1 failed, 2 bad usage or config.\n";
 
-static const struct option options[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
 int main(int argc, char **argv)
 {
 	struct daemon d = {
@@ -304,25 +290,10 @@ int main(int argc, char **argv)
 	int opt, ret = 1;
 
 	passgate_log_open("passgated");
-	while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			d.config_path = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		case 'V':
-			return passgate_print_version("passgated");
-		default:
-			fputs(usage_text, stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
+	opt = passgate_config_cli(argc, argv, "passgated", usage_text,
+				  &d.config_path);
+	if (opt >= 0)
+		return opt;
 	passgate_config_defaults(&d.cfg);
 	if (passgate_config_load(d.config_path, &d.cfg, err, sizeof(err))) {
 		passgate_log("%s", err);

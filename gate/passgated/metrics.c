@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,17 +174,11 @@ static void metrics_write(struct daemon *d)
 
 int metrics_open(struct daemon *d)
 {
-	struct itimerspec its = {
-		.it_value.tv_nsec = 1,
-		.it_interval.tv_sec = METRICS_PERIOD_S,
-	};
-
 	/* Always armed: a reload may name a file where there was none. */
-	d->metrics_fd = timerfd_create(CLOCK_MONOTONIC,
-				       TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->metrics_fd < 0 ||
-	    timerfd_settime(d->metrics_fd, 0, &its, NULL) ||
-	    passgate_loop_watch(&d->loop, d->metrics_fd, SOURCE_METRICS, 0)) {
+	d->metrics_fd = passgate_loop_timer(&d->loop,
+					    METRICS_PERIOD_S * 1000000ULL,
+					    SOURCE_METRICS);
+	if (d->metrics_fd < 0) {
 		passgate_log("metrics: %s", strerror(errno));
 		return -1;
 	}

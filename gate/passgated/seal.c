@@ -19,9 +19,10 @@
 #include "daemon.h"
 #include "common/batch.h"
 #include "common/file.h"
+#include "common/seed.h"
 #include "gate/core/journal.h"
 
-#define SEED_SIZE crypto_sign_SEEDBYTES
+#define SEED_SIZE PASSGATE_SEED_SIZE
 
 static int seal_paths(const struct daemon *d, char *key, char *pub)
 {
@@ -32,42 +33,6 @@ static int seal_paths(const struct daemon *d, char *key, char *pub)
 	b = snprintf(pub, PATH_MAX, "%s/seal-gate%u.pub", d->cfg.state_dir,
 		     d->cfg.gate);
 	return a < 0 || a >= PATH_MAX || b < 0 || b >= PATH_MAX ? -1 : 0;
-}
-
-/* A new seed, written before anything is sealed with it. */
-static int seal_create(const char *key, uint8_t *seed)
-{
-	char hex[2 * SEED_SIZE + 2];
-
-	randombytes_buf(seed, SEED_SIZE);
-	sodium_bin2hex(hex, sizeof(hex), seed, SEED_SIZE);
-	strcat(hex, "\n");
-	if (passgate_file_replace(key, hex, strlen(hex), 0600)) {
-		sodium_memzero(hex, sizeof(hex));
-		return -1;
-	}
-	sodium_memzero(hex, sizeof(hex));
-	passgate_log("seal key %s: created", key);
-	return 0;
-}
-
-static int seal_read(const char *key, uint8_t *seed)
-{
-	char hex[2 * SEED_SIZE + 8];
-	size_t got = 0;
-	ssize_t n;
-	int ret = -1;
-
-	n = passgate_file_read_secret(key, hex, sizeof(hex));
-	if (n < 0)
-		return -1;
-	if (sodium_hex2bin(seed, SEED_SIZE, hex, n, "\n", &got, NULL) ||
-	    got != SEED_SIZE)
-		errno = EBADMSG;
-	else
-		ret = 0;
-	sodium_memzero(hex, sizeof(hex));
-	return ret;
 }
 
 int seal_open(struct daemon *d)
@@ -94,7 +59,9 @@ int seal_open(struct daemon *d)
 			     d->cfg.journal);
 		return -1;
 	}
-	if (access(key, F_OK) ? seal_create(key, seed) : seal_read(key, seed)) {
+	/* A new key is written before anything is sealed with it. */
+	if (access(key, F_OK) ? passgate_seed_create(key, seed) :
+				passgate_seed_read(key, seed)) {
 		passgate_log("seal key %s: %s", key,
 			     errno == EBADMSG ? "not 64 hex digits" :
 			     passgate_file_strerror(errno));

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <mosquitto.h>
 
@@ -31,6 +30,7 @@
 #include <sodium.h>
 
 #include "common/file.h"
+#include "common/seed.h"
 #include "common/version.h"
 #include "gate/core/service.h"
 #include "registry.h"
@@ -345,24 +345,17 @@ static void pause_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* A new confirmation key: the seed in hex (0600), the public key printed. */
+/* A new confirmation key (0600), its public half printed. */
 static int keygen(const char *path)
 {
-	uint8_t seed[32], pk[32], sk[64];
-	char hex[2 * sizeof(seed) + 2];
+	uint8_t seed[PASSGATE_SEED_SIZE], pk[32], sk[64];
+	char hex[2 * sizeof(pk) + 1];
 
 	if (sodium_init() < 0)
 		return 1;
-	randombytes_buf(seed, sizeof(seed));
-	sodium_bin2hex(hex, sizeof(hex), seed, sizeof(seed));
-	strcat(hex, "\n");
-	if (access(path, F_OK) == 0) {
-		fprintf(stderr, "passgate-collector: %s exists already\n", path);
-		return 1;
-	}
-	if (passgate_file_replace(path, hex, strlen(hex), 0600)) {
+	if (passgate_seed_create(path, seed)) {
 		fprintf(stderr, "passgate-collector: %s: %s\n", path,
-			strerror(errno));
+			errno == EEXIST ? "exists already" : strerror(errno));
 		return 1;
 	}
 	crypto_sign_seed_keypair(pk, sk, seed);
@@ -375,25 +368,15 @@ static int keygen(const char *path)
 
 static int load_key(const char *path, uint8_t *sk, char *err, size_t errlen)
 {
-	uint8_t seed[32], pk[32];
-	char hex[80];
-	size_t got = 0;
-	ssize_t n;
+	uint8_t seed[PASSGATE_SEED_SIZE], pk[32];
 
-	n = passgate_file_read_secret(path, hex, sizeof(hex));
-	if (n < 0) {
-		snprintf(err, errlen, "%s: %s", path,
-			 passgate_file_strerror(errno));
-		return -1;
-	}
-	if (sodium_hex2bin(seed, sizeof(seed), hex, n, "\n", &got, NULL) ||
-	    got != sizeof(seed)) {
-		snprintf(err, errlen, "%s: not 64 hex digits", path);
+	if (passgate_seed_read(path, seed)) {
+		snprintf(err, errlen, "%s: %s", path, errno == EBADMSG ?
+			 "not 64 hex digits" : passgate_file_strerror(errno));
 		return -1;
 	}
 	crypto_sign_seed_keypair(pk, sk, seed);
 	sodium_memzero(seed, sizeof(seed));
-	sodium_memzero(hex, sizeof(hex));
 	return 0;
 }
 

@@ -249,6 +249,13 @@ enum row_param {
 	P_VALUE, P_TIME_NS, P_STORED_NS, P_DATA, P_HASH, P_ENCODING, P_COUNT
 };
 
+/* Parameter @i as the decimal text of @v, in @num's slot. */
+static void param_u64(const char **p, char (*num)[24], int i, uint64_t v)
+{
+	snprintf(num[i], sizeof(num[i]), "%" PRIu64, v);
+	p[i] = num[i];
+}
+
 static int insert_row(struct store *s, const char *gate,
 		      const struct passgate_chain_row *r, PGresult **res)
 {
@@ -263,11 +270,9 @@ static int insert_row(struct store *s, const char *gate,
 	const char *name;
 
 	p[P_GATE] = gate;
-	snprintf(num[P_POS], 24, "%" PRIu64, r->pos);
-	p[P_POS] = num[P_POS];
+	param_u64(p, num, P_POS, r->pos);
 	p[P_KIND] = kinds[r->kind];
-	snprintf(num[P_STREAM], 24, "%" PRIu32, r->stream);
-	p[P_STREAM] = num[P_STREAM];
+	param_u64(p, num, P_STREAM, r->stream);
 	snprintf(num[P_STORED_NS], 24, "%" PRId64, r->stored_ns);
 	p[P_STORED_NS] = num[P_STORED_NS];
 	bytea(hash, r->hash, sizeof(r->hash));
@@ -275,24 +280,18 @@ static int insert_row(struct store *s, const char *gate,
 	bytea(enc, r->enc, r->len);
 	p[P_ENCODING] = enc;
 	if (r->kind == PASSGATE_ROW_EVENT) {
-		snprintf(num[P_SEQ], 24, "%" PRIu64, r->seq);
-		p[P_SEQ] = num[P_SEQ];
+		param_u64(p, num, P_SEQ, r->seq);
 		name = passgate_event_type_name(r->type);
 		if (name)
 			snprintf(type, sizeof(type), "%s", name);
 		else
 			snprintf(type, sizeof(type), "%" PRIu32, r->type);
 		p[P_TYPE] = type;
-		if (r->lane != UINT32_MAX) {
-			snprintf(num[P_LANE], 24, "%" PRIu32, r->lane);
-			p[P_LANE] = num[P_LANE];
-		}
-		snprintf(num[P_ARG], 24, "%" PRIu32, r->arg);
-		p[P_ARG] = num[P_ARG];
-		snprintf(num[P_VALUE], 24, "%" PRIu64, r->value);
-		p[P_VALUE] = num[P_VALUE];
-		snprintf(num[P_TIME_NS], 24, "%" PRIu64, r->time_ns);
-		p[P_TIME_NS] = num[P_TIME_NS];
+		if (r->lane != UINT32_MAX)
+			param_u64(p, num, P_LANE, r->lane);
+		param_u64(p, num, P_ARG, r->arg);
+		param_u64(p, num, P_VALUE, r->value);
+		param_u64(p, num, P_TIME_NS, r->time_ns);
 		bytea(data, r->data, sizeof(r->data));
 		p[P_DATA] = data;
 	}

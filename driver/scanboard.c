@@ -89,8 +89,32 @@ static void passgate_board_indicate(void *data, u8 seq, u32 verdict,
 struct passgate_board_rx {
 	struct passgate_board *board;
 	u64 received_ns;
+	/* The parser's counts when last accounted, and what came since. */
+	struct passgate_frame_stats before;
 	struct passgate_scan_stats delta;
+	u64 frames;
 };
+
+/*
+ * Count what the parser found since the last call.  Before a SCAN is
+ * acknowledged too: whoever sees the ACK sees the counters of every byte
+ * that came before it.  Called under rx_lock.
+ */
+static void passgate_board_rx_account(struct passgate_board_rx *rx)
+{
+	struct passgate_board *board = rx->board;
+	const struct passgate_frame_stats *now = &board->parser.stats;
+
+	rx->delta.frames = now->frames - rx->before.frames;
+	rx->delta.bad_crc = now->bad_crc - rx->before.bad_crc;
+	rx->delta.oversize = now->oversize - rx->before.oversize;
+	rx->delta.truncated = now->truncated - rx->before.truncated;
+	rx->delta.garbage = now->garbage - rx->before.garbage;
+	rx->frames += rx->delta.frames;
+	passgate_stats_count_frames(board->lane, &rx->delta);
+	rx->before = *now;
+	memset(&rx->delta, 0, sizeof(rx->delta));
+}
 
 /*
  * The one conversion of a parsed SCAN frame into a scan, for the UART and
@@ -131,6 +155,7 @@ static void passgate_board_frame(void *data, const struct passgate_frame *f)
 			rx->delta.bad_scans++;
 			return;
 		}
+		passgate_board_rx_account(rx);
 		passgate_board_send(board, PASSGATE_FRAME_ACK, &f->seq, 1);
 		passgate_board_scan(board->lane, f, &sp, rx->received_ns, true);
 		return;
@@ -147,15 +172,14 @@ static void passgate_board_frame(void *data, const struct passgate_frame *f)
 static void passgate_board_rx(struct passgate_board *board, const u8 *data,
 			      size_t count)
 {
-	struct passgate_frame_stats *after = &board->parser.stats;
-	struct passgate_frame_stats before;
 	struct passgate_board_rx rx = {
 		.board = board,
 		.received_ns = ktime_get_boottime_ns(),
+		.delta.rx_bytes = data ? count : 0,
 	};
 
 	mutex_lock(&board->rx_lock);
-	before = *after;
+	rx.before = board->parser.stats;
 	if (data)
 		passgate_frame_feed(&board->parser, data, count,
 				    passgate_board_frame, &rx);
@@ -164,16 +188,10 @@ static void passgate_board_rx(struct passgate_board *board, const u8 *data,
 	if (board->parser.have)
 		mod_delayed_work(system_wq, &board->flush_work,
 				 nsecs_to_jiffies(PASSGATE_BOARD_GAP_NS));
-	rx.delta.rx_bytes = data ? count : 0;
-	rx.delta.frames = after->frames - before.frames;
-	rx.delta.bad_crc = after->bad_crc - before.bad_crc;
-	rx.delta.oversize = after->oversize - before.oversize;
-	rx.delta.truncated = after->truncated - before.truncated;
-	rx.delta.garbage = after->garbage - before.garbage;
+	passgate_board_rx_account(&rx);
 	mutex_unlock(&board->rx_lock);
 
-	passgate_stats_count_frames(board->lane, &rx.delta);
-	if (!rx.delta.frames)
+	if (!rx.frames)
 		return;
 	mod_delayed_work(system_wq, &board->heartbeat_work,
 			 msecs_to_jiffies(board->heartbeat_ms));

@@ -420,6 +420,41 @@ TEST_F(scan, garbage_bad_crc_and_oversize_are_counted)
 	EXPECT_EQ(frames0 + 1, lane_stat(0, "frames"));
 }
 
+/*
+ * Whoever sees a SCAN's ACK sees the counters of every byte before it,
+ * the frame's own included: they are counted before the ACK goes out,
+ * not once the whole chunk the UART delivered has been decided.  Many
+ * rounds, since each one races the receive path against this reader.
+ */
+TEST_F(scan, counters_are_current_when_the_ack_arrives)
+{
+	__u8 buf[8 + PASSGATE_FRAME_MAX];
+	struct board_reply reply;
+	size_t n;
+
+	ASSERT_EQ(0, board_forget(self->tty));
+	for (int i = 0; i < 200; i++) {
+		long long junk0 = lane_stat(0, "garbage");
+		long long frames0 = lane_stat(0, "frames");
+		__u8 seq = 40 + i % 100;
+
+		ASSERT_LE(0, junk0);
+		memcpy(buf, "noise", 5);
+		n = 5 + board_scan_frame(buf + 5, sizeof(buf) - 5, seq,
+					 PASSGATE_CRED_HEALTH_CODE, "HC:ACKED",
+					 -1);
+		ASSERT_EQ(0, board_write(self->tty, buf, n));
+		ASSERT_EQ(0, board_expect(self->tty, PASSGATE_FRAME_ACK, seq,
+					  &reply));
+		ASSERT_EQ(frames0 + 1, lane_stat(0, "frames"))
+			TH_LOG("round %d", i);
+		ASSERT_LE(junk0 + 5, lane_stat(0, "garbage"))
+			TH_LOG("round %d", i);
+		ASSERT_EQ(0, board_expect(self->tty, PASSGATE_FRAME_INDICATE,
+					  seq, &reply));
+	}
+}
+
 TEST_F(scan, frame_behind_a_cut_off_one_is_found)
 {
 	long long cut0 = lane_stat(0, "truncated");

@@ -9,6 +9,8 @@
 #   make arm64    everything cross-built for the ARM gate PCs (build/arm64)
 #   make check-arm64  the kselftests on arm64, in qemu-system-aarch64
 #   make fresh-check  make demo and make check on a brand-new bookworm root
+#   make deb      the Debian packages, amd64 and arm64 (build/deb)
+#   make check-install  the packages installed in a Debian guest with systemd
 #   make clean    remove build output
 #
 # Each folder brings its own rules in a FOLDER.mk included below; this
@@ -44,13 +46,27 @@ NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 	-Iuapi -I. -Iselftests/bpf -Wall -Werror
 
+# Cross-building (make arm64, debian/rules for arm64): CROSS_TRIPLE, and
+# CROSS_SYSROOT with the target's libraries and headers, unpacked from
+# Debian's packages by scripts/setup-arm64.sh.
+ifdef CROSS_TRIPLE
+CROSS_LIB := $(CROSS_SYSROOT)/usr/lib/$(CROSS_TRIPLE)
+CC := $(CROSS_TRIPLE)-gcc -I$(CROSS_SYSROOT)/usr/include -L$(CROSS_LIB) \
+	-Wl,-rpath-link,$(CROSS_LIB)
+AR := $(CROSS_TRIPLE)-ar
+export PKG_CONFIG_LIBDIR := $(CROSS_LIB)/pkgconfig:$(CROSS_SYSROOT)/usr/share/pkgconfig
+export PKG_CONFIG_SYSROOT_DIR := $(CROSS_SYSROOT)
+BPF_CFLAGS = -O2 -g -target bpf -I/usr/$(CROSS_TRIPLE)/include \
+	-I$(CROSS_SYSROOT)/usr/include -Iuapi -I. -Iselftests/bpf -Wall -Werror
+endif
+
 # The station side (MQTT, HTTP, PostgreSQL): x86 only until the arm64
 # sysroot has libmosquitto, libcurl and libpq (the arm64 make empties it).
 STATION_BIN ?= passgate-uplink passgate-publish passgate-collector
 
 .PHONY: all man setup module testboard userspace tests check demo shell bench \
-	clean install fuzz fuzz-build soak reliability station arm64 arm64-module \
-	check-arm64 fresh-check
+	clean install deb fuzz fuzz-build soak reliability station arm64 arm64-module \
+	check-arm64 fresh-check check-install
 
 # The first target, and so the default; its parts come with the fragments.
 all:
@@ -80,7 +96,7 @@ $(BUILD)/bin/%: $$(wildcard $$(PROG_DIR_$$*)/*.c $$(PROG_DIR_$$*)/*.h) \
 		$$(PROG_ARCHIVES_$$*) $(wildcard lib/*.h common/*.h gate/core/*.h) \
 		VERSION
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PROG_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ \
+	$(CC) $(CPPFLAGS) $(PROG_CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ \
 		$(filter %.c,$^) $(PROG_ARCHIVES_$*) $(PROG_LDLIBS)
 
 include lib/lib.mk
@@ -143,21 +159,34 @@ shell: all
 		--kernel-dir $(GUEST_KERNEL) --acpi $(AML) --out $(BUILD)/shell \
 		--timeout 86400 -- qemu/guest-gate.sh qemu/guest-shell.sh $(BUILD)
 
-# Install as a gate PC expects it (DESTDIR for packaging): programs, the
-# hardened units, users, folders and udev rule (docs/operations.md,
-# "Privileges"), the config (kept if present), docs, and the module's
-# sources for DKMS, which then builds it for every kernel.
-install: userspace
+# Install (DESTDIR for packaging; debian/rules splits it into the three
+# packages, docs/packaging.md): the gate PC's programs, hardened units,
+# users, folders, udev rule, example config, man pages and completion;
+# the station's programs and unit; and the module's sources for DKMS,
+# which then builds it for every kernel.  The version is VERSION's.
+STATION_CA := $(BUILD)/bin/passgate-station-ca
+$(STATION_CA): station/passgate-station-ca VERSION
+	@mkdir -p $(@D)
+	sed 's/@PASSGATE_VERSION@/$(PASSGATE_VERSION)/' $< >$@.tmp
+	chmod 755 $@.tmp && mv $@.tmp $@
+userspace: $(STATION_CA)
+
+DKMS_SRC := $(DESTDIR)/usr/src/passgate-$(PASSGATE_VERSION)
+install: userspace man
 	install -d $(DESTDIR)/usr/bin $(DESTDIR)/usr/sbin \
 		$(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/passgate/trust \
 		$(DESTDIR)/usr/lib/sysusers.d $(DESTDIR)/usr/lib/tmpfiles.d \
 		$(DESTDIR)/usr/lib/udev/rules.d $(DESTDIR)/usr/lib/modules-load.d \
-		$(DESTDIR)/usr/share/doc/passgate $(DESTDIR)/usr/src/passgate-$(PASSGATE_VERSION)
-	install -m 755 $(BUILD)/bin/passgatectl $(BUILD)/bin/passgate-issuer \
-		$(wildcard $(BUILD)/bin/passgate-uplink) $(DESTDIR)/usr/bin/
+		$(DESTDIR)/usr/share/man/man1 $(DESTDIR)/usr/share/man/man5 \
+		$(DESTDIR)/usr/share/man/man8 \
+		$(DESTDIR)/usr/share/bash-completion/completions \
+		$(DESTDIR)/usr/share/doc/passgate/examples $(DKMS_SRC)
+	install -m 755 $(BUILD)/bin/passgatectl $(STATION_CA) \
+		$(BUILD)/bin/passgate-issuer \
+		$(addprefix $(BUILD)/bin/,$(STATION_BIN)) $(DESTDIR)/usr/bin/
 	install -m 755 $(BUILD)/bin/passgated $(DESTDIR)/usr/sbin/
 	install -m 644 dist/passgated@.service dist/passgate-uplink@.service \
-		$(DESTDIR)/lib/systemd/system/
+		dist/passgate-collector.service $(DESTDIR)/lib/systemd/system/
 	install -m 644 dist/passgate.sysusers \
 		$(DESTDIR)/usr/lib/sysusers.d/passgate.conf
 	install -m 644 dist/passgate.tmpfiles \
@@ -167,15 +196,27 @@ install: userspace
 		$(DESTDIR)/usr/lib/modules-load.d/passgate.conf
 	[ -e $(DESTDIR)/etc/passgate/gate0.conf ] || \
 		install -m 644 dist/passgated.conf $(DESTDIR)/etc/passgate/gate0.conf
+	for m in $(MAN_PAGES); do \
+		install -m 644 $$m $(DESTDIR)/usr/share/man/man$${m##*.}/; done
+	install -m 644 dist/bash-completion/* \
+		$(DESTDIR)/usr/share/bash-completion/completions/
 	install -m 644 README.md docs/*.md $(DESTDIR)/usr/share/doc/passgate/
-	cp -r Kbuild dkms.conf driver uapi $(DESTDIR)/usr/src/passgate-$(PASSGATE_VERSION)/
-	find $(DESTDIR)/usr/src/passgate-$(PASSGATE_VERSION) \( -name '*.o' -o -name '*.ko' \
-		-o -name '*.mod*' -o -name '.*.cmd' \) -delete
-	@echo "now: dkms install -m passgate -v $(PASSGATE_VERSION);" \
-		"systemd-sysusers; systemd-tmpfiles --create;" \
-		"udevadm trigger -s passgate;" \
-		"passgatectl --config /etc/passgate/gate0.conf seed-generation 0;" \
-		"systemctl enable --now passgated@0"
+	install -m 644 dist/passgated-wedge.conf \
+		$(DESTDIR)/usr/share/doc/passgate/examples/
+	cp -r Kbuild driver uapi $(DKMS_SRC)/
+	sed 's/@PASSGATE_VERSION@/$(PASSGATE_VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
+	find $(DKMS_SRC) \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
+		-o -name '.*.cmd' -o -name '*.a' -o -name 'modules.order' \) -delete
+
+# The Debian packages for amd64 and arm64 (debian/, docs/packaging.md)
+# into $(BUILD)/deb/, each checked by lintian.
+deb: $(STAMP) $(A64_STAMP)
+	scripts/make-deb.sh $(BUILD)/deb $(A64)
+
+# The amd64 packages installed, run, upgraded and purged in a Debian guest
+# with systemd (scripts/install-check.sh, qemu/install-test.sh).
+check-install: deb testboard $(AML) $(BOARD_SCAN) $(BUILD)/bin/passgate-issuer
+	scripts/install-check.sh $(BUILD)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -7,7 +7,13 @@
 # usage: qemu/run-qemu.sh --kernel-dir DIR --acpi FILE.aml --out OUTDIR
 #            --timeout SECS [--mem MB] [--disk IMG] [--cut-on REGEX]
 #            -- COMMAND [ARG...]
+#        qemu/run-qemu.sh ... --disk IMG --boot-disk
 #
+#   --boot-disk  boot the system on IMG instead (an ext4 root with
+#            systemd; scripts/install-check.sh): no host root and no
+#            COMMAND; the guest prints the PASSGATE-GUEST-EXIT marker and
+#            writes dmesg.txt to the scratch share (mount tag "scratch")
+#            itself.
 #   IMG      a raw disk image, the guest's /dev/vda (virtio-blk; ext4 and
 #            its modules are loaded)
 #   REGEX    the power cut: QEMU is killed (SIGKILL) as soon as a console
@@ -28,9 +34,9 @@ set -euo pipefail
 
 prog=${0##*/}
 die() { echo "$prog: $*" >&2; exit 1; }
-usage() { sed -n '7,9s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '7,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
-kdir='' acpi='' out='' tmo='' mem=1024 disk='' cut=
+kdir='' acpi='' out='' tmo='' mem=1024 disk='' cut='' boot_disk=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel-dir) kdir=$2; shift 2 ;;
@@ -40,11 +46,17 @@ while [[ $# -gt 0 ]]; do
 	--mem) mem=$2; shift 2 ;;
 	--disk) disk=$2; shift 2 ;;
 	--cut-on) cut=$2; shift 2 ;;
+	--boot-disk) boot_disk=1; shift ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
 done
-[[ -n $kdir && -n $acpi && -n $out && -n $tmo && $# -gt 0 ]] || usage
+[[ -n $kdir && -n $acpi && -n $out && -n $tmo ]] || usage
+if [[ $boot_disk = 1 ]]; then
+	[[ -n $disk && $# -eq 0 ]] || usage
+else
+	[[ $# -gt 0 ]] || usage
+fi
 [[ $tmo =~ ^[0-9]+$ && $mem =~ ^[0-9]+$ ]] || usage
 [[ -f $acpi ]] || die "no ACPI table $acpi"
 [[ -z $disk || -f $disk ]] || die "no disk image $disk"
@@ -94,6 +106,7 @@ PASSGATE_CMD=$(shquote "$(shquote "$@")")
 PASSGATE_REPO=$(shquote "$repo")
 PASSGATE_SCRATCH=/tmp/passgate-scratch
 PASSGATE_INTERACTIVE=${PASSGATE_INTERACTIVE:-0}
+PASSGATE_BOOT_DISK=$boot_disk
 EOF
 
 # Without /dev/console in the initramfs the kernel starts init with no stdio,
@@ -111,13 +124,16 @@ newc_entry() { # name mode rdev-major rdev-minor
 } | gzip -1 >"$out/initrd.cpio.gz"
 
 # --- QEMU -----------------------------------------------------------------
+# A booted system's systemd: only failures on the console, uncoloured.
+boot_args=
+[[ $boot_disk = 0 ]] || boot_args=" systemd.show_status=error systemd.log_color=0"
 read -r p1 p2 < <(free_ports)
 
 # shellcheck disable=SC2054 # commas belong to QEMU options
 qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp 2 -nographic -no-reboot
 	-nic none  # no network; also skips the iPXE option ROM
 	-kernel "$kernel" -initrd "$out/initrd.cpio.gz"
-	-append "console=ttyS0 panic=-1 loglevel=4"
+	-append "console=ttyS0 panic=-1 loglevel=4$boot_args"
 	-acpitable "file=$acpi"
 	# multidevs=remap: / spans several host filesystems; keep inodes unique
 	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"

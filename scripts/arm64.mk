@@ -19,16 +19,10 @@ A64_MOD_SRC := Kbuild $(wildcard driver/*.[ch]) uapi/linux/passgate.h \
 	selftests/testboard/Kbuild \
 	$(filter-out %.mod.c,$(wildcard selftests/testboard/*.[ch]))
 A64_DTBO := $(A64)/dt/passgate-testgate-virt.dtbo
-# Command-line variables override CC, AR and BPF_CFLAGS in the sub-make;
-# the x86 STAMP and KSRC are shared (the host's setup, one harness).
-A64_MAKE = PKG_CONFIG_LIBDIR=$(A64_LIB)/pkgconfig:$(A64_SYSROOT)/usr/share/pkgconfig \
-	PKG_CONFIG_SYSROOT_DIR=$(A64_SYSROOT) $(MAKE) BUILD=$(A64) STAMP=$(STAMP) \
-	STATION_BIN= \
-	KSRC=$(KSRC) AR=$(A64_TRIPLE)-ar \
-	CC="$(A64_TRIPLE)-gcc -I$(A64_SYSROOT)/usr/include -L$(A64_LIB) \
-		-Wl,-rpath-link,$(A64_LIB)" \
-	BPF_CFLAGS="-O2 -g -target bpf -I/usr/$(A64_TRIPLE)/include \
-		-I$(A64_SYSROOT)/usr/include -Iuapi -I. -Iselftests/bpf -Wall -Werror"
+# The cross settings are the top Makefile's (CROSS_TRIPLE); the x86 STAMP
+# and KSRC are shared (the host's setup, one harness).
+A64_MAKE = $(MAKE) BUILD=$(A64) STAMP=$(STAMP) KSRC=$(KSRC) STATION_BIN= \
+	CROSS_TRIPLE=$(A64_TRIPLE) CROSS_SYSROOT=$(A64_SYSROOT)
 
 $(A64_STAMP): scripts/setup-arm64.sh scripts/kernel-abi.sh | $(STAMP)
 	scripts/setup-arm64.sh $(A64)

@@ -6,11 +6,12 @@
 # usage: scripts/check-dkms.sh BUILD_DIR KERNEL_RELEASE
 set -u
 build=$1 kver=$2
-version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+version=$(cat VERSION)
 src=$build/dkms/src tree=$build/dkms/tree
 rm -rf "$build/dkms"
 mkdir -p "$src/passgate-$version" "$tree"
-cp -r Kbuild dkms.conf driver uapi "$src/passgate-$version/"
+cp -r Kbuild driver uapi "$src/passgate-$version/"
+sed "s/@PASSGATE_VERSION@/$version/" dkms.conf >"$src/passgate-$version/dkms.conf"
 # Only sources: no objects a build in the work tree may have left.
 find "$src" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \) -delete
 

@@ -27,6 +27,7 @@ packages="
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libsodium-dev libsqlite3-dev
 	libjson-c-dev libsystemd-dev
 	pkg-config minisign dkms scdoc man-db
+	debhelper dh-dkms lintian
 	mosquitto mosquitto-clients libmosquitto-dev libcurl4-openssl-dev
 	postgresql libpq-dev
 	device-tree-compiler dt-schema

@@ -76,3 +76,13 @@ $(BUILD)/host/%: selftests/host/%.c driver/scanframe.c driver/scanframe.h \
 $(AML): selftests/testgate.asl | $(STAMP)
 	@mkdir -p $(@D)
 	iasl -p $(basename $@) $< >/dev/null
+
+# board-scan: one scan from lane 0's board, for the Debian guest's
+# install test (qemu/install-test.sh), which has no harness.
+BOARD_SCAN := $(BUILD)/selftests/board-scan
+$(BOARD_SCAN): selftests/board_scan.c selftests/board.c selftests/board.h \
+		driver/scanframe.c driver/scanframe.h | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iselftests -Idriver $(CFLAGS) $(WARN) -o $@ \
+		selftests/board_scan.c selftests/board.c driver/scanframe.c \
+		-lsodium

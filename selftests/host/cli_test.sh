@@ -5,7 +5,9 @@
 # prints the usage to stdout and exits 0; -V/--version prints
 # "PROGRAM (passgate) VERSION", VERSION being the tree's VERSION file,
 # and exits 0; an unknown option prints the usage to stderr, nothing to
-# stdout, and exits 2; the module's dkms.conf carries the same version.  TAP lines, then a kselftest "# Totals:" line.
+# stdout, and exits 2.  The module's dkms.conf takes the same version
+# when installed, and the Debian packages' is the same number.  TAP lines,
+# then a kselftest "# Totals:" line.
 #
 # usage: selftests/host/cli_test.sh [BUILD_DIR]   (default $BUILD, else build)
 set -u
@@ -20,7 +22,7 @@ trap 'rm -rf "$work"' EXIT
 
 echo "TAP version 13"
 for prog in passgated passgatectl passgate-uplink passgate-collector \
-	passgate-publish passgate-issuer; do
+	passgate-publish passgate-issuer passgate-station-ca; do
 	bin=$build/bin/$prog
 	if [ ! -x "$bin" ]; then
 		not_ok "$prog: not built ($bin)"
@@ -67,11 +69,18 @@ for args in "open 1 sideways" "gate-mode sometimes"; do
 	fi
 done
 
-# The module's DKMS version is the same number.
+# The module's DKMS version is filled in from VERSION (make install,
+# scripts/check-dkms.sh), and debian/changelog names the same.
 dkms=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$here/../../dkms.conf")
-if [ "$dkms" = "$version" ]; then
-	ok "dkms.conf's PACKAGE_VERSION is VERSION ($version)"
+if [ "$dkms" = "@PASSGATE_VERSION@" ]; then
+	ok "dkms.conf's PACKAGE_VERSION is filled in from VERSION"
 else
-	not_ok "dkms.conf's PACKAGE_VERSION $dkms, VERSION $version"
+	not_ok "dkms.conf's PACKAGE_VERSION is $dkms, not @PASSGATE_VERSION@"
+fi
+deb=$(sed -n '1s/^passgate (\([^)]*\)).*/\1/p' "$here/../../debian/changelog")
+if [ "$deb" = "$version" ]; then
+	ok "debian/changelog's version is VERSION ($version)"
+else
+	not_ok "debian/changelog's version $deb, VERSION $version"
 fi
 totals

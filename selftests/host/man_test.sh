@@ -19,7 +19,7 @@ top=$here/../..
 
 echo "TAP version 13"
 for page in passgated.8 passgate-uplink.8 passgate-collector.8 \
-	passgatectl.8 passgate-publish.1 passgate-issuer.1; do
+	passgatectl.8 passgate-publish.1 passgate-issuer.1 passgate-station-ca.1; do
 	prog=${page%.*}
 	man=$build/man/$page
 	if [ ! -s "$man" ]; then

@@ -23,12 +23,15 @@ A64_DTBO := $(A64)/dt/passgate-testgate-virt.dtbo
 # the x86 STAMP and KSRC are shared (the host's setup, one harness).
 A64_MAKE = PKG_CONFIG_LIBDIR=$(A64_LIB)/pkgconfig:$(A64_SYSROOT)/usr/share/pkgconfig \
 	PKG_CONFIG_SYSROOT_DIR=$(A64_SYSROOT) $(MAKE) BUILD=$(A64) STAMP=$(STAMP) \
-	STATION_BIN= \
 	KSRC=$(KSRC) AR=$(A64_TRIPLE)-ar \
 	CC="$(A64_TRIPLE)-gcc -I$(A64_SYSROOT)/usr/include -L$(A64_LIB) \
 		-Wl,-rpath-link,$(A64_LIB)" \
 	BPF_CFLAGS="-O2 -g -target bpf -I/usr/$(A64_TRIPLE)/include \
 		-I$(A64_SYSROOT)/usr/include -Iuapi -I. -Iselftests/bpf -Wall -Werror"
+
+# What the arm64 guest runs (absolute: from the arm64 module's folder).
+A64_TESTS = $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS) station_test) \
+	$(addprefix $(abspath $(A64))/host/,$(HOST_TESTS))
 
 $(A64_STAMP): scripts/setup-arm64.sh scripts/kernel-abi.sh | $(STAMP)
 	scripts/setup-arm64.sh $(A64)
@@ -55,6 +58,5 @@ check-arm64: arm64
 		--rootfs $(A64)/rootfs --out $(A64)/guest --timeout 1500 -- \
 		sh -c 'cd $(abspath $(A64_MOD)) && exec "$$0" "$$@"' \
 		$(CURDIR)/qemu/guest-gate.sh $(CURDIR)/selftests/run-tests.sh \
-		$(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \
-		$(addprefix $(abspath $(A64))/host/,$(HOST_TESTS))
+		$(A64_TESTS)
 

@@ -60,8 +60,8 @@ BPF_CFLAGS = -O2 -g -target bpf -I/usr/$(CROSS_TRIPLE)/include \
 	-I$(CROSS_SYSROOT)/usr/include -Iuapi -I. -Iselftests/bpf -Wall -Werror
 endif
 
-# The station side (MQTT, HTTP, PostgreSQL): x86 only until the arm64
-# sysroot has libmosquitto, libcurl and libpq (the arm64 make empties it).
+# The station side (MQTT, HTTP, PostgreSQL), for x86 and arm64 alike;
+# STATION_BIN= on the command line builds the rest without its libraries.
 STATION_BIN ?= passgate-uplink passgate-publish passgate-collector
 
 .PHONY: all man setup module testboard userspace tests check demo shell bench \
@@ -131,8 +131,7 @@ check: all fuzz-build arm64
 		selftests/host/completion_test.sh selftests/host/man_test.sh \
 		selftests/host/collector_test.sh fuzz/run.sh \
 		-- $(GUEST_BIN) $(PRIVILEGE_TEST_BIN) $(STATION_TEST_BIN) \
-		-- $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \
-		$(addprefix $(abspath $(A64))/host/,$(HOST_TESTS))
+		-- $(A64_TESTS)
 
 # make soak: the long reliability runs (scripts/soak.sh); make reliability
 # turns the tallies of the last check, soak and fuzz into

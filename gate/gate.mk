@@ -50,7 +50,7 @@ $(BUILD)/bin/passgated: PROG_CPPFLAGS = -Idriver $(EVDEV_CFLAGS)
 $(BUILD)/bin/passgated: PROG_LDLIBS = $(GATE_LDLIBS) $(EVDEV_LIBS)
 
 # The uplink carries the gate's events up and its lists down over MQTT:
-# with the station programs, x86 only for now.
+# built with the station programs (STATION_BIN).
 MQTT_CFLAGS = $(shell pkg-config --cflags libmosquitto libcurl)
 MQTT_LIBS = $(shell pkg-config --libs libmosquitto libcurl)
 PROGRAMS += $(if $(filter passgate-uplink,$(STATION_BIN)),$(BUILD)/bin/passgate-uplink)

@@ -10,8 +10,8 @@
 #   those of gates made later included, gets the group and ACL an
 #   installed gate gives it.
 #
-# What it cannot do (an arm64 root without systemd, say) it says, and the
-# tests that need it skip.  usage: . qemu/guest-privileges.sh
+# What it cannot do (a root without systemd, say) it says, and the tests
+# that need it skip.  usage: . qemu/guest-privileges.sh
 # (sourced: it sets $udevd for guest-gate.sh to stop).
 GATEPC_ROOT=/tmp/gatepc
 udevd=

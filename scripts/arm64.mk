@@ -9,7 +9,6 @@ A64 := $(BUILD)/arm64
 A64_STAMP := $(A64)/.setup-done
 A64_TRIPLE := aarch64-linux-gnu
 A64_SYSROOT := $(abspath $(A64))/sysroot
-A64_LIB := $(A64_SYSROOT)/usr/lib/$(A64_TRIPLE)
 A64_KERNEL = $(A64)/kernel/$(ABI)
 A64_KDIR = $(abspath $(A64_KERNEL))/usr/src/linux-headers-$(ABI)-arm64
 A64_KBUILD = $(MAKE) -C $(A64_KDIR) ARCH=arm64 CROSS_COMPILE=$(A64_TRIPLE)- W=1
@@ -21,8 +20,12 @@ A64_MOD_SRC := Kbuild $(wildcard driver/*.[ch]) uapi/linux/passgate.h \
 A64_DTBO := $(A64)/dt/passgate-testgate-virt.dtbo
 # The cross settings are the top Makefile's (CROSS_TRIPLE); the x86 STAMP
 # and KSRC are shared (the host's setup, one harness).
-A64_MAKE = $(MAKE) BUILD=$(A64) STAMP=$(STAMP) KSRC=$(KSRC) STATION_BIN= \
+A64_MAKE = $(MAKE) BUILD=$(A64) STAMP=$(STAMP) KSRC=$(KSRC) \
 	CROSS_TRIPLE=$(A64_TRIPLE) CROSS_SYSROOT=$(A64_SYSROOT)
+
+# What the arm64 guest runs (absolute: from the arm64 module's folder).
+A64_TESTS = $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS) station_test) \
+	$(addprefix $(abspath $(A64))/host/,$(HOST_TESTS))
 
 $(A64_STAMP): scripts/setup-arm64.sh scripts/kernel-abi.sh | $(STAMP)
 	scripts/setup-arm64.sh $(A64)
@@ -49,6 +52,5 @@ check-arm64: arm64
 		--rootfs $(A64)/rootfs --out $(A64)/guest --timeout 1500 -- \
 		sh -c 'cd $(abspath $(A64_MOD)) && exec "$$0" "$$@"' \
 		$(CURDIR)/qemu/guest-gate.sh $(CURDIR)/selftests/run-tests.sh \
-		$(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS)) \
-		$(addprefix $(abspath $(A64))/host/,$(HOST_TESTS))
+		$(A64_TESTS)
 

@@ -80,9 +80,6 @@ a64_rc=$?
 [ $a64_rc = 0 ] || echo "arm64 guest run failed: see $a64/guest/console.log"
 counted selftests/powercut.sh --arm64 "$a64" "$A64_KERNEL"
 counted selftests/shutdown.sh --arm64 "$a64" "$A64_KERNEL"
-# The station's programs are not cross-built yet (their libraries are not
-# in the arm64 sysroot): the station test runs in the x86_64 guest only,
-# and nothing is counted for arm64.
 
 # Each kselftest binary ends with "# Totals: pass:P fail:F xfail:X
 # xpass:Y skip:S error:E"; a guest that died before its marker counts as a

@@ -19,11 +19,13 @@ HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 # Not tests: tools the host test scripts run (batch_tool: a gate's sealed
 # batches for collector_test.sh).
 HOST_TOOLS := $(BUILD)/host/batch_tool
-# The station (Mosquitto, PostgreSQL, the station programs): x86 guest only.
+# The station (Mosquitto, PostgreSQL, the station programs), in both guests
+# (the arm64 rootfs has the servers: scripts/setup-arm64.sh).
 STATION_TEST_BIN := $(BUILD)/selftests/station_test
 # The gate PC's users, folders and udev rule (qemu/guest-privileges.sh):
-# x86 guest only, the arm64 guest's root is busybox without systemd or udev
-# (there turnstile_test and scan_test check the kernel's half).
+# x86 guest only for now.  The arm64 guest is a gate PC too, but its root
+# has busybox where this test runs coreutils' install (there
+# turnstile_test and scan_test check the kernel's half).
 PRIVILEGE_TEST_BIN := $(BUILD)/selftests/privilege_test
 # Run by selftests/powercut.sh in two boots of their own, not in the list.
 POWERCUT_BIN := $(BUILD)/selftests/powercut_test

@@ -15,6 +15,14 @@
  * Servers are started as processes and waited for by connecting (bounded);
  * the database is polled until it holds what the journals hold (bounded):
  * both are other processes' progress, with no event to wait on.
+ *
+ * The same in the x86_64 guest (the host's root) and in the arm64 one (its
+ * rootfs, scripts/setup-arm64.sh): PostgreSQL's programs by their own
+ * folder (psql in PATH is a Perl wrapper on Debian), PostgreSQL as nobody
+ * by setpriv (runuser would want PAM), the repository's
+ * station/passgate-station-ca below $PASSGATE_REPO (the guests set it;
+ * the arm64 tests run in the arm64 module's folder), else in the working
+ * directory.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -44,6 +52,8 @@
 #define GATES_MAX 4
 #define WAIT_MS 60000
 #define PGBIN "/usr/lib/postgresql/15/bin"
+/* PostgreSQL will not run as root. */
+#define AS_NOBODY "setpriv --reuid nobody --regid nogroup --clear-groups -- "
 #define STATION "st1"
 #define PIN_ROOT "/sys/fs/bpf/passgate-station"
 
@@ -61,6 +71,7 @@ struct station_gate {
 FIXTURE(station) {
 	char dir[64];
 	char bin[PATH_MAX];
+	char ca_tool[PATH_MAX];	/* station/passgate-station-ca */
 	char conninfo[256];
 	char publisher[320];	/* its TLS options, mosquitto_pub's names */
 	char confirm_pk[72];	/* the collector's confirmation key */
@@ -165,7 +176,8 @@ static long long sql(FIXTURE_DATA(station) *self, const char *query)
 	long long v = -1;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "psql '%s' -XAtq -c \"%s\" 2>/dev/null",
+	snprintf(cmd, sizeof(cmd),
+		 PGBIN "/psql '%s' -XAtq -c \"%s\" 2>/dev/null",
 		 self->conninfo, query);
 	p = popen(cmd, "r");
 	if (!p)
@@ -189,10 +201,10 @@ static int start_mosquitto(FIXTURE_DATA(station) *self)
 	 * folder is that user's.
 	 */
 	if (run("mkdir -p %s/mq && cp %s/ca/ca.crt %s/ca/broker.crt "
-		"%s/ca/broker.key %s/mq/ && station/passgate-station-ca acl "
-		"%s/ca > %s/mq/acl && chown -R mosquitto %s/mq", self->dir,
-		self->dir, self->dir, self->dir, self->dir, self->dir,
-		self->dir, self->dir))
+		"%s/ca/broker.key %s/mq/ && %s acl %s/ca > %s/mq/acl && "
+		"chown -R mosquitto %s/mq", self->dir, self->dir, self->dir,
+		self->dir, self->dir, self->ca_tool, self->dir, self->dir,
+		self->dir))
 		return -1;
 	/* TLS only, a client certificate required, its CN the user name. */
 	snprintf(text, sizeof(text),
@@ -218,13 +230,12 @@ static int start_postgres(FIXTURE_DATA(station) *self)
 	char pg[PATH_MAX];
 
 	snprintf(pg, sizeof(pg), "%s/pg", self->dir);
-	/* PostgreSQL will not run as root. */
-	if (run("mkdir -p %s && chown nobody %s %s && runuser -u nobody -- "
+	if (run("mkdir -p %s && chown nobody %s %s && " AS_NOBODY
 		PGBIN "/initdb -D %s -A trust -U postgres --no-sync "
 		">%s/initdb.log 2>&1", pg, pg, self->dir, pg, self->dir))
 		return -1;
 	self->pg_started = true;
-	if (run("runuser -u nobody -- " PGBIN "/pg_ctl -D %s -w -t 60 -l %s/pg.log"
+	if (run(AS_NOBODY PGBIN "/pg_ctl -D %s -w -t 60 -l %s/pg.log"
 		" -o '-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off'"
 		" start >/dev/null", pg, self->dir, self->pg_port, pg))
 		return -1;
@@ -385,6 +396,7 @@ static int start_uplink(FIXTURE_DATA(station) *self, struct station_gate *g)
 FIXTURE_SETUP(station)
 {
 	char path[PATH_MAX], pub[PATH_MAX], err[256];
+	const char *repo;
 	unsigned int id;
 
 	self->mosquitto = self->collector = self->http = -1;
@@ -415,22 +427,23 @@ FIXTURE_SETUP(station)
 	 * certificate, the collector's, the publisher's and one per gate
 	 * of this machine's firmware, named as setup_gate() names them.
 	 */
-	ASSERT_EQ(0, run("station/passgate-station-ca init %s/ca " STATION
-			 " >/dev/null && station/passgate-station-ca broker "
-			 "%s/ca 127.0.0.1 >/dev/null && station/passgate-station-ca"
-			 " collector %s/ca >/dev/null && "
-			 "station/passgate-station-ca publisher %s/ca >/dev/null &&"
-			 " station/passgate-station-ca lists %s/ca 127.0.0.1 "
-			 ">/dev/null", self->dir, self->dir, self->dir, self->dir,
-			 self->dir));
+	repo = getenv("PASSGATE_REPO");
+	snprintf(self->ca_tool, sizeof(self->ca_tool), "%s%sstation/%s",
+		 repo ? repo : "", repo ? "/" : "", "passgate-station-ca");
+	ASSERT_EQ(0, run("%1$s init %2$s/ca " STATION " >/dev/null && "
+			 "%1$s broker %2$s/ca 127.0.0.1 >/dev/null && "
+			 "%1$s collector %2$s/ca >/dev/null && "
+			 "%1$s publisher %2$s/ca >/dev/null && "
+			 "%1$s lists %2$s/ca 127.0.0.1 >/dev/null",
+			 self->ca_tool, self->dir));
 	for (id = 0; id < GATES_MAX; id++) {
 		int fd = gate_open(id, O_RDWR);
 
 		if (fd < 0)
 			continue;
 		close(fd);
-		ASSERT_EQ(0, run("station/passgate-station-ca gate %s/ca exit-%u"
-				 " >/dev/null", self->dir, id));
+		ASSERT_EQ(0, run("%s gate %s/ca exit-%u >/dev/null",
+				 self->ca_tool, self->dir, id));
 	}
 
 	/* The collector's confirmation key; each gate pins its public half. */
@@ -503,7 +516,7 @@ FIXTURE_TEARDOWN(station)
 	stop(&self->http, SIGTERM);
 	stop(&self->mosquitto, SIGTERM);
 	if (self->pg_started)
-		run("runuser -u nobody -- " PGBIN "/pg_ctl -D %s/pg -m immediate "
+		run(AS_NOBODY PGBIN "/pg_ctl -D %s/pg -m immediate "
 		    "stop >/dev/null 2>&1", self->dir);
 	passgate_seckey_free(self->sec);
 	run("rm -rf %s", self->dir);

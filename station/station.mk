@@ -1,6 +1,5 @@
 # The station server: passgate-publish (lists down) and
-# passgate-collector (events up into PostgreSQL).  x86 only for now
-# (STATION_BIN).
+# passgate-collector (events up into PostgreSQL), both in STATION_BIN.
 # Every MQTT client of the station network speaks TLS the same way.
 MQTT_TLS_SRC := station/mqtt_tls.c station/mqtt_tls.h
 PROG_DIR_passgate-publish := station/passgate-publish

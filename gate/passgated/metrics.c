@@ -159,7 +159,8 @@ static void metrics_write(struct daemon *d)
 
 	f = open_memstream(&text, &len);
 	if (!f) {
-		passgate_log("metrics: %s", strerror(errno));
+		passgate_log_pri(LOG_WARNING, NULL, "metrics: %s",
+				 strerror(errno));
 		return;
 	}
 	lane_metrics(d, f);
@@ -168,8 +169,8 @@ static void metrics_write(struct daemon *d)
 	/* Whole or not at all: a scraper never reads half a file. */
 	if (fclose(f) ||
 	    passgate_file_replace(d->cfg.metrics_file, text, len, 0644))
-		passgate_log("metrics %s: %s", d->cfg.metrics_file,
-			     strerror(errno));
+		passgate_log_pri(LOG_WARNING, NULL, "metrics %s: %s",
+				 d->cfg.metrics_file, strerror(errno));
 	free(text);
 }
 
@@ -186,7 +187,7 @@ int metrics_open(struct daemon *d)
 	if (d->metrics_fd < 0 ||
 	    timerfd_settime(d->metrics_fd, 0, &its, NULL) ||
 	    passgate_loop_watch(&d->loop, d->metrics_fd, SOURCE_METRICS, 0)) {
-		passgate_log("metrics: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "metrics: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -47,7 +47,8 @@ static int seal_create(const char *key, uint8_t *seed)
 		return -1;
 	}
 	sodium_memzero(hex, sizeof(hex));
-	passgate_log("seal key %s: created", key);
+	/* The operator enrolls its public half at the station. */
+	passgate_log_pri(LOG_NOTICE, NULL, "seal key %s: created", key);
 	return 0;
 }
 
@@ -78,7 +79,7 @@ int seal_open(struct daemon *d)
 	int ret = -1;
 
 	if (seal_paths(d, key, pub)) {
-		passgate_log("seal key: state_dir too long");
+		passgate_log_pri(LOG_ERR, NULL, "seal key: state_dir too long");
 		return -1;
 	}
 	/*
@@ -87,17 +88,18 @@ int seal_open(struct daemon *d)
 	 * sealed before could never reach it.  The operator decides.
 	 */
 	if (access(key, F_OK) && passgate_journal_last_seal(d->journal)) {
-		passgate_log("seal key %s is gone, and the journal %s is sealed"
-			     " with it: restore the key, or move the journal"
-			     " aside and enroll the gate again with a new one"
-			     " (docs/station.md, \"Enrolling a gate\")", key,
-			     d->cfg.journal);
+		passgate_log_pri(LOG_ERR, NULL,
+				 "seal key %s is gone, and the journal %s is "
+				 "sealed with it: restore the key, or move the "
+				 "journal aside and enroll the gate again with "
+				 "a new one (docs/station.md, \"Enrolling a "
+				 "gate\")", key, d->cfg.journal);
 		return -1;
 	}
 	if (access(key, F_OK) ? seal_create(key, seed) : seal_read(key, seed)) {
-		passgate_log("seal key %s: %s", key,
-			     errno == EBADMSG ? "not 64 hex digits" :
-			     passgate_file_strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "seal key %s: %s", key,
+				 errno == EBADMSG ? "not 64 hex digits" :
+				 passgate_file_strerror(errno));
 		goto out;
 	}
 	crypto_sign_seed_keypair(pk, sk, seed);
@@ -105,12 +107,13 @@ int seal_open(struct daemon *d)
 	/* The public half, for the operator to enroll at the station. */
 	strcat(hex, "\n");
 	if (passgate_file_replace(pub, hex, strlen(hex), 0644)) {
-		passgate_log("seal key %s: %s", pub, strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "seal key %s: %s", pub,
+				 strerror(errno));
 		goto out;
 	}
 	if (passgate_journal_set_seal_key(d->journal, sk)) {
-		passgate_log("journal seals: %s",
-			     passgate_journal_errmsg(d->journal));
+		passgate_log_pri(LOG_ERR, NULL, "journal seals: %s",
+				 passgate_journal_errmsg(d->journal));
 		goto out;
 	}
 	hex[strlen(hex) - 1] = '\0';

@@ -7,8 +7,8 @@ POLICY_SKEL := $(BUILD)/gate/policy/policy.skel.h
 GATE_ARCHIVES := $(GATE_CORE) $(COMMON) $(LIB)
 GATE_LDLIBS = -lbpf -lelf -lz -lsqlite3 $(COMMON_LDLIBS) $(LIB_LDLIBS) \
 	$(NL_LIBS) $(SYSTEMD_LIBS)
-# sd_notify (gate/core/service.c); = so that pkg-config runs in a recipe,
-# after setup installed it.
+# sd_notify (gate/core/service.c) and sd_journal_sendv (gate/core/log.c);
+# = so that pkg-config runs in a recipe, after setup installed it.
 SYSTEMD_LIBS = $(shell pkg-config --libs libsystemd)
 GATE_HDR := $(wildcard gate/core/*.h gate/policy/*.h common/*.h lib/*.h) \
 	uapi/linux/passgate.h

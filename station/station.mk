@@ -4,12 +4,15 @@
 MQTT_TLS_SRC := station/mqtt_tls.c station/mqtt_tls.h
 PROG_DIR_passgate-publish := station/passgate-publish
 PROG_SRC_passgate-publish := $(MQTT_TLS_SRC)
-PROG_ARCHIVES_passgate-publish := $(COMMON)
+# It logs as the other programs do (gate/core/log.c: journald or stderr).
+PROG_ARCHIVES_passgate-publish := $(GATE_CORE) $(COMMON)
 $(BUILD)/bin/passgate-publish: PROG_CPPFLAGS = $(MQTT_CFLAGS)
-$(BUILD)/bin/passgate-publish: PROG_LDLIBS = $(COMMON_LDLIBS) $(MQTT_LIBS)
+$(BUILD)/bin/passgate-publish: PROG_LDLIBS = $(COMMON_LDLIBS) $(MQTT_LIBS) \
+	$(SYSTEMD_LIBS)
 
 # The collector checks sealed batches (common/batch.c), names event
-# types (lib/names.c) and speaks to systemd (gate/core/service.c).
+# types (lib/names.c) and speaks to systemd (gate/core/service.c,
+# gate/core/log.c).
 PROG_DIR_passgate-collector := station/passgate-collector
 PROG_SRC_passgate-collector := $(MQTT_TLS_SRC)
 PROG_ARCHIVES_passgate-collector := $(GATE_CORE) $(COMMON) $(LIB)

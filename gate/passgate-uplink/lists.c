@@ -120,14 +120,17 @@ static void spool_list(struct uplink *u, uint64_t gen, const void *sig,
 	snprintf(signame, sizeof(signame), "%s.minisig", name);
 	if (spool_write(u, signame, sig, sig_len) ||
 	    spool_write(u, name, list, list_len)) {
-		passgate_log("spool %s: %s", name, strerror(errno));
+		passgate_log_pri(LOG_ERR,
+				 PASSGATE_LOG_FIELDS(.generation = gen),
+				 "spool %s: %s", name, strerror(errno));
 		return;
 	}
 	pthread_mutex_lock(&u->lock);
 	u->lists_spooled = gen;
 	pthread_mutex_unlock(&u->lock);
-	passgate_log("generation %" PRIu64 " (as its topic says) spooled; "
-		     "the daemon verifies it", gen);
+	passgate_log_pri(LOG_INFO, PASSGATE_LOG_FIELDS(.generation = gen),
+			 "generation %" PRIu64 " (as its topic says) spooled; "
+			 "the daemon verifies it", gen);
 }
 
 static void on_delta(struct uplink *u, uint64_t gen, const char *p, int len)
@@ -139,8 +142,11 @@ static void on_delta(struct uplink *u, uint64_t gen, const char *p, int len)
 			lines++;
 	if (lines < SIG_LINES || i == len) {
 		if (!seen_before(u, p, len, NULL, 0))
-			passgate_log("delta %" PRIu64 ": no signature and "
-				     "list", gen);
+			passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+					 .generation = gen,
+					 .reason = "no signature and list"),
+					 "delta %" PRIu64 ": no signature and "
+					 "list", gen);
 		return;
 	}
 	spool_list(u, gen, p, i, p + i, len - i);
@@ -181,7 +187,8 @@ static int progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	return u->lists_stop;
 }
 
-static int fetch(struct uplink *u, const char *url, size_t max,
+/* @gen: the generation as announced, for the log. */
+static int fetch(struct uplink *u, uint64_t gen, const char *url, size_t max,
 		 struct buffer *b)
 {
 	CURL *c = curl_easy_init();
@@ -223,8 +230,10 @@ static int fetch(struct uplink *u, const char *url, size_t max,
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	if (rc != CURLE_OK || status != 200) {
-		passgate_log("fetch %s: %s (HTTP %ld)", url,
-			     curl_easy_strerror(rc), status);
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+				 .generation = gen),
+				 "fetch %s: %s (HTTP %ld)", url,
+				 curl_easy_strerror(rc), status);
 		free(b->data);
 		b->data = NULL;
 		return -1;
@@ -239,19 +248,22 @@ static void fetch_announced(struct uplink *u, const struct uplink_fetch *f)
 	struct buffer list, sig;
 
 	snprintf(sigurl, sizeof(sigurl), "%s.minisig", f->url);
-	if (fetch(u, f->url, f->size, &list))
+	if (fetch(u, f->generation, f->url, f->size, &list))
 		return;
-	if (fetch(u, sigurl, SIG_MAX, &sig)) {
+	if (fetch(u, f->generation, sigurl, SIG_MAX, &sig)) {
 		free(list.data);
 		return;
 	}
 	crypto_hash_sha256(digest, (unsigned char *)list.data, list.len);
 	sodium_bin2hex(got, sizeof(got), digest, sizeof(digest));
 	if (list.len != f->size || strcmp(got, f->sha256))
-		passgate_log("generation %" PRIu64 " from %s: size %zu "
-			     "sha256 %s, announced %" PRIu64 " %s: not "
-			     "spooled", f->generation, f->url, list.len, got,
-			     f->size, f->sha256);
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+				 .generation = f->generation,
+				 .reason = "not as announced"),
+				 "generation %" PRIu64 " from %s: size %zu "
+				 "sha256 %s, announced %" PRIu64 " %s: not "
+				 "spooled", f->generation, f->url, list.len,
+				 got, f->size, f->sha256);
 	else
 		spool_list(u, f->generation, sig.data, sig.len, list.data,
 			   list.len);
@@ -308,17 +320,24 @@ static void on_full(struct uplink *u, const char *p, int len)
 		return;
 	if (u->cfg.mqtt_ca[0] && strncmp(f.url, "https://", 8)) {
 		if (!seen_before(u, p, len, NULL, 0))
-			passgate_log("generation %" PRIu64 " announced at %s:"
-				     " a station with a CA takes https only;"
-				     " not fetched", f.generation, f.url);
+			passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+					 .generation = f.generation,
+					 .reason = "not https"),
+					 "generation %" PRIu64 " announced at "
+					 "%s: a station with a CA takes https "
+					 "only; not fetched", f.generation,
+					 f.url);
 		return;
 	}
 	if (!f.size || f.size > max) {
 		if (!seen_before(u, p, len, NULL, 0))
-			passgate_log("generation %" PRIu64 " announced with "
-				     "%" PRIu64 " bytes, above max_list_bytes "
-				     "%" PRIu64 ": not fetched", f.generation,
-				     f.size, max);
+			passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+					 .generation = f.generation,
+					 .reason = "above max_list_bytes"),
+					 "generation %" PRIu64 " announced "
+					 "with %" PRIu64 " bytes, above "
+					 "max_list_bytes %" PRIu64 ": not "
+					 "fetched", f.generation, f.size, max);
 		return;
 	}
 	pthread_mutex_lock(&u->lists_lock);
@@ -329,13 +348,18 @@ static void on_full(struct uplink *u, const char *p, int len)
 	return;
 malformed:
 	if (!seen_before(u, p, len > 0 ? len : 0, NULL, 0))
-		passgate_log("full announcement: malformed, ignored");
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+				 .reason = "malformed"),
+				 "full announcement: malformed, ignored");
 }
 
 void lists_on_message(struct uplink *u, const char *topic,
 		      const void *payload, int len)
 {
 	static const char delta_part[] = "/lists/delta/";
+	static const struct passgate_log_fields not_generation = {
+		.reason = "not a generation",
+	};
 	const char *delta = strstr(topic, delta_part);
 	uint64_t gen;
 
@@ -345,8 +369,9 @@ void lists_on_message(struct uplink *u, const char *topic,
 		delta += strlen(delta_part);
 		if (parse_generation(delta, strlen(delta), &gen)) {
 			if (!seen_before(u, topic, strlen(topic), NULL, 0))
-				passgate_log("%s: not a generation, ignored",
-					     topic);
+				passgate_log_pri(LOG_WARNING, &not_generation,
+						 "%s: not a generation, "
+						 "ignored", topic);
 			return;
 		}
 		if (gen > have_generation(u))

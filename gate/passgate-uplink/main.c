@@ -42,11 +42,14 @@ static void on_connect(struct mosquitto *m, void *arg, int rc)
 	struct uplink *u = arg;
 
 	if (rc) {
-		passgate_log("broker refused the connection: %s",
-			     mosquitto_connack_string(rc));
+		passgate_log_pri(LOG_ERR, PASSGATE_LOG_FIELDS(
+				 .reason = mosquitto_connack_string(rc)),
+				 "broker refused the connection: %s",
+				 mosquitto_connack_string(rc));
 		return;
 	}
-	passgate_log("connected to %s:%u", u->cfg.mqtt_host, u->cfg.mqtt_port);
+	passgate_log_pri(LOG_NOTICE, NULL, "connected to %s:%u",
+			 u->cfg.mqtt_host, u->cfg.mqtt_port);
 	mosquitto_publish(m, NULL, u->status_topic, 6, "online", 1, true);
 	mosquitto_subscribe(m, NULL, u->lists_topic, 1);
 	outbox_on_connect(u);
@@ -60,7 +63,8 @@ static void on_disconnect(struct mosquitto *m, void *arg, int rc)
 	pthread_mutex_lock(&u->lock);
 	u->connected = false;
 	pthread_mutex_unlock(&u->lock);
-	passgate_log("disconnected (%s); reconnecting", mosquitto_strerror(rc));
+	passgate_log_pri(LOG_WARNING, NULL, "disconnected (%s); reconnecting",
+			 mosquitto_strerror(rc));
 }
 
 static void on_message(struct mosquitto *m, void *arg,
@@ -89,9 +93,11 @@ static void *net_loop(void *arg)
 		if (stopping)
 			break;
 		if (rc != said)
-			passgate_log("network: %s; connecting again",
-				     rc == MOSQ_ERR_ERRNO ? strerror(errno) :
-				     mosquitto_strerror(rc));
+			passgate_log_pri(LOG_WARNING, NULL,
+					 "network: %s; connecting again",
+					 rc == MOSQ_ERR_ERRNO ?
+					 strerror(errno) :
+					 mosquitto_strerror(rc));
 		said = rc;
 		sleep(1);
 		mosquitto_reconnect_async(u->mosq);
@@ -117,11 +123,13 @@ static int setup(struct uplink *u)
 	snprintf(u->outbox_path, sizeof(u->outbox_path),
 		 "%s/uplink-%s.delivered", c->uplink_dir, c->gate_name);
 	if (!c->collector_key_set)
-		passgate_log("no collector_key: the collector's confirmations"
-			     " are taken unsigned (docs/station.md, "
-			     "\"Delivery\")");
+		passgate_log_pri(LOG_WARNING, NULL,
+				 "no collector_key: the collector's "
+				 "confirmations are taken unsigned "
+				 "(docs/station.md, \"Delivery\")");
 	if (mkdir(c->uplink_dir, 0700) && errno != EEXIST) {
-		passgate_log("%s: %s", c->uplink_dir, strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "%s: %s", c->uplink_dir,
+				 strerror(errno));
 		return -1;
 	}
 	snprintf(id, sizeof(id), "passgate-%s-%s", c->station, c->gate_name);
@@ -144,7 +152,7 @@ static int setup(struct uplink *u)
 	if (c->mqtt_ca[0] &&
 	    passgate_mqtt_tls(u->mosq, c->mqtt_ca, c->mqtt_cert, c->mqtt_key,
 			      err, sizeof(err))) {
-		passgate_log("%s", err);
+		passgate_log_pri(LOG_ERR, NULL, "%s", err);
 		return -2;	/* said */
 	}
 	mosquitto_will_set(u->mosq, u->status_topic, 7, "offline", 1, true);
@@ -156,8 +164,9 @@ static int setup(struct uplink *u)
 	/* Unreachable now is fine: the loop thread keeps trying. */
 	if (mosquitto_connect_async(u->mosq, c->mqtt_host, c->mqtt_port,
 				    KEEPALIVE_S) != MOSQ_ERR_SUCCESS)
-		passgate_log("broker %s:%u not reachable yet", c->mqtt_host,
-			     c->mqtt_port);
+		passgate_log_pri(LOG_WARNING, NULL,
+				 "broker %s:%u not reachable yet", c->mqtt_host,
+				 c->mqtt_port);
 	mosquitto_threaded_set(u->mosq, true);
 	return pthread_create(&u->net_thread, NULL, net_loop, u) ? -1 : 0;
 }
@@ -200,16 +209,18 @@ int main(int argc, char **argv)
 		return opt;
 	passgate_config_defaults(&u.cfg);
 	if (passgate_config_load(config, &u.cfg, err, sizeof(err))) {
-		passgate_log("%s", err);
+		passgate_log_pri(LOG_ERR, NULL, "%s", err);
 		return 1;
 	}
+	passgate_log_gate(u.cfg.gate);
 	if (!u.cfg.mqtt_port) {
-		passgate_log("%s: no mqtt_broker", config);
+		passgate_log_pri(LOG_ERR, NULL, "%s: no mqtt_broker", config);
 		return 1;
 	}
 	/* It talks to the network and needs no capability at all. */
 	if (passgate_caps_limit(0)) {
-		passgate_log("dropping capabilities: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "dropping capabilities: %s",
+				 strerror(errno));
 		return 1;
 	}
 	sigaction(SIGTERM, &sa, NULL);
@@ -218,7 +229,8 @@ int main(int argc, char **argv)
 	ret = setup(&u);
 	if (ret) {
 		if (ret != -2)
-			passgate_log("setup: %s", strerror(errno));
+			passgate_log_pri(LOG_ERR, NULL, "setup: %s",
+					 strerror(errno));
 		return 1;
 	}
 	printf("ready\n");

@@ -51,7 +51,8 @@ void metrics_write(struct uplink *u)
 
 	f = open_memstream(&text, &len);
 	if (!f) {
-		passgate_log("metrics: %s", strerror(errno));
+		passgate_log_pri(LOG_WARNING, NULL, "metrics: %s",
+				 strerror(errno));
 		return;
 	}
 	fprintf(f,
@@ -95,7 +96,7 @@ void metrics_write(struct uplink *u)
 	/* Whole or not at all: a scraper never reads half a file. */
 	if (fclose(f) ||
 	    passgate_file_replace(u->cfg.uplink_metrics_file, text, len, 0644))
-		passgate_log("metrics %s: %s", u->cfg.uplink_metrics_file,
-			     strerror(errno));
+		passgate_log_pri(LOG_WARNING, NULL, "metrics %s: %s",
+				 u->cfg.uplink_metrics_file, strerror(errno));
 	free(text);
 }

@@ -50,8 +50,9 @@ int outbox_open(struct uplink *u)
 	if (!u->journal) {
 		/* Said once: this is retried every poll until it exists. */
 		if (!u->journal_waiting)
-			passgate_log("journal %s: %s (waiting for passgated)",
-				     u->cfg.journal, err);
+			passgate_log_pri(LOG_WARNING, NULL,
+					 "journal %s: %s (waiting for "
+					 "passgated)", u->cfg.journal, err);
 		u->journal_waiting = true;
 		return -1;
 	}
@@ -68,6 +69,15 @@ int outbox_open(struct uplink *u)
 	u->stall_ms = UPLINK_STALL_MS;
 	passgate_log("outbox: delivered through pos %" PRIu64, u->delivered);
 	return 0;
+}
+
+static void mismatch(const struct uplink *u, uint64_t pos, const char *hex)
+{
+	passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+			 .reason = "not this journal's hash"),
+			 "collector says it holds pos %" PRIu64 " with hash "
+			 "%s: not this journal's; delivered mark stays at %"
+			 PRIu64, pos, hex, u->delivered);
 }
 
 /* Everything after @pos goes again (locked). */
@@ -106,10 +116,7 @@ static void take_reports(struct uplink *u)
 		    sodium_memcmp(mine, hash, sizeof(hash))) {
 			sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
 			if (pos != u->mismatch_pos)
-				passgate_log("collector says it holds pos %" PRIu64
-					     " with hash %s: not this journal's;"
-					     " delivered mark stays at %" PRIu64,
-					     pos, hex, u->delivered);
+				mismatch(u, pos, hex);
 			u->mismatch_pos = pos;
 		} else {
 			pthread_mutex_lock(&u->lock);
@@ -186,9 +193,11 @@ int outbox_pump(struct uplink *u)
 
 			/* Said once per cause: it is tried every poll. */
 			if (e != u->export_errno)
-				passgate_log("journal after pos %" PRIu64 ": %s",
-					     after,
-					     passgate_journal_errmsg(u->journal));
+				passgate_log_pri(LOG_ERR, NULL,
+						 "journal after pos %" PRIu64
+						 ": %s", after,
+						 passgate_journal_errmsg(
+						 u->journal));
 			u->export_errno = e;
 			return -1;
 		}
@@ -303,14 +312,18 @@ bool outbox_on_message(struct uplink *u, const char *topic,
 	if (!stored && strcmp(topic, u->resend_topic))
 		return false;
 	if (parse_report(payload, len, stored, &pos, hash, sig, &signed_)) {
-		passgate_log("%s: not \"POS%s SIGNATURE\"; ignored", topic,
-			     stored ? " HASH" : "");
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+				 .reason = "malformed"),
+				 "%s: not \"POS%s SIGNATURE\"; ignored", topic,
+				 stored ? " HASH" : "");
 		return true;
 	}
 	if (!report_trusted(u, stored ? PASSGATE_CONFIRM_STORED :
 			    PASSGATE_CONFIRM_RESEND, pos, hash, sig, signed_)) {
-		passgate_log("%s %" PRIu64 ": not signed by the collector's key;"
-			     " ignored", topic, pos);
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+				 .reason = "not signed by the collector's key"),
+				 "%s %" PRIu64 ": not signed by the collector's"
+				 " key; ignored", topic, pos);
 		pthread_mutex_lock(&u->lock);
 		u->forged++;
 		pthread_mutex_unlock(&u->lock);
@@ -342,7 +355,8 @@ void outbox_save(struct uplink *u)
 		return;
 	n = snprintf(text, sizeof(text), "%" PRIu64 "\n", delivered);
 	if (passgate_file_replace(u->outbox_path, text, n, 0600)) {
-		passgate_log("outbox %s: %s", u->outbox_path, strerror(errno));
+		passgate_log_pri(LOG_WARNING, NULL, "outbox %s: %s",
+				 u->outbox_path, strerror(errno));
 		return;
 	}
 	u->saved = delivered;

@@ -21,9 +21,10 @@
 
 static void audit_fail(struct daemon *d, const char *what)
 {
-	passgate_log("JOURNAL FAILED (%s): %s; events are no longer journaled "
-		     "until passgated restarts; the gate keeps deciding", what,
-		     passgate_journal_errmsg(d->journal));
+	passgate_log_pri(LOG_ERR, NULL,
+			 "JOURNAL FAILED (%s): %s; events are no longer "
+			 "journaled until passgated restarts; the gate keeps "
+			 "deciding", what, passgate_journal_errmsg(d->journal));
 	passgate_journal_close(d->journal);
 	d->journal = NULL;
 }
@@ -98,25 +99,28 @@ int audit_open(struct daemon *d)
 					   PASSGATE_JOURNAL_CREATE, err,
 					   sizeof(err));
 	if (!d->journal) {
-		passgate_log("journal %s: %s", d->cfg.journal, err);
+		passgate_log_pri(LOG_ERR, NULL, "journal %s: %s",
+				 d->cfg.journal, err);
 		return -1;
 	}
 	if (seal_open(d))
 		return -1;
 	if (passgate_gate_get_state(d->gate, &st)) {
-		passgate_log("gate state: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "gate state: %s",
+				 strerror(errno));
 		return -1;
 	}
 	/* One stream per run of the gate's sequence numbers. */
 	if (passgate_journal_begin_stream(d->journal, st.stream_id)) {
-		passgate_log("journal stream: %s",
-			     passgate_journal_errmsg(d->journal));
+		passgate_log_pri(LOG_ERR, NULL, "journal stream: %s",
+				 passgate_journal_errmsg(d->journal));
 		return -1;
 	}
 	last = passgate_journal_last_seq(d->journal);
 	from = last == PASSGATE_JOURNAL_SEQ_NONE ? 0 : last + 1;
 	if (passgate_gate_seek_events(d->gate, from)) {
-		passgate_log("gate events: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "gate events: %s",
+				 strerror(errno));
 		return -1;
 	}
 	d->flush_fd = timerfd_create(CLOCK_MONOTONIC,
@@ -124,7 +128,7 @@ int audit_open(struct daemon *d)
 	if (d->flush_fd < 0 ||
 	    passgate_loop_watch(&d->loop, passgate_gate_fd(d->gate), SOURCE_EVENTS, 0) ||
 	    passgate_loop_watch(&d->loop, d->flush_fd, SOURCE_FLUSH, 0)) {
-		passgate_log("journal: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "journal: %s", strerror(errno));
 		return -1;
 	}
 	passgate_log("journal %s: resuming at event %" PRIu64 " (ring holds %"

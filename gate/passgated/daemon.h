@@ -53,9 +53,9 @@ struct daemon {
 };
 
 /*
- * Every module logs with passgate_log() (gate/core/log.h) and watches its
- * own descriptors in @loop (gate/core/loop.h): none calls back into
- * main.c.
+ * Every module logs with passgate_log_pri(), or passgate_log() for routine
+ * news (gate/core/log.h), and watches its own descriptors in @loop
+ * (gate/core/loop.h): none calls back into main.c.
  */
 
 /* spool.c: signed lists dropped into the spool folder */

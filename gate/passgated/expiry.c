@@ -40,13 +40,16 @@ void expiry_arm(struct daemon *d)
 
 	expires = active_expiry(d, &generation);
 	if (!expires) {
-		passgate_log("no list is active: degraded mode, %s",
-			     degraded_name(d));
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+				 .reason = "no list"),
+				 "no list is active: degraded mode, %s",
+				 degraded_name(d));
 		return;
 	}
 	its.it_value.tv_sec = expires;
 	if (timerfd_settime(d->expiry_fd, TFD_TIMER_ABSTIME, &its, NULL))
-		passgate_log("expiry timer: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "expiry timer: %s",
+				 strerror(errno));
 }
 
 void expiry_handle(struct daemon *d)
@@ -63,8 +66,10 @@ void expiry_handle(struct daemon *d)
 	if (d->expired_generation == generation)
 		return;
 	d->expired_generation = generation;
-	passgate_log("list generation %" PRIu64 " expired: degraded mode, %s",
-		     generation, degraded_name(d));
+	passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+			 .generation = generation, .reason = "list expired"),
+			 "list generation %" PRIu64 " expired: degraded mode, "
+			 "%s", generation, degraded_name(d));
 	passgate_gate_note(d->gate, PASSGATE_EV_LIST_EXPIRED, 0, generation,
 			   NULL, 0);
 }
@@ -75,7 +80,8 @@ int expiry_open(struct daemon *d)
 				      TFD_NONBLOCK | TFD_CLOEXEC);
 	if (d->expiry_fd < 0 ||
 	    passgate_loop_watch(&d->loop, d->expiry_fd, SOURCE_EXPIRY, 0)) {
-		passgate_log("expiry timer: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "expiry timer: %s",
+				 strerror(errno));
 		return -1;
 	}
 	expiry_arm(d);

@@ -41,13 +41,14 @@ static int set_id_key(struct daemon *d)
 		return 0;
 	if (passgate_digest_key_load(d->cfg.id_key_file, key, err,
 				     sizeof(err))) {
-		passgate_log("%s", err);
+		passgate_log_pri(LOG_ERR, NULL, "%s", err);
 		return -1;
 	}
 	/* Set once per gate binding: a key already there stays. */
 	if (passgate_gate_set_key(d->gate, key, sizeof(key)) &&
 	    errno != EEXIST) {
-		passgate_log("setting the ID-card key: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "setting the ID-card key: %s",
+				 strerror(errno));
 		ret = -1;
 	}
 	sodium_memzero(key, sizeof(key));
@@ -61,16 +62,17 @@ static int open_policy(struct daemon *d)
 	d->policy = passgate_policy_open(d->cfg.pin_root, d->cfg.gate,
 					 &d->cfg.policy, &adopted);
 	if (!d->policy) {
-		passgate_log("policy: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "policy: %s", strerror(errno));
 		return -1;
 	}
 	/* The configuration file is the truth, also for an adopted policy. */
 	if (adopted && passgate_policy_set_config(d->policy, &d->cfg.policy)) {
-		passgate_log("policy config: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "policy config: %s",
+				 strerror(errno));
 		return -1;
 	}
-	passgate_log("%s the policy of gate %u", adopted ? "adopted" : "loaded",
-		     d->cfg.gate);
+	passgate_log_pri(LOG_NOTICE, NULL, "%s the policy of gate %u",
+			 adopted ? "adopted" : "loaded", d->cfg.gate);
 	return 0;
 }
 
@@ -87,7 +89,8 @@ static int drop_capabilities(const struct daemon *d)
 	unsigned int i;
 
 	if (passgate_caps_limit(PASSGATE_CAP(CAP_BPF))) {
-		passgate_log("dropping capabilities: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "dropping capabilities: %s",
+				 strerror(errno));
 		return -1;
 	}
 	/*
@@ -104,10 +107,12 @@ static int drop_capabilities(const struct daemon *d)
 	snprintf(dirs[5], sizeof(dirs[5]), "%s/inbox", d->cfg.spool_dir);
 	for (i = 0; i < 6; i++)
 		if (access(dirs[i], W_OK | X_OK)) {
-			passgate_log("%s: %s once its capabilities are dropped; "
-				     "run passgated as the folder's owner (the "
-				     "passgate user, dist/passgated@.service)",
-				     dirs[i], strerror(errno));
+			passgate_log_pri(LOG_ERR, NULL,
+					 "%s: %s once its capabilities are "
+					 "dropped; run passgated as the "
+					 "folder's owner (the passgate user, "
+					 "dist/passgated@.service)",
+					 dirs[i], strerror(errno));
 			return -1;
 		}
 	return 0;
@@ -136,20 +141,25 @@ static void reload(struct daemon *d)
 	char err[512];
 
 	passgate_config_defaults(&cfg);
-	if (passgate_config_load(d->config_path, &cfg, err, sizeof(err))) {
-		passgate_log("reload refused: %s", err);
-		return;
-	}
+	if (passgate_config_load(d->config_path, &cfg, err, sizeof(err)))
+		goto refused;
 	if (cfg.gate != d->cfg.gate) {
-		passgate_log("reload refused: the gate cannot change");
-		return;
+		snprintf(err, sizeof(err), "the gate cannot change");
+		goto refused;
 	}
 	if (passgate_policy_set_config(d->policy, &cfg.policy)) {
-		passgate_log("reload: policy config: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "reload: policy config: %s",
+				 strerror(errno));
 		return;
 	}
 	d->cfg = cfg;
-	passgate_log("configuration reloaded");
+	passgate_log_pri(LOG_NOTICE, NULL, "configuration reloaded");
+	return;
+refused:
+	/* The old configuration goes on. */
+	passgate_log_pri(LOG_WARNING,
+			 PASSGATE_LOG_FIELDS(.reason = err),
+			 "reload refused: %s", err);
 }
 
 /* Returns false when the daemon should stop. */
@@ -162,8 +172,9 @@ static bool handle_signal(struct daemon *d)
 			reload(d);
 			continue;
 		}
-		passgate_log("stopping on signal %u; the policy keeps deciding",
-			     si.ssi_signo);
+		passgate_log_pri(LOG_NOTICE, NULL,
+				 "stopping on signal %u; the policy keeps "
+				 "deciding", si.ssi_signo);
 		return false;
 	}
 	return true;
@@ -183,7 +194,8 @@ static int watchdog_open(struct daemon *d)
 	d->watchdog_fd = passgate_loop_timer(&d->loop, usec / 2 ? usec / 2 : 1,
 					     SOURCE_WATCHDOG);
 	if (d->watchdog_fd < 0) {
-		passgate_log("watchdog: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "watchdog: %s",
+				 strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -296,20 +308,23 @@ int main(int argc, char **argv)
 		return opt;
 	passgate_config_defaults(&d.cfg);
 	if (passgate_config_load(d.config_path, &d.cfg, err, sizeof(err))) {
-		passgate_log("%s", err);
+		passgate_log_pri(LOG_ERR, NULL, "%s", err);
 		return 2;
 	}
+	passgate_log_gate(d.cfg.gate);
 
 	/* The record of accepted lists and, by default, the journal. */
 	if (mkdir(d.cfg.state_dir, 0700) && errno != EEXIST) {
-		passgate_log("%s: %s", d.cfg.state_dir, strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "%s: %s", d.cfg.state_dir,
+				 strerror(errno));
 		return 1;
 	}
 	if (spool_claim(&d))
 		goto out;
 	d.gate = passgate_gate_open(d.cfg.gate, O_RDWR | O_NONBLOCK);
 	if (!d.gate || passgate_loop_init(&d.loop)) {
-		passgate_log("gate %u: %s", d.cfg.gate, strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "gate %u: %s", d.cfg.gate,
+				 strerror(errno));
 		goto out;
 	}
 	/* The journal first: it must see what the others cause. */

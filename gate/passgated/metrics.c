@@ -158,7 +158,8 @@ static void metrics_write(struct daemon *d)
 
 	f = open_memstream(&text, &len);
 	if (!f) {
-		passgate_log("metrics: %s", strerror(errno));
+		passgate_log_pri(LOG_WARNING, NULL, "metrics: %s",
+				 strerror(errno));
 		return;
 	}
 	lane_metrics(d, f);
@@ -167,8 +168,8 @@ static void metrics_write(struct daemon *d)
 	/* Whole or not at all: a scraper never reads half a file. */
 	if (fclose(f) ||
 	    passgate_file_replace(d->cfg.metrics_file, text, len, 0644))
-		passgate_log("metrics %s: %s", d->cfg.metrics_file,
-			     strerror(errno));
+		passgate_log_pri(LOG_WARNING, NULL, "metrics %s: %s",
+				 d->cfg.metrics_file, strerror(errno));
 	free(text);
 }
 
@@ -179,7 +180,7 @@ int metrics_open(struct daemon *d)
 					    METRICS_PERIOD_S * 1000000ULL,
 					    SOURCE_METRICS);
 	if (d->metrics_fd < 0) {
-		passgate_log("metrics: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "metrics: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

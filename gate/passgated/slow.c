@@ -38,8 +38,8 @@ static int staff_load(struct daemon *d)
 		return 0;
 	f = fopen(d->cfg.staff_file, "re");
 	if (!f) {
-		passgate_log("staff file %s: %s", d->cfg.staff_file,
-			     strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "staff file %s: %s",
+				 d->cfg.staff_file, strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -90,7 +90,9 @@ int slow_open(struct daemon *d)
 		if (!sb || passgate_loop_watch(&d->loop,
 					       passgate_scanboard_fd(sb),
 					       SOURCE_SLOW, d->boards)) {
-			passgate_log("%s: %s", g.gl_pathv[i], strerror(errno));
+			passgate_log_pri(LOG_WARNING, PASSGATE_LOG_LANE(lane),
+					 "%s: %s", g.gl_pathv[i],
+					 strerror(errno));
 			passgate_scanboard_close(sb);
 			continue;
 		}
@@ -124,8 +126,11 @@ void slow_handle(struct daemon *d, unsigned int index)
 							PASSGATE_VERDICT_DENY,
 							d->cfg.slow_reason, 0);
 		if (ret)
-			passgate_log("lane %u scan %" PRIu64 ": %s", scan.lane,
-				     (uint64_t)scan.scan_id, strerror(errno));
+			passgate_log_pri(LOG_WARNING,
+					 PASSGATE_LOG_LANE(scan.lane),
+					 "lane %u scan %" PRIu64 ": %s",
+					 scan.lane, (uint64_t)scan.scan_id,
+					 strerror(errno));
 		/* The token must not linger in memory. */
 		memset(&scan, 0, sizeof(scan));
 	}

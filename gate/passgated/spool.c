@@ -62,7 +62,8 @@ static void spool_move(const struct daemon *d, const char *sub,
 	spool_path(from, d, sub, name, "");
 	spool_path(dest, d, to, name, "");
 	if (rename(from, dest))
-		passgate_log("spool: moving %s: %s", name, strerror(errno));
+		passgate_log_pri(LOG_WARNING, NULL, "spool: moving %s: %s",
+				 name, strerror(errno));
 	if (!why)
 		return;
 	/* Replaced whole: whoever sees the file sees all of it. */
@@ -71,7 +72,8 @@ static void spool_move(const struct daemon *d, const char *sub,
 	if (n >= (int)sizeof(text))
 		n = sizeof(text) - 1;
 	if (passgate_file_replace(dest, text, n, 0644))
-		passgate_log("spool: %s.why: %s", name, strerror(errno));
+		passgate_log_pri(LOG_WARNING, NULL, "spool: %s.why: %s", name,
+				 strerror(errno));
 }
 
 static void spool_take(struct daemon *d, const char *sub, const char *name)
@@ -83,13 +85,18 @@ static void spool_take(struct daemon *d, const char *sub, const char *name)
 	spool_path(path, d, sub, name, "");
 	if (passgate_install_list(&d->cfg, d->policy, d->gate, path, &info,
 				  &refusal, err, sizeof(err))) {
-		passgate_log("list %s refused: %s", name, err);
+		/* Its generation, if its signature verified. */
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+				 .generation = info.generation, .reason = err),
+				 "list %s refused: %s", name, err);
 		spool_move(d, sub, name, "refused", err);
 		return;
 	}
-	passgate_log("list %s: generation %" PRIu64 " (%s, %" PRIu64
-		     " entries) active", name, info.generation,
-		     passgate_list_kind_name(info.kind), info.entry_count);
+	passgate_log_pri(LOG_NOTICE, PASSGATE_LOG_FIELDS(
+			 .generation = info.generation),
+			 "list %s: generation %" PRIu64 " (%s, %" PRIu64
+			 " entries) active", name, info.generation,
+			 passgate_list_kind_name(info.kind), info.entry_count);
 	spool_move(d, sub, name, "processed", NULL);
 	d->expired_generation = 0;
 	expiry_arm(d);
@@ -118,7 +125,8 @@ static void spool_scan_dir(struct daemon *d, const char *sub)
 		return;
 	n = scandir(dir, &names, list_complete, by_name);
 	if (n < 0) {
-		passgate_log("spool %s: %s", dir, strerror(errno));
+		passgate_log_pri(LOG_WARNING, NULL, "spool %s: %s", dir,
+				 strerror(errno));
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -145,20 +153,23 @@ static void spool_scan(struct daemon *d)
 int spool_claim(struct daemon *d)
 {
 	if (mkdir(d->cfg.spool_dir, 0700) && errno != EEXIST) {
-		passgate_log("spool %s: %s", d->cfg.spool_dir, strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "spool %s: %s",
+				 d->cfg.spool_dir, strerror(errno));
 		return -1;
 	}
 	d->spool_lock = open(d->cfg.spool_dir,
 			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->spool_lock < 0) {
-		passgate_log("spool %s: %s", d->cfg.spool_dir, strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "spool %s: %s",
+				 d->cfg.spool_dir, strerror(errno));
 		return -1;
 	}
 	if (flock(d->spool_lock, LOCK_EX | LOCK_NB)) {
-		passgate_log("spool %s: %s", d->cfg.spool_dir,
-			     errno == EWOULDBLOCK ?
-			     "in use by another passgated (each gate's daemon "
-			     "needs a spool_dir of its own)" : strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "spool %s: %s",
+				 d->cfg.spool_dir, errno == EWOULDBLOCK ?
+				 "in use by another passgated (each gate's "
+				 "daemon needs a spool_dir of its own)" :
+				 strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -177,7 +188,8 @@ int spool_open(struct daemon *d)
 		snprintf(path, sizeof(path), "%s%s", d->cfg.spool_dir,
 			 subdirs[i]);
 		if (mkdir(path, 0700) && errno != EEXIST) {
-			passgate_log("spool %s: %s", path, strerror(errno));
+			passgate_log_pri(LOG_ERR, NULL, "spool %s: %s", path,
+					 strerror(errno));
 			return -1;
 		}
 	}
@@ -188,7 +200,8 @@ int spool_open(struct daemon *d)
 	    inotify_add_watch(d->spool_fd, path,
 			      IN_CLOSE_WRITE | IN_MOVED_TO) < 0 ||
 	    passgate_loop_watch(&d->loop, d->spool_fd, SOURCE_SPOOL, 0)) {
-		passgate_log("spool %s: %s", d->cfg.spool_dir, strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "spool %s: %s",
+				 d->cfg.spool_dir, strerror(errno));
 		return -1;
 	}
 	/* What arrived while no daemon ran. */

@@ -138,14 +138,23 @@ static bool wedge_taken(const struct wedge_bridge *b, dev_t rdev)
 	return false;
 }
 
-static void wedge_release(struct wedge_device *w)
+/* The lane @w types into. */
+static unsigned int wedge_lane(const struct wedge_bridge *b,
+			       const struct wedge_device *w)
+{
+	return b->scanner[w->scanner].cfg.lane;
+}
+
+static void wedge_release(const struct wedge_bridge *b, struct wedge_device *w)
 {
 	const struct passgate_wedge_stats *st = &w->decoder.stats;
 
-	passgate_log("wedge %s: released; codes %" PRIu64 ", timeouts %" PRIu64
-		     ", overlong %" PRIu64 ", spoiled %" PRIu64 ", empty %" PRIu64
-		     ", resets %" PRIu64, w->node, st->codes, st->timeouts,
-		     st->overlong, st->spoiled, st->empty, st->resets);
+	passgate_log_pri(LOG_INFO, PASSGATE_LOG_LANE(wedge_lane(b, w)),
+			 "wedge %s: released; codes %" PRIu64 ", timeouts %"
+			 PRIu64 ", overlong %" PRIu64 ", spoiled %" PRIu64
+			 ", empty %" PRIu64 ", resets %" PRIu64, w->node,
+			 st->codes, st->timeouts, st->overlong, st->spoiled,
+			 st->empty, st->resets);
 	libevdev_free(w->evdev);
 	w->evdev = NULL;
 	/* Closing also ungrabs it and takes it out of the epoll set. */
@@ -195,7 +204,9 @@ static void wedge_take(struct daemon *d, const char *path)
 
 	w = wedge_free_slot(b);
 	if (!w) {
-		passgate_log("wedge %s: %s: too many input devices", what, path);
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_LANE(cfg->lane),
+				 "wedge %s: %s: too many input devices", what,
+				 path);
 		goto out_free;
 	}
 	/*
@@ -206,12 +217,15 @@ static void wedge_take(struct daemon *d, const char *path)
 	/* Exclusive: no console, no other reader gets its keys. */
 	ret = libevdev_grab(dev, LIBEVDEV_GRAB);
 	if (ret) {
-		passgate_log("wedge %s: grabbing %s: %s", what, path,
-			     strerror(-ret));
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_LANE(cfg->lane),
+				 "wedge %s: grabbing %s: %s", what, path,
+				 strerror(-ret));
 		goto out_free;
 	}
 	if (passgate_loop_watch(&d->loop, fd, SOURCE_WEDGE, w - b->device)) {
-		passgate_log("wedge %s: %s: %s", what, path, strerror(errno));
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_LANE(cfg->lane),
+				 "wedge %s: %s: %s", what, path,
+				 strerror(errno));
 		goto out_ungrab;
 	}
 
@@ -230,9 +244,11 @@ static void wedge_take(struct daemon *d, const char *path)
 	if (libevdev_has_event_code(dev, EV_LED, LED_CAPSL))
 		libevdev_kernel_set_led_value(dev, LED_CAPSL, LIBEVDEV_LED_OFF);
 	b->scanner[s].missing_logged = false;
-	passgate_log("wedge %s: lane %u reads %s (%s, %04x:%04x)", what, cfg->lane,
-		     path, libevdev_get_name(dev), libevdev_get_id_vendor(dev),
-		     libevdev_get_id_product(dev));
+	passgate_log_pri(LOG_NOTICE, PASSGATE_LOG_LANE(cfg->lane),
+			 "wedge %s: lane %u reads %s (%s, %04x:%04x)", what,
+			 cfg->lane, path, libevdev_get_name(dev),
+			 libevdev_get_id_vendor(dev),
+			 libevdev_get_id_product(dev));
 	return;
 
 out_ungrab:
@@ -270,8 +286,10 @@ void wedge_rescan(struct daemon *d)
 		if (found || b->scanner[s].missing_logged)
 			continue;
 		wedge_describe(&b->scanner[s].cfg, what, sizeof(what));
-		passgate_log("wedge %s: not connected; lane %u waits for it", what,
-			     b->scanner[s].cfg.lane);
+		passgate_log_pri(LOG_WARNING,
+				 PASSGATE_LOG_LANE(b->scanner[s].cfg.lane),
+				 "wedge %s: not connected; lane %u waits for "
+				 "it", what, b->scanner[s].cfg.lane);
 		b->scanner[s].missing_logged = true;
 	}
 }
@@ -320,9 +338,11 @@ static void wedge_forward(struct wedge_bridge *b, struct wedge_device *w)
 				    PASSGATE_FRAME_SCAN, sc->seq++, payload,
 				    PASSGATE_SCAN_HEADER + b->code.len);
 	if (!len || wedge_write_frame(b, sc, len))
-		passgate_log("wedge %s: lane %u: a %s scan was lost: %s", w->node,
-			     sc->cfg.lane, passgate_wedge_kind_name(b->code.kind),
-			     len ? strerror(errno) : "cannot frame it");
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_LANE(sc->cfg.lane),
+				 "wedge %s: lane %u: a %s scan was lost: %s",
+				 w->node, sc->cfg.lane,
+				 passgate_wedge_kind_name(b->code.kind),
+				 len ? strerror(errno) : "cannot frame it");
 	/* The token is a credential: it stays nowhere. */
 	explicit_bzero(&b->code, sizeof(b->code));
 	explicit_bzero(b->frame, sizeof(b->frame));
@@ -334,26 +354,36 @@ static uint64_t wedge_time_ns(const struct input_event *ev)
 	       (uint64_t)ev->input_event_usec * 1000ull;
 }
 
+/* Drops are worth a line: a person at the scanner, or a bad scan. */
+static void wedge_dropped(const struct wedge_bridge *b,
+			  const struct wedge_device *w, const char *what,
+			  const char *why)
+{
+	passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(.has_lane = true,
+			 .lane = wedge_lane(b, w), .reason = why),
+			 "wedge %s: %s dropped: %s", w->node, what, why);
+}
+
 static void wedge_key(struct wedge_bridge *b, struct wedge_device *w,
 		      const struct input_event *ev)
 {
 	uint64_t t = wedge_time_ns(ev);
 	struct passgate_wedge_stats before = w->decoder.stats;
 	const struct passgate_wedge_stats *now = &w->decoder.stats;
+	char why[48];
 
 	if (passgate_wedge_decoder_key(&w->decoder, ev->code, ev->value, t,
 				       &b->code))
 		wedge_forward(b, w);
-	/* Drops are worth a line: a person at the scanner, or a bad scan. */
 	if (now->timeouts != before.timeouts)
-		passgate_log("wedge %s: input dropped: keys too slow for a scan",
-			     w->node);
-	if (now->overlong != before.overlong)
-		passgate_log("wedge %s: code dropped: longer than %u bytes",
-			     w->node, PASSGATE_TOKEN_MAX);
+		wedge_dropped(b, w, "input", "keys too slow for a scan");
+	if (now->overlong != before.overlong) {
+		snprintf(why, sizeof(why), "longer than %u bytes",
+			 PASSGATE_TOKEN_MAX);
+		wedge_dropped(b, w, "code", why);
+	}
 	if (now->spoiled != before.spoiled)
-		passgate_log("wedge %s: code dropped: it held a key with no character",
-			     w->node);
+		wedge_dropped(b, w, "code", "it held a key with no character");
 }
 
 /*
@@ -361,13 +391,15 @@ static void wedge_key(struct wedge_bridge *b, struct wedge_device *w,
  * the decoder drops it.  The events that bring the key state up to date
  * type nothing.  Returns as libevdev_next_event() once the sync is done.
  */
-static int wedge_resync(struct wedge_device *w, const struct input_event *drop)
+static int wedge_resync(const struct wedge_bridge *b, struct wedge_device *w,
+			const struct input_event *drop)
 {
 	struct input_event ev;
 	int ret;
 
-	passgate_log("wedge %s: events lost; the code being read is dropped",
-		     w->node);
+	passgate_log_pri(LOG_WARNING, PASSGATE_LOG_LANE(wedge_lane(b, w)),
+			 "wedge %s: events lost; the code being read is "
+			 "dropped", w->node);
 	passgate_wedge_decoder_reset(&w->decoder, wedge_time_ns(drop));
 	while ((ret = libevdev_next_event(w->evdev, LIBEVDEV_READ_FLAG_SYNC,
 					  &ev)) == LIBEVDEV_READ_STATUS_SYNC)
@@ -392,7 +424,7 @@ static void wedge_read(struct wedge_bridge *b, struct wedge_device *w)
 			continue;
 		}
 		if (ret == LIBEVDEV_READ_STATUS_SYNC) {
-			ret = wedge_resync(w, &ev);
+			ret = wedge_resync(b, w, &ev);
 			/* Events read during the sync may still be queued. */
 			if (ret == -EAGAIN)
 				continue;
@@ -401,10 +433,13 @@ static void wedge_read(struct wedge_bridge *b, struct wedge_device *w)
 			break;
 		if (ret < 0) {
 			/* Unplugged (ENODEV): the daemon goes on without it. */
-			passgate_log("wedge %s: %s; lane %u waits for it again",
-				     w->node, strerror(-ret), sc->cfg.lane);
+			passgate_log_pri(LOG_WARNING,
+					 PASSGATE_LOG_LANE(sc->cfg.lane),
+					 "wedge %s: %s; lane %u waits for it "
+					 "again", w->node, strerror(-ret),
+					 sc->cfg.lane);
 			sc->missing_logged = true;
-			wedge_release(w);
+			wedge_release(b, w);
 			return;
 		}
 	}
@@ -463,7 +498,7 @@ int wedge_open(struct daemon *d)
 		return 0;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
-		passgate_log("wedge: %s", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "wedge: %s", strerror(errno));
 		return -1;
 	}
 	b->gate = d->cfg.gate;
@@ -481,8 +516,9 @@ int wedge_open(struct daemon *d)
 	    inotify_add_watch(b->inotify_fd, "/dev",
 			      IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0 ||
 	    passgate_loop_watch(&d->loop, b->inotify_fd, SOURCE_WEDGE, WEDGE_INDEX_WATCH)) {
-		passgate_log("wedge: watching " WEDGE_INPUT_DIR ": %s",
-			     strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL,
+				 "wedge: watching " WEDGE_INPUT_DIR ": %s",
+				 strerror(errno));
 		if (b->inotify_fd >= 0)
 			close(b->inotify_fd);
 		free(b);
@@ -505,7 +541,7 @@ void wedge_close(struct daemon *d)
 		return;
 	for (i = 0; i < WEDGE_MAX_DEVICES; i++)
 		if (b->device[i].evdev)
-			wedge_release(&b->device[i]);
+			wedge_release(b, &b->device[i]);
 	for (i = 0; i < b->scanners; i++)
 		if (b->scanner[i].board_fd >= 0)
 			close(b->scanner[i].board_fd);

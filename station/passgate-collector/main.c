@@ -32,6 +32,7 @@
 #include "common/file.h"
 #include "common/seed.h"
 #include "common/version.h"
+#include "gate/core/log.h"
 #include "gate/core/service.h"
 #include "registry.h"
 #include "store.h"
@@ -120,8 +121,10 @@ static void publish(struct mosquitto *mosq, const struct collector *c,
 	rc = mosquitto_publish(mosq, NULL, topic, strlen(text), text, 1,
 			       retain);
 	if (rc)
-		fprintf(stderr, "passgate-collector: publish %s: %s\n", topic,
-			mosquitto_strerror(rc));
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+				 .has_gate = true, .gate = g->number),
+				 "publish %s: %s", topic,
+				 mosquitto_strerror(rc));
 }
 
 /* " SIG": the collector's signature in hex, at @out. */
@@ -187,13 +190,16 @@ static void forget_heads_if_reconnected(struct collector *c)
 		c->registry.gate[i].head_known = 0;
 }
 
-static void refuse(struct collector *c, const char *gate, size_t len,
-		   const char *why)
+/* @g: the gate as enrolled, NULL for a name the registry does not hold. */
+static void refuse(struct collector *c, const struct registry_gate *g,
+		   const char *gate, size_t len, const char *why)
 {
 	c->refused++;
-	fprintf(stderr, "passgate-collector: REFUSED a batch (refused %lu) "
-		"from gate.%s.%.*s: %s\n", c->refused, c->station, (int)len,
-		gate, why);
+	passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+			 .has_gate = g != NULL, .gate = g ? g->number : 0,
+			 .reason = why),
+			 "REFUSED a batch (refused %lu) from gate.%s.%.*s: %s",
+			 c->refused, c->station, (int)len, gate, why);
 }
 
 /*
@@ -217,25 +223,25 @@ static void on_message(struct mosquitto *mosq, void *obj,
 		return;		/* not a rows topic of this station */
 	g = registry_find(&c->registry, gate, len);
 	if (!g) {
-		refuse(c, gate, len, "not in the gate registry");
+		refuse(c, NULL, gate, len, "not in the gate registry");
 		return;
 	}
 	if (msg->payloadlen <= 0 ||
 	    passgate_batch_parse(msg->payload, msg->payloadlen, b, why,
 				 sizeof(why))) {
-		refuse(c, gate, len, msg->payloadlen <= 0 ? "empty" : why);
+		refuse(c, g, gate, len, msg->payloadlen <= 0 ? "empty" : why);
 		return;
 	}
 	if (b->gate != g->number) {
 		snprintf(why, sizeof(why), "rows of gate number %u, enrolled"
 			 " as %u", b->gate, g->number);
-		refuse(c, gate, len, why);
+		refuse(c, g, gate, len, why);
 		return;
 	}
 	if (passgate_batch_verify(b, g->pk)) {
 		snprintf(why, sizeof(why), "positions %" PRIu64 "..%" PRIu64
 			 ": the seal is not the gate's", b->first, b->last);
-		refuse(c, gate, len, why);
+		refuse(c, g, gate, len, why);
 		return;
 	}
 	forget_heads_if_reconnected(c);
@@ -258,7 +264,7 @@ static void on_message(struct mosquitto *mosq, void *obj,
 		snprintf(why, sizeof(why), "positions %" PRIu64 "..%" PRIu64
 			 " do not follow the verified row %" PRIu64, b->first,
 			 b->last, g->head_pos);
-		refuse(c, gate, len, why);
+		refuse(c, g, gate, len, why);
 		return;
 	}
 	switch (store_batch(c->store, g, b, from, why, sizeof(why))) {
@@ -268,10 +274,12 @@ static void on_message(struct mosquitto *mosq, void *obj,
 		confirm(mosq, c, g);
 		break;
 	case STORE_CONFLICT:
-		fprintf(stderr, "passgate-collector: %s\n", why);
+		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
+				 .has_gate = true, .gate = g->number,
+				 .reason = why), "%s", why);
 		break;
 	case STORE_REFUSED:
-		refuse(c, gate, len, why);
+		refuse(c, g, gate, len, why);
 		break;
 	case STORE_STOPPED:
 		/* Not confirmed: the gate sends it again. */
@@ -289,8 +297,8 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	struct collector *c = obj;
 
 	if (rc) {
-		fprintf(stderr, "passgate-collector: broker refused: %s\n",
-			mosquitto_connack_string(rc));
+		passgate_log_pri(LOG_ERR, NULL, "broker refused: %s",
+				 mosquitto_connack_string(rc));
 		return;
 	}
 	/*
@@ -299,8 +307,8 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	 */
 	rc = mosquitto_subscribe(mosq, NULL, c->topic, 1);
 	if (rc)
-		fprintf(stderr, "passgate-collector: subscribe: %s\n",
-			mosquitto_strerror(rc));
+		passgate_log_pri(LOG_ERR, NULL, "subscribe: %s",
+				 mosquitto_strerror(rc));
 	/*
 	 * Whatever was in flight while we were away is gone with the clean
 	 * session: every gate sends again from what the database holds.
@@ -323,11 +331,11 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid,
 	(void)mosq;
 	(void)mid;
 	if (count != 1 || granted[0] != 1)
-		fprintf(stderr, "passgate-collector: %s: not granted QoS 1\n",
-			c->topic);
+		passgate_log_pri(LOG_ERR, NULL, "%s: not granted QoS 1",
+				 c->topic);
 	else
-		fprintf(stderr, "passgate-collector: subscribed to %s\n",
-			c->topic);
+		passgate_log_pri(LOG_NOTICE, NULL, "subscribed to %s",
+				 c->topic);
 }
 
 static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
@@ -335,7 +343,7 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 	(void)mosq;
 	(void)obj;
 	if (rc && !stop)
-		fprintf(stderr, "passgate-collector: broker connection lost\n");
+		passgate_log_pri(LOG_WARNING, NULL, "broker connection lost");
 }
 
 static void pause_ms(unsigned int ms)
@@ -354,8 +362,9 @@ static int keygen(const char *path)
 	if (sodium_init() < 0)
 		return 1;
 	if (passgate_seed_create(path, seed)) {
-		fprintf(stderr, "passgate-collector: %s: %s\n", path,
-			errno == EEXIST ? "exists already" : strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "%s: %s", path,
+				 errno == EEXIST ? "exists already" :
+				 strerror(errno));
 		return 1;
 	}
 	crypto_sign_seed_keypair(pk, sk, seed);
@@ -435,9 +444,11 @@ static int run(struct mosquitto *mosq, const char *host, int port,
 			continue;
 		}
 		if (rc != MOSQ_ERR_NO_CONN && rc != MOSQ_ERR_CONN_LOST)
-			fprintf(stderr, "passgate-collector: broker %s:%d: %s\n",
-				host, port, rc == MOSQ_ERR_ERRNO ?
-				strerror(errno) : mosquitto_strerror(rc));
+			passgate_log_pri(LOG_WARNING, NULL,
+					 "broker %s:%d: %s", host, port,
+					 rc == MOSQ_ERR_ERRNO ?
+					 strerror(errno) :
+					 mosquitto_strerror(rc));
 		pause_ms(ms);
 		ms = ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : ms * 2;
 		if (!stop)
@@ -479,6 +490,7 @@ int main(int argc, char **argv)
 	struct mosquitto *mosq;
 	int opt, port;
 
+	passgate_log_open("passgate-collector");
 	while ((opt = getopt_long(argc, argv, "b:i:d:s:k:n:hV", opts,
 				  NULL)) != -1) {
 		switch (opt) {
@@ -550,12 +562,12 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0 ||
 	    load_key(confirm_key, c.sk, err, sizeof(err)) ||
 	    registry_load(gates, &c.registry, err, sizeof(err))) {
-		fprintf(stderr, "passgate-collector: %s\n", err);
+		passgate_log_pri(LOG_ERR, NULL, "%s", err);
 		return 2;
 	}
 	c.batch.rows = calloc(PASSGATE_BATCH_ROWS_MAX, sizeof(*c.batch.rows));
 	if (!c.batch.rows) {
-		fprintf(stderr, "passgate-collector: %s\n", strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "%s", strerror(errno));
 		return 1;
 	}
 
@@ -583,8 +595,8 @@ int main(int argc, char **argv)
 	 */
 	mosq = mosquitto_new(id, true, &c);
 	if (!mosq) {
-		fprintf(stderr, "passgate-collector: mosquitto_new: %s\n",
-			strerror(errno));
+		passgate_log_pri(LOG_ERR, NULL, "mosquitto_new: %s",
+				 strerror(errno));
 		store_close(c.store);
 		return 1;
 	}
@@ -592,7 +604,7 @@ int main(int argc, char **argv)
 			     MQTT_PROTOCOL_V311);
 	/* The collector's own identity, once the station has a CA. */
 	if (ca && passgate_mqtt_tls(mosq, ca, cert, key, err, sizeof(err))) {
-		fprintf(stderr, "passgate-collector: %s\n", err);
+		passgate_log_pri(LOG_ERR, NULL, "%s", err);
 		mosquitto_destroy(mosq);
 		store_close(c.store);
 		return 2;
@@ -604,9 +616,10 @@ int main(int argc, char **argv)
 
 	run(mosq, host, port, keepalive);
 
-	fprintf(stderr, "passgate-collector: stopped: stored %lu rows in %lu"
-		" batches; duplicate %lu, gap %lu, refused %lu\n", c.inserted,
-		c.batches, c.duplicates, c.gaps, c.refused);
+	passgate_log_pri(LOG_NOTICE, NULL, "stopped: stored %lu rows in %lu"
+			 " batches; duplicate %lu, gap %lu, refused %lu",
+			 c.inserted, c.batches, c.duplicates, c.gaps,
+			 c.refused);
 	mosquitto_destroy(mosq);
 	mosquitto_lib_cleanup();
 	store_close(c.store);

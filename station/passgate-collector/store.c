@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "gate/core/log.h"
 #include "gate/core/service.h"
 #include "lib/libpassgate.h"
 #include "store.h"
@@ -127,7 +128,8 @@ static void log_pq(const char *what, const char *msg)
 	while (n && line[n - 1] == ' ')
 		n--;
 	line[n] = '\0';
-	fprintf(stderr, "passgate-collector: postgres: %s: %s\n", what, line);
+	/* Storing stops until PostgreSQL is back. */
+	passgate_log_pri(LOG_ERR, NULL, "postgres: %s: %s", what, line);
 }
 
 /* Connected with the table in place: 0; else -1 (logged). */
@@ -336,8 +338,9 @@ int store_head(struct store *s, struct registry_gate *g)
 	}
 	PQclear(res);
 	if (!ok) {
-		fprintf(stderr, "passgate-collector: chain of %s: bad hash\n",
-			g->name);
+		passgate_log_pri(LOG_ERR, PASSGATE_LOG_FIELDS(.has_gate = true,
+				 .gate = g->number),
+				 "chain of %s: bad hash", g->name);
 		return -1;
 	}
 	g->head_known = 1;

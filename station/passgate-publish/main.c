@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "common/version.h"
+#include "gate/core/log.h"
 #include "station/mqtt_tls.h"
 #include "common/listfile.h"
 #include "common/minisign.h"
@@ -76,8 +77,8 @@ static int publish(struct mosquitto *m, const char *topic, const void *p,
 	int rc = mosquitto_publish(m, NULL, topic, len, p, 1, true);
 
 	if (rc != MOSQ_ERR_SUCCESS) {
-		fprintf(stderr, "passgate-publish: %s: %s\n", topic,
-			mosquitto_strerror(rc));
+		passgate_log_pri(LOG_ERR, NULL, "%s: %s", topic,
+				 mosquitto_strerror(rc));
 		return -1;
 	}
 	pending++;
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
 	struct mosquitto *m;
 	int opt, waited;
 
+	passgate_log_open("passgate-publish");
 	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
@@ -157,18 +159,23 @@ int main(int argc, char **argv)
 	if (!trust ||
 	    passgate_listfile_check(list, sigpath, trust, 0, &info, err,
 				    sizeof(err))) {
-		fprintf(stderr, "passgate-publish: %s: %s\n", list, err);
+		/* Nothing goes out that a gate would refuse. */
+		passgate_log_pri(LOG_WARNING,
+				 PASSGATE_LOG_FIELDS(.reason = err),
+				 "%s: %s", list, err);
 		return 1;
 	}
 	passgate_trust_free(trust);
 	if (info.kind == PASSGATE_LIST_FULL && !url) {
-		fprintf(stderr, "passgate-publish: a full list needs --url\n");
+		passgate_log_pri(LOG_ERR, PASSGATE_LOG_FIELDS(
+				 .generation = info.generation),
+				 "a full list needs --url");
 		return 2;
 	}
 	sig = slurp(sigpath, SIG_MAX, &sig_len);
 	data = slurp(list, PASSGATE_LIST_MAX_BYTES, &data_len);
 	if (!sig || !data || sodium_init() < 0) {
-		perror("passgate-publish: read");
+		passgate_log_pri(LOG_ERR, NULL, "read: %s", strerror(errno));
 		return 1;
 	}
 
@@ -180,13 +187,12 @@ int main(int argc, char **argv)
 	mosquitto_lib_init();
 	m = mosquitto_new(NULL, true, NULL);
 	if (m && ca && passgate_mqtt_tls(m, ca, cert, key, err, sizeof(err))) {
-		fprintf(stderr, "passgate-publish: %s\n", err);
+		passgate_log_pri(LOG_ERR, NULL, "%s", err);
 		return 1;
 	}
 	mosquitto_publish_callback_set(m, on_publish);
 	if (!m || mosquitto_connect(m, host, atoi(colon + 1), 10)) {
-		fprintf(stderr, "passgate-publish: cannot connect to %s\n",
-			broker);
+		passgate_log_pri(LOG_ERR, NULL, "cannot connect to %s", broker);
 		return 1;
 	}
 
@@ -225,8 +231,9 @@ int main(int argc, char **argv)
 	mosquitto_destroy(m);
 	mosquitto_lib_cleanup();
 	if (pending > 0) {
-		fprintf(stderr, "passgate-publish: %d not acknowledged\n",
-			pending);
+		passgate_log_pri(LOG_ERR, PASSGATE_LOG_FIELDS(
+				 .generation = info.generation),
+				 "%d not acknowledged", pending);
 		return 1;
 	}
 	printf("generation %" PRIu64 " (%s) published\n", info.generation,

@@ -39,8 +39,9 @@ WARN := -Wall -Wextra -Werror
 # The one version number (common/version.h): cat is in every root.
 PASSGATE_VERSION := $(shell cat VERSION)
 CPPFLAGS := -Iuapi -I. -DPASSGATE_VERSION='"$(PASSGATE_VERSION)"'
-NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
-NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+PKG_CONFIG := pkg-config
+NL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 2>/dev/null)
+NL_LIBS = $(shell $(PKG_CONFIG) --libs libnl-genl-3.0 2>/dev/null)
 # Recursive (=), and so expanded in the recipe: gcc may not be installed
 # before scripts/setup.sh has run in this very make.
 BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
@@ -54,8 +55,9 @@ CROSS_LIB := $(CROSS_SYSROOT)/usr/lib/$(CROSS_TRIPLE)
 CC := $(CROSS_TRIPLE)-gcc -I$(CROSS_SYSROOT)/usr/include -L$(CROSS_LIB) \
 	-Wl,-rpath-link,$(CROSS_LIB)
 AR := $(CROSS_TRIPLE)-ar
-export PKG_CONFIG_LIBDIR := $(CROSS_LIB)/pkgconfig:$(CROSS_SYSROOT)/usr/share/pkgconfig
-export PKG_CONFIG_SYSROOT_DIR := $(CROSS_SYSROOT)
+# In the command itself: make 4.3 does not export to $(shell).
+PKG_CONFIG := PKG_CONFIG_LIBDIR=$(CROSS_LIB)/pkgconfig:$(CROSS_SYSROOT)/usr/share/pkgconfig \
+	PKG_CONFIG_SYSROOT_DIR=$(CROSS_SYSROOT) pkg-config
 BPF_CFLAGS = -O2 -g -target bpf -I/usr/$(CROSS_TRIPLE)/include \
 	-I$(CROSS_SYSROOT)/usr/include -Iuapi -I. -Iselftests/bpf -Wall -Werror
 endif

@@ -121,9 +121,14 @@ start=$SECONDS
 set +e
 qemu/run-qemu.sh --kernel-dir "$build/kernel/$abi" \
 	--acpi "$build/selftests/testgate.aml" --out "$out/guest" \
-	--timeout 2400 --mem 2048 --disk "$img" --boot-disk
+	--timeout 2400 --mem 2048 --disk "$img" --boot-disk >"$out/console.log" 2>&1
 rc=$?
 set -e
-echo "$prog: the guest ran $((SECONDS - start)) s (exit $rc)"
 rm -f "$img"
+# The test's own lines, as journald put them on the console.
+sed -n 's/^.*install-test\.sh\[[0-9]*\]: //p' "$out/guest/console.log" |
+	grep -E '^(TAP|ok |not ok |#)' || true
+tail -n 3 "$out/console.log"
+echo "$prog: the guest ran $((SECONDS - start)) s (exit $rc); console:" \
+	"$out/guest/console.log, journal and dmesg: $out/guest/scratch/"
 exit $rc

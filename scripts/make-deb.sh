@@ -5,9 +5,8 @@
 # passgate-station and the arch-independent passgate-dkms), then
 # cross-built for arm64 against the sysroot of scripts/setup-arm64.sh,
 # whose .debs also give dpkg-shlibdeps the arm64 libraries' shlibs.  Each
-# package is checked by lintian, which must report no error
-# (debian/source/lintian-overrides and docs/packaging.md say which
-# warnings are accepted and why).
+# package is checked by lintian, which must report no error (there are
+# no overrides; docs/packaging.md).
 #
 # usage: scripts/make-deb.sh OUT_DIR ARM64_DIR
 #   OUT_DIR    gets the .debs, build logs and lintian.log (made afresh)
@@ -16,7 +15,7 @@ set -euo pipefail
 
 prog=${0##*/}
 die() { echo "$prog: $*" >&2; exit 1; }
-[[ $# -eq 2 ]] || { sed -n '12,14s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[[ $# -eq 2 ]] || { sed -n '11,13s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
 a64=$(cd "$2" && pwd -P)
 [[ -d $a64/sysroot && -d $a64/debs ]] || die "$a64: no arm64 sysroot (make arm64)"

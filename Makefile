@@ -39,8 +39,8 @@ WARN := -Wall -Wextra -Werror
 # The one version number (common/version.h): cat is in every root.
 PASSGATE_VERSION := $(shell cat VERSION)
 CPPFLAGS := -Iuapi -I. -DPASSGATE_VERSION='"$(PASSGATE_VERSION)"'
-NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
-NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+NL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 2>/dev/null)
+NL_LIBS = $(shell $(PKG_CONFIG) --libs libnl-genl-3.0 2>/dev/null)
 # Recursive (=), and so expanded in the recipe: gcc may not be installed
 # before scripts/setup.sh has run in this very make.
 BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
@@ -49,6 +49,7 @@ BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 # Cross-building (make arm64, debian/rules for arm64): CROSS_TRIPLE, and
 # CROSS_SYSROOT with the target's libraries and headers, unpacked from
 # Debian's packages by scripts/setup-arm64.sh.
+PKG_CONFIG ?= pkg-config
 ifdef CROSS_TRIPLE
 CROSS_LIB := $(CROSS_SYSROOT)/usr/lib/$(CROSS_TRIPLE)
 CC := $(CROSS_TRIPLE)-gcc -I$(CROSS_SYSROOT)/usr/include -L$(CROSS_LIB) \
@@ -56,6 +57,11 @@ CC := $(CROSS_TRIPLE)-gcc -I$(CROSS_SYSROOT)/usr/include -L$(CROSS_LIB) \
 AR := $(CROSS_TRIPLE)-ar
 export PKG_CONFIG_LIBDIR := $(CROSS_LIB)/pkgconfig:$(CROSS_SYSROOT)/usr/share/pkgconfig
 export PKG_CONFIG_SYSROOT_DIR := $(CROSS_SYSROOT)
+# $(shell) does not see what make exports (GNU make before 4.4): without
+# these, pkg-config gave the host's flags, and libcurl's
+# -I/usr/include/x86_64-linux-gnu broke the arm64 uplink.
+PKG_CONFIG := PKG_CONFIG_LIBDIR=$(PKG_CONFIG_LIBDIR) \
+	PKG_CONFIG_SYSROOT_DIR=$(PKG_CONFIG_SYSROOT_DIR) pkg-config
 BPF_CFLAGS = -O2 -g -target bpf -I/usr/$(CROSS_TRIPLE)/include \
 	-I$(CROSS_SYSROOT)/usr/include -Iuapi -I. -Iselftests/bpf -Wall -Werror
 endif

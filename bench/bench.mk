@@ -20,7 +20,7 @@ station: all $(BUILD)/bench/station_load
 $(BUILD)/bench/station_load: bench/station_load.c $(MQTT_TLS_SRC) \
 		$(GATE_ARCHIVES) | $(STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(shell pkg-config --cflags libmosquitto libpq) \
+	$(CC) $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags libmosquitto libpq) \
 		$(CFLAGS) $(WARN) -o $@ $< station/mqtt_tls.c $(GATE_ARCHIVES) \
-		$(GATE_LDLIBS) $(shell pkg-config --libs libmosquitto libpq) \
+		$(GATE_LDLIBS) $(shell $(PKG_CONFIG) --libs libmosquitto libpq) \
 		-pthread

@@ -9,7 +9,7 @@ GATE_LDLIBS = -lbpf -lelf -lz -lsqlite3 $(COMMON_LDLIBS) $(LIB_LDLIBS) \
 	$(NL_LIBS) $(SYSTEMD_LIBS)
 # sd_notify (gate/core/service.c) and sd_journal_sendv (gate/core/log.c);
 # = so that pkg-config runs in a recipe, after setup installed it.
-SYSTEMD_LIBS = $(shell pkg-config --libs libsystemd)
+SYSTEMD_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd)
 GATE_HDR := $(wildcard gate/core/*.h gate/policy/*.h common/*.h lib/*.h) \
 	uapi/linux/passgate.h
 
@@ -43,16 +43,16 @@ $(BUILD)/bin/passgatectl: PROG_LDLIBS = $(GATE_LDLIBS)
 
 # passgated's wedge bridge (passgated/wedge.c) reads input devices with
 # libevdev and builds SCAN frames with the module's own encoder.
-EVDEV_CFLAGS = $(shell pkg-config --cflags libevdev)
-EVDEV_LIBS = $(shell pkg-config --libs libevdev)
+EVDEV_CFLAGS = $(shell $(PKG_CONFIG) --cflags libevdev)
+EVDEV_LIBS = $(shell $(PKG_CONFIG) --libs libevdev)
 $(BUILD)/bin/passgated: driver/scanframe.c driver/scanframe.h
 $(BUILD)/bin/passgated: PROG_CPPFLAGS = -Idriver $(EVDEV_CFLAGS)
 $(BUILD)/bin/passgated: PROG_LDLIBS = $(GATE_LDLIBS) $(EVDEV_LIBS)
 
 # The uplink carries the gate's events up and its lists down over MQTT:
 # built with the station programs (STATION_BIN).
-MQTT_CFLAGS = $(shell pkg-config --cflags libmosquitto libcurl)
-MQTT_LIBS = $(shell pkg-config --libs libmosquitto libcurl)
+MQTT_CFLAGS = $(shell $(PKG_CONFIG) --cflags libmosquitto libcurl)
+MQTT_LIBS = $(shell $(PKG_CONFIG) --libs libmosquitto libcurl)
 PROGRAMS += $(if $(filter passgate-uplink,$(STATION_BIN)),$(BUILD)/bin/passgate-uplink)
 $(BUILD)/bin/passgate-uplink: PROG_CPPFLAGS = $(MQTT_CFLAGS)
 $(BUILD)/bin/passgate-uplink: PROG_LDLIBS = $(GATE_LDLIBS) $(MQTT_LIBS) -pthread

@@ -17,9 +17,9 @@ PROG_DIR_passgate-collector := station/passgate-collector
 PROG_SRC_passgate-collector := $(MQTT_TLS_SRC)
 PROG_ARCHIVES_passgate-collector := $(GATE_CORE) $(COMMON) $(LIB)
 $(BUILD)/bin/passgate-collector: PROG_CPPFLAGS = \
-	$(shell pkg-config --cflags libmosquitto libpq)
+	$(shell $(PKG_CONFIG) --cflags libmosquitto libpq)
 $(BUILD)/bin/passgate-collector: PROG_LDLIBS = $(COMMON_LDLIBS) \
-	$(SYSTEMD_LIBS) $(shell pkg-config --libs libmosquitto libpq)
+	$(SYSTEMD_LIBS) $(shell $(PKG_CONFIG) --libs libmosquitto libpq)
 
 PROGRAMS += $(addprefix $(BUILD)/bin/,$(filter passgate-publish \
 	passgate-collector,$(STATION_BIN)))

@@ -9,6 +9,7 @@
 #include <linux/passgate.h>
 
 #include "gate/core/install.h"
+#include "gate/core/kept.h"
 #include "common/minisign.h"
 #include "gate/core/state.h"
 
@@ -130,6 +131,8 @@ int passgate_install_list(const struct passgate_config *cfg,
 	struct passgate_trust *trust;
 	struct passgate_record rec;
 	int lock, ret = -1, saved = EINVAL;
+	char kept_err[512];
+	bool kept = true;
 
 	memset(info, 0, sizeof(*info));
 	*refusal = PASSGATE_REFUSED_UNVERIFIED;
@@ -164,6 +167,14 @@ int passgate_install_list(const struct passgate_config *cfg,
 		goto out_close;
 	}
 
+	/*
+	 * Kept before the record names it, for the restart that finds the
+	 * maps empty (gate/core/kept.h).  Not kept is no refusal: the list
+	 * is active, and only a restart would miss it.
+	 */
+	if (passgate_kept_store(cfg, path, info, kept_err, sizeof(kept_err)))
+		kept = false;
+
 	rec.generation = info->generation;
 	memcpy(rec.key_id, info->key_id, sizeof(rec.key_id));
 	rec.expires_at = info->expires_at;
@@ -176,6 +187,12 @@ int passgate_install_list(const struct passgate_config *cfg,
 		*refusal = PASSGATE_REFUSED_NONE;
 		goto out_close;
 	}
+	passgate_kept_prune(cfg, info->generation);
+	err[0] = '\0';
+	if (!kept)
+		snprintf(err, errlen, "generation %" PRIu64 " is active but "
+			 "not kept for a restart: %s", info->generation,
+			 kept_err);
 	ret = 0;
 out_close:
 	passgate_listfile_close(reader.list);

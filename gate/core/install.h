@@ -25,6 +25,7 @@ enum passgate_refusal {
 	PASSGATE_REFUSED_LOAD = 6,		/* the kernel did not take it */
 	PASSGATE_REFUSED_STATION = 7,		/* a list for another station */
 	PASSGATE_REFUSED_NO_RECORD = 8,		/* the generation record lost */
+	PASSGATE_REFUSED_NOT_KEPT = 9,		/* restore: no kept list chain */
 };
 
 /*
@@ -32,7 +33,9 @@ enum passgate_refusal {
  * it into @policy.  On refusal returns -1, leaves the active generation
  * and the record untouched, says why in @err and sets *@refusal.  With
  * a @gate, the outcome also goes into the gate's event stream
- * (LIST_ACTIVATED / LIST_REFUSED).
+ * (LIST_ACTIVATED / LIST_REFUSED).  Installed, the list is also kept in
+ * the state folder for a restart (gate/core/kept.h); @err is then empty,
+ * or says why it could not be kept.
  */
 int passgate_install_list(const struct passgate_config *cfg,
 			  struct passgate_policy *policy,

@@ -64,6 +64,9 @@ int spool_open(struct daemon *d);
 void spool_handle(struct daemon *d);
 void spool_close(struct daemon *d);
 
+/* restore.c: the record's generation again, when the kernel has none */
+void restore_run(struct daemon *d);
+
 /* expiry.c: the active list's expiry puts the gate in degraded mode */
 int expiry_open(struct daemon *d);
 void expiry_arm(struct daemon *d);

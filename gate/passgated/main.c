@@ -329,9 +329,12 @@ int main(int argc, char **argv)
 	}
 	/* The journal first: it must see what the others cause. */
 	if (set_id_key(&d) || open_policy(&d) || setup_signals(&d) ||
-	    audit_open(&d) || slow_open(&d) || expiry_open(&d) ||
-	    spool_open(&d) || wedge_open(&d) || metrics_open(&d) ||
-	    drop_capabilities(&d))
+	    audit_open(&d) || slow_open(&d))
+		goto out;
+	/* Before the expiry timer and the spool: both build on it. */
+	restore_run(&d);
+	if (expiry_open(&d) || spool_open(&d) || wedge_open(&d) ||
+	    metrics_open(&d) || drop_capabilities(&d))
 		goto out;
 	ret = run(&d) ? 1 : 0;
 out:

@@ -759,13 +759,20 @@ struct passgate_note {
 
 /* &struct passgate_list_claim.flags: the file's word only, not verified */
 #define PASSGATE_CLAIM_UNVERIFIED (1u << 0)
+/*
+ * &struct passgate_list_claim.flags: not delivered, but the generation
+ * the daemon's record names, built again at its start from the lists it
+ * kept, because the kernel had none (a reboot, a module reload)
+ */
+#define PASSGATE_CLAIM_RESTORED (1u << 1)
 
 /**
  * struct passgate_list_claim - what a list said of itself, in the @data
  *	of LIST_ACTIVATED and LIST_REFUSED (@value: its generation)
  * @station: the station its header names, NUL-padded; all zero: none,
  *	or no header could be read
- * @flags: %PASSGATE_CLAIM_UNVERIFIED when its signature did not verify
+ * @flags: %PASSGATE_CLAIM_UNVERIFIED when its signature did not verify,
+ *	%PASSGATE_CLAIM_RESTORED when it was restored at the daemon's start
  * @__reserved: zero
  */
 struct passgate_list_claim {

@@ -50,7 +50,6 @@ BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 # Cross-building (make arm64, debian/rules for arm64): CROSS_TRIPLE, and
 # CROSS_SYSROOT with the target's libraries and headers, unpacked from
 # Debian's packages by scripts/setup-arm64.sh.
-PKG_CONFIG ?= pkg-config
 ifdef CROSS_TRIPLE
 CROSS_LIB := $(CROSS_SYSROOT)/usr/lib/$(CROSS_TRIPLE)
 CC := $(CROSS_TRIPLE)-gcc -I$(CROSS_SYSROOT)/usr/include -L$(CROSS_LIB) \

@@ -113,6 +113,9 @@ check "systemctl start passgated@0: ready (Type=notify)" \
 	sh -c 'systemctl start passgated@0 && systemctl is-active -q passgated@0'
 check "passgatectl load: the daemon accepts generation 1" \
 	passgatectl load $d/list1.pgl
+check "journald has the activation at priority notice with its fields" \
+	sh -c 'journalctl -b -u passgated@0 -p notice PASSGATE_GATE=0 GENERATION=1 \
+	       -o verbose | grep -q "^ *PRIORITY=5\$"'
 check_out "an unknown code is denied at the gate (red, reason 1)" \
 	"red 1" $d/board-scan code HC-UNKNOWN 3650
 check_out "a listed green code is accepted at the gate (green)" \

@@ -8,7 +8,8 @@
 # root) use is named here, even where another one happens to pull it in:
 # perl (checkpatch), python3 (the station test's HTTP server,
 # check-names.py), procps (pgrep in make bench), iproute2 (ip, the
-# station test's loopback).  scripts/fresh-check.sh proves the list on a
+# station test's loopback), mmdebstrap (make check-install's Debian
+# guest).  scripts/fresh-check.sh proves the list on a
 # brand-new root.
 #
 # usage: scripts/setup.sh [BUILD_DIR]
@@ -27,7 +28,7 @@ packages="
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libsodium-dev libsqlite3-dev
 	libjson-c-dev libsystemd-dev
 	pkg-config minisign dkms scdoc man-db
-	debhelper dh-dkms lintian
+	debhelper dh-dkms lintian mmdebstrap
 	mosquitto mosquitto-clients libmosquitto-dev libcurl4-openssl-dev
 	postgresql libpq-dev
 	device-tree-compiler dt-schema

@@ -131,6 +131,13 @@ if [ "$(id -u)" != 0 ]; then
 	skipped "journald" "a private journald's mount namespace needs root"
 	totals
 fi
+# In a chroot (scripts/fresh-check.sh) / is no mount point: unshare
+# cannot make the namespace's mounts private, and a /run bound there
+# would reach the host's mounts.
+if ! mountpoint -q /; then
+	skipped "journald" "/ is not a mount point here (a chroot): no private /run without touching the host's mounts"
+	totals
+fi
 mkdir jd
 jdir=$work/jd/run/log/journal
 "$here/journald_ns.sh" "$work/jd" "$uplink" -c "$work/gate.conf" \

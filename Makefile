@@ -11,6 +11,7 @@
 #   make fresh-check  make demo and make check on a brand-new bookworm root
 #   make deb      the Debian packages, amd64 and arm64 (build/deb)
 #   make check-install  the packages installed in a Debian guest with systemd
+#   make check-install-arm64  the same in an arm64 guest (slow; not in CI)
 #   make clean    remove build output
 #
 # Each folder brings its own rules in a FOLDER.mk included below; this
@@ -68,7 +69,7 @@ STATION_BIN ?= passgate-uplink passgate-publish passgate-collector
 
 .PHONY: all man setup module testboard userspace tests check demo shell bench \
 	clean install deb fuzz fuzz-build soak reliability station arm64 arm64-module \
-	check-arm64 fresh-check check-install
+	check-arm64 fresh-check check-install check-install-arm64
 
 # The first target, and so the default; its parts come with the fragments.
 all:
@@ -219,6 +220,11 @@ deb: $(STAMP) $(A64_STAMP)
 # with systemd (scripts/install-check.sh, qemu/install-test.sh).
 check-install: deb testboard $(AML) $(BOARD_SCAN) $(BUILD)/bin/passgate-issuer
 	scripts/install-check.sh $(BUILD)
+
+# The same for arm64, in qemu-system-aarch64 (not in CI: the module is
+# compiled twice under emulation; docs/packaging.md says how long).
+check-install-arm64: deb arm64 $(BUILD)/bin/passgate-issuer
+	scripts/install-check.sh $(BUILD) arm64
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

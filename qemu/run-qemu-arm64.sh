@@ -9,6 +9,7 @@
 #            --rootfs DIR --out OUTDIR --timeout SECS [--mem MB] [--smp N]
 #            [--disk IMG] [--cut-on REGEX] [--shutdown-log FILE]
 #            -- COMMAND [ARG...]
+#        qemu/run-qemu-arm64.sh ... --disk IMG --boot-disk
 #
 #   DIR      a `dpkg -x` of linux-image-<abi>-arm64-unsigned (boot/vmlinuz-*,
 #            lib/modules/<version>/), as scripts/setup-arm64.sh leaves it
@@ -16,7 +17,7 @@
 #            same --mem and --smp) into OUTDIR/gate.dtb
 #   DIR (--rootfs)  the guest's root, with the repository's path in it
 #   IMG, REGEX  the guest's /dev/vda and the power cut, as run-qemu.sh has
-#            them
+#            them; --boot-disk as there (the rootfs only lends its busybox)
 #   FILE (--shutdown-log)  a second kernel console, a PCI 16550 (ttyS1)
 #            written to FILE: it still works after device_shutdown(), where
 #            hvc0 falls silent (selftests/shutdown.sh)
@@ -28,9 +29,10 @@
 set -euo pipefail
 prog=${0##*/}
 die() { echo "$prog: $*" >&2; exit 1; }
-usage() { sed -n '8,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '8,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 kdir='' dtbo='' rootfs='' out='' tmo='' mem=1024 smp=2 disk='' cut='' sdlog=
+boot_disk=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel-dir) kdir=$2; shift 2 ;;
@@ -43,11 +45,17 @@ while [[ $# -gt 0 ]]; do
 	--disk) disk=$2; shift 2 ;;
 	--cut-on) cut=$2; shift 2 ;;
 	--shutdown-log) sdlog=$2; shift 2 ;;
+	--boot-disk) boot_disk=1; shift ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
 done
-[[ -n $kdir && -n $dtbo && -n $rootfs && -n $out && -n $tmo && $# -gt 0 ]] || usage
+[[ -n $kdir && -n $dtbo && -n $rootfs && -n $out && -n $tmo ]] || usage
+if [[ $boot_disk = 1 ]]; then
+	[[ -n $disk && $# -eq 0 ]] || usage
+else
+	[[ $# -gt 0 ]] || usage
+fi
 here=$(cd "$(dirname "$0")" && pwd -P)
 repo=$(pwd -P)
 rootfs=$(cd "$rootfs" && pwd -P)
@@ -89,6 +97,7 @@ cat >"$root/passgate.env" <<EOT
 PASSGATE_CMD=$(shquote "$(shquote "$@")")
 PASSGATE_REPO=$(shquote "$repo")
 PASSGATE_SCRATCH=/tmp/passgate-scratch
+PASSGATE_BOOT_DISK=$boot_disk
 EOT
 
 # --- device tree ----------------------------------------------------------
@@ -115,11 +124,14 @@ echo "PASSGATE_FAR_TTY=$far_tty" >>"$root/passgate.env"
 (cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out/initrd.cpio.gz"
 
 read -r p1 p2 < <(free_ports)
+# A booted system's systemd: only failures on the console, uncoloured.
+boot_args=
+[[ $boot_disk = 0 ]] || boot_args=" systemd.show_status=error systemd.log_color=0"
 
 # shellcheck disable=SC2054
 qemu=(qemu-system-aarch64 "${vm[@]}" -nographic -no-reboot -nic none -monitor none
 	-kernel "$kernel" -initrd "$out/initrd.cpio.gz" -dtb "$out/gate.dtb"
-	-append "console=hvc0 panic=-1 loglevel=4"
+	-append "console=hvc0 panic=-1 loglevel=4$boot_args"
 	# the PL011: the scanner board's UART, far end at hvc1
 	-chardev "udp,id=board,host=127.0.0.1,port=$p2,localaddr=127.0.0.1,localport=$p1"
 	-serial chardev:board

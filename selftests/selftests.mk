@@ -51,8 +51,18 @@ GUEST_TEST_HDR := selftests/gate_fixture.h selftests/factory_gate.h \
 	$(GATE_HDR)
 TEST_LDLIBS = $(GATE_ARCHIVES) $(GATE_LDLIBS)
 
+# board-scan: one scan from lane 0's board, for the Debian guest's
+# install test (qemu/install-test.sh), which has no harness.
+BOARD_SCAN := $(BUILD)/selftests/board-scan
+$(BOARD_SCAN): selftests/board_scan.c selftests/board.c selftests/board.h \
+		driver/scanframe.c driver/scanframe.h | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iselftests -Idriver $(CFLAGS) $(WARN) -o $@ \
+		selftests/board_scan.c selftests/board.c driver/scanframe.c \
+		-lsodium
+
 tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(HOST_TOOLS) \
-	$(PRIVILEGE_TEST_BIN) \
+	$(PRIVILEGE_TEST_BIN) $(BOARD_SCAN) \
 	$(if $(STATION_BIN),$(STATION_TEST_BIN))
 $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(TEST_BPF) $(GATE_ARCHIVES) $(HARNESS)
@@ -79,13 +89,3 @@ $(BUILD)/host/%: selftests/host/%.c driver/scanframe.c driver/scanframe.h \
 $(AML): selftests/testgate.asl | $(STAMP)
 	@mkdir -p $(@D)
 	iasl -p $(basename $@) $< >/dev/null
-
-# board-scan: one scan from lane 0's board, for the Debian guest's
-# install test (qemu/install-test.sh), which has no harness.
-BOARD_SCAN := $(BUILD)/selftests/board-scan
-$(BOARD_SCAN): selftests/board_scan.c selftests/board.c selftests/board.h \
-		driver/scanframe.c driver/scanframe.h | $(STAMP)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iselftests -Idriver $(CFLAGS) $(WARN) -o $@ \
-		selftests/board_scan.c selftests/board.c driver/scanframe.c \
-		-lsodium

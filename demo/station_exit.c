@@ -471,7 +471,8 @@ static void report(struct demo *d, uint64_t emitted, uint64_t stored,
 		"ID mismatch", "fever", "anti-passback", "no ticket",
 		"timeout", "busy", "no key", "list expired", "lane busy",
 		"bad verdict", "wait ID", "wait code", "not valid",
-		"no temperature",
+		"no temperature", "ID card expired", "ticket used",
+		"fare adjustment",
 	};
 	unsigned int r;
 

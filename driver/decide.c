@@ -169,6 +169,7 @@ static void passgate_decide_defer(struct passgate_lane *lane,
 		.kind = in->kind,
 		.temperature = in->temperature,
 		.token_len = in->token_len,
+		.card_valid_until = in->card_valid_until,
 	};
 	memcpy(qs->scan.digest, d->digest, sizeof(qs->scan.digest));
 	memcpy(qs->scan.token, in->token, in->token_len);
@@ -195,6 +196,8 @@ void passgate_decide_submit(struct passgate_lane *lane,
 		.kind = in->kind,
 		.flags = in->flags,
 		.temperature = in->temperature,
+		.card_valid_from = in->card_valid_from,
+		.card_valid_until = in->card_valid_until,
 		.verdict = PASSGATE_VERDICT_DEFER,
 		.direction = __ffs(lane->info.directions),
 	};

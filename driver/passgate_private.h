@@ -198,6 +198,9 @@ struct passgate_lane_scans {
  * @received_ns: %CLOCK_BOOTTIME of the frame's arrival
  * @board_seq: the frame's seq, for the board's INDICATE
  * @from_board: the scan came over the UART (answer with INDICATE)
+ * @card_valid_from: with %PASSGATE_SCAN_F_CARD_DATES (&struct
+ *	passgate_decision)
+ * @card_valid_until: likewise
  */
 struct passgate_scan_input {
 	u8 kind;
@@ -205,6 +208,8 @@ struct passgate_scan_input {
 	s16 temperature;
 	const u8 *token;
 	u16 token_len;
+	u32 card_valid_from;
+	u32 card_valid_until;
 	u64 received_ns;
 	u8 board_seq;
 	bool from_board;

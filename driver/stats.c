@@ -19,7 +19,7 @@ static const char * const passgate_reason_names[PASSGATE_REASON_COUNT] = {
 	"none", "unknown", "red", "manual_check", "id_mismatch", "fever",
 	"passback", "no_ticket", "timeout", "busy", "no_key", "list_expired",
 	"lane_busy", "bad_verdict", "wait_id", "wait_code", "not_valid",
-	"no_temperature",
+	"no_temperature", "id_expired", "ticket_used", "fare_adjustment",
 };
 
 static void passgate_stats_histogram(struct seq_file *m, const char *name,

@@ -83,6 +83,9 @@ static const char *const reason_names[] = {
 	[PASSGATE_REASON_WAIT_CODE] = "wait_code",
 	[PASSGATE_REASON_NOT_VALID] = "not_valid",
 	[PASSGATE_REASON_NO_TEMPERATURE] = "no_temperature",
+	[PASSGATE_REASON_ID_EXPIRED] = "id_expired",
+	[PASSGATE_REASON_TICKET_USED] = "ticket_used",
+	[PASSGATE_REASON_FARE_ADJUSTMENT] = "fare_adjustment",
 };
 
 static const char *name_of(const char *const *names, size_t count,

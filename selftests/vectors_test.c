@@ -36,7 +36,7 @@ static const char *const reasons[] = {
 	"none", "unknown", "red", "manual_check", "id_mismatch", "fever",
 	"passback", "no_ticket", "timeout", "busy", "no_key", "list_expired",
 	"lane_busy", "bad_verdict", "wait_id", "wait_code", "not_valid",
-	"no_temperature",
+	"no_temperature", "id_expired", "ticket_used", "fare_adjustment",
 };
 
 static int lookup(const char *const *names, size_t n, const char *word)

@@ -56,6 +56,18 @@ TEST(event_layout)
 	EXPECT_EQ(40, offsetof(struct passgate_event, data));
 }
 
+TEST(decision_layout)
+{
+	EXPECT_EQ(96, sizeof(struct passgate_decision));
+	EXPECT_EQ(40, offsetof(struct passgate_decision, digest));
+	EXPECT_EQ(72, offsetof(struct passgate_decision, verdict));
+	EXPECT_EQ(80, offsetof(struct passgate_decision, direction));
+	EXPECT_EQ(84, offsetof(struct passgate_decision, card_valid_from));
+	EXPECT_EQ(88, offsetof(struct passgate_decision, card_valid_until));
+	EXPECT_EQ(56, offsetof(struct passgate_scan, card_valid_until));
+	EXPECT_EQ(60, offsetof(struct passgate_scan, digest));
+}
+
 TEST(note_layout)
 {
 	/* Grown by data: callers whose struct ends at value still fit. */

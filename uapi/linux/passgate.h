@@ -550,6 +550,10 @@ enum passgate_verdict {
  * @PASSGATE_REASON_NOT_VALID: on the list, outside its validity window
  * @PASSGATE_REASON_NO_TEMPERATURE: fever screening is on and the scan
  *	carried no temperature
+ * @PASSGATE_REASON_ID_EXPIRED: the ID card is past its validity dates
+ * @PASSGATE_REASON_TICKET_USED: the ticket was already used to leave
+ * @PASSGATE_REASON_FARE_ADJUSTMENT: no ticket for this station and time
+ *	(or one for another station): to the manual lane, fare adjustment
  * @PASSGATE_REASON_COUNT: number of reasons
  */
 enum passgate_reason {
@@ -571,11 +575,16 @@ enum passgate_reason {
 	PASSGATE_REASON_WAIT_CODE = 15,
 	PASSGATE_REASON_NOT_VALID = 16,
 	PASSGATE_REASON_NO_TEMPERATURE = 17,
+	PASSGATE_REASON_ID_EXPIRED = 18,
+	PASSGATE_REASON_TICKET_USED = 19,
+	PASSGATE_REASON_FARE_ADJUSTMENT = 20,
 	PASSGATE_REASON_COUNT
 };
 
 /* &struct passgate_decision.flags, &struct passgate_scan.flags */
 #define PASSGATE_SCAN_F_TEMPERATURE (1u << 0)	/* @temperature is valid */
+/* An ID card read by a SAM module: @card_valid_from/@card_valid_until hold */
+#define PASSGATE_SCAN_F_CARD_DATES (1u << 1)
 
 #define PASSGATE_DIGEST_SIZE 32
 
@@ -595,6 +604,12 @@ enum passgate_reason {
  * @reason: out: &enum passgate_reason
  * @direction: out: &enum passgate_direction for ACCEPT; in: the lane's
  *	first configured direction
+ * @card_valid_from: in, with %PASSGATE_SCAN_F_CARD_DATES: unix seconds
+ *	when the ID card became valid (its first day, 00:00 China Standard
+ *	Time); 0: not known
+ * @card_valid_until: in, with %PASSGATE_SCAN_F_CARD_DATES: unix seconds
+ *	from which the card is expired (the day after its last day, 00:00
+ *	China Standard Time); 0: long-term card, no expiry
  * @__reserved: leave 0
  */
 struct passgate_decision {
@@ -610,6 +625,8 @@ struct passgate_decision {
 	__u32 verdict;
 	__u32 reason;
 	__u32 direction;
+	__u32 card_valid_from;
+	__u32 card_valid_until;
 	__u32 __reserved;
 };
 
@@ -634,7 +651,8 @@ struct passgate_decision {
  * @kind: &enum passgate_credential
  * @temperature: body temperature in 0.01 °C, if flagged
  * @token_len: bytes of @token used
- * @__reserved: 0
+ * @card_valid_until: with %PASSGATE_SCAN_F_CARD_DATES, as in &struct
+ *	passgate_decision; else 0
  * @digest: the credential's digest
  * @token: the credential as scanned (only a privileged reader gets this)
  */
@@ -649,7 +667,7 @@ struct passgate_scan {
 	__u32 kind;
 	__s32 temperature;
 	__u32 token_len;
-	__u32 __reserved;
+	__u32 card_valid_until;
 	__u8 digest[PASSGATE_DIGEST_SIZE];
 	__u8 token[PASSGATE_TOKEN_MAX];
 };

@@ -64,8 +64,8 @@ TEST(decision_layout)
 	EXPECT_EQ(80, offsetof(struct passgate_decision, direction));
 	EXPECT_EQ(84, offsetof(struct passgate_decision, card_valid_from));
 	EXPECT_EQ(88, offsetof(struct passgate_decision, card_valid_until));
-	EXPECT_EQ(56, offsetof(struct passgate_scan, card_valid_until));
-	EXPECT_EQ(60, offsetof(struct passgate_scan, digest));
+	EXPECT_EQ(52, offsetof(struct passgate_scan, card_valid_until));
+	EXPECT_EQ(56, offsetof(struct passgate_scan, digest));
 }
 
 TEST(note_layout)

@@ -33,8 +33,18 @@ static int __init passgate_init(void)
 	ret = serdev_device_driver_register(&passgate_board_driver);
 	if (ret)
 		goto err_unregister_platform;
+	ret = serdev_device_driver_register(&passgate_sam_driver);
+	if (ret)
+		goto err_unregister_board;
+	ret = serdev_device_driver_register(&passgate_qr_driver);
+	if (ret)
+		goto err_unregister_sam;
 	return 0;
 
+err_unregister_sam:
+	serdev_device_driver_unregister(&passgate_sam_driver);
+err_unregister_board:
+	serdev_device_driver_unregister(&passgate_board_driver);
 err_unregister_platform:
 	platform_unregister_drivers(passgate_drivers,
 				    ARRAY_SIZE(passgate_drivers));
@@ -49,6 +59,8 @@ module_init(passgate_init);
 
 static void __exit passgate_exit(void)
 {
+	serdev_device_driver_unregister(&passgate_qr_driver);
+	serdev_device_driver_unregister(&passgate_sam_driver);
 	serdev_device_driver_unregister(&passgate_board_driver);
 	platform_unregister_drivers(passgate_drivers,
 				    ARRAY_SIZE(passgate_drivers));
@@ -58,5 +70,5 @@ static void __exit passgate_exit(void)
 }
 module_exit(passgate_exit);
 
-MODULE_DESCRIPTION("passgate station exit gate: lanes, turnstiles, scanner boards");
+MODULE_DESCRIPTION("passgate station exit gate: lanes, turnstiles, scanner boards, ID-card and QR readers");
 MODULE_LICENSE("GPL");

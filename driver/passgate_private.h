@@ -119,6 +119,45 @@ struct passgate_gate {
 #define PASSGATE_LATENCY_BUCKETS 24
 #define PASSGATE_LATE_IDS 32
 
+/*
+ * A lane's counters of its SAM module and QR engine, shown in debugfs
+ * under these names in lower case: SAM frames, bad checksums, malformed
+ * or cut-off frames, bytes skipped, answers that never came, module
+ * faults, reads refused, reads that were not a well-formed card, cards
+ * decided, cards still on the reader not decided again, answers to
+ * nothing asked; QR codes taken, over-long, cut off, binary, without the
+ * prefix, not a QR code, bytes received.
+ */
+enum passgate_reader_stat {
+	PASSGATE_STAT_SAM_FRAMES,
+	PASSGATE_STAT_SAM_BAD_CHECKSUM,
+	PASSGATE_STAT_SAM_BAD_FRAMES,
+	PASSGATE_STAT_SAM_GARBAGE,
+	PASSGATE_STAT_SAM_TIMEOUTS,
+	PASSGATE_STAT_SAM_FAULTS,
+	PASSGATE_STAT_SAM_READ_FAILURES,
+	PASSGATE_STAT_SAM_BAD_CARDS,
+	PASSGATE_STAT_SAM_CARDS,
+	PASSGATE_STAT_SAM_CARDS_REPEATED,
+	PASSGATE_STAT_SAM_UNEXPECTED,
+	PASSGATE_STAT_QR_CODES,
+	PASSGATE_STAT_QR_OVERSIZE,
+	PASSGATE_STAT_QR_TRUNCATED,
+	PASSGATE_STAT_QR_BINARY,
+	PASSGATE_STAT_QR_BAD_PREFIX,
+	PASSGATE_STAT_QR_WRONG_SYMBOLOGY,
+	PASSGATE_STAT_QR_RX_BYTES,
+	PASSGATE_READER_STAT_COUNT
+};
+
+/**
+ * struct passgate_reader_stats - counters of a lane's off-the-shelf readers
+ * @n: by &enum passgate_reader_stat
+ */
+struct passgate_reader_stats {
+	u64 n[PASSGATE_READER_STAT_COUNT];
+};
+
 /**
  * struct passgate_scan_stats - a lane's scan counters (debugfs)
  * @rx_bytes: bytes the UART board's driver received
@@ -139,6 +178,7 @@ struct passgate_gate {
  * @late: answers for scans that had timed out
  * @fast_ns: fast-path decision latency histogram, log2 of nanoseconds
  * @unlock_ns: scan-to-unlock latency histogram, log2 of nanoseconds
+ * @readers: the SAM module's and QR engine's counters
  */
 struct passgate_scan_stats {
 	u64 rx_bytes;
@@ -159,6 +199,7 @@ struct passgate_scan_stats {
 	u64 late;
 	u64 fast_ns[PASSGATE_LATENCY_BUCKETS];
 	u64 unlock_ns[PASSGATE_LATENCY_BUCKETS];
+	struct passgate_reader_stats readers;
 };
 
 /**
@@ -418,9 +459,43 @@ void passgate_stats_exit(void);
 int passgate_stats_add(struct passgate_lane *lane);
 void passgate_stats_count_frames(struct passgate_lane *lane,
 				 const struct passgate_scan_stats *delta);
+void passgate_stats_count_reader(struct passgate_lane *lane,
+				 const struct passgate_reader_stats *delta);
+
+/**
+ * struct passgate_reader_health - a reader's silence watch (reader.c)
+ * @lane: the lane whose events tell it
+ * @kind: &enum passgate_reader
+ * @timeout_ms: silence after which it is offline
+ * @offline: SCANNER_OFFLINE was raised and nothing heard since
+ * @work: fires after @timeout_ms of silence
+ */
+struct passgate_reader_health {
+	struct passgate_lane *lane;
+	u32 kind;
+	u32 timeout_ms;
+	bool offline;
+	struct delayed_work work;
+};
+
+/* reader.c */
+struct serdev_device;
+struct serdev_device_ops;
+struct passgate_lane *passgate_reader_find_lane(struct device *dev);
+int passgate_reader_open(struct serdev_device *serdev,
+			 const struct serdev_device_ops *ops, u32 *speed);
+void passgate_reader_health_start(struct passgate_reader_health *h,
+				  struct passgate_lane *lane, u32 kind,
+				  u32 timeout_ms);
+void passgate_reader_heard(struct passgate_reader_health *h);
+void passgate_reader_health_stop(struct passgate_reader_health *h);
 
 /* scanboard.c */
 extern struct serdev_device_driver passgate_board_driver;
+/* samreader.c */
+extern struct serdev_device_driver passgate_sam_driver;
+/* qrengine.c */
+extern struct serdev_device_driver passgate_qr_driver;
 ssize_t passgate_board_write(struct passgate_lane *lane,
 			     const char __user *buf, size_t count);
 

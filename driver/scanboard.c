@@ -31,9 +31,7 @@
  * struct passgate_board - one scanner board
  * @serdev: its UART
  * @lane: the lane it serves
- * @heartbeat_ms: silence after which it is offline
- * @heartbeat_work: fires after @heartbeat_ms of silence
- * @offline: SCANNER_OFFLINE was raised and no frame heard since
+ * @health: SCANNER_OFFLINE after silence, ONLINE when heard again
  * @rx_lock: serialises @parser between receiving and @flush_work
  * @parser: frame parser
  * @flush_work: gives up a frame cut off by silence
@@ -43,9 +41,7 @@
 struct passgate_board {
 	struct serdev_device *serdev;
 	struct passgate_lane *lane;
-	u32 heartbeat_ms;
-	struct delayed_work heartbeat_work;
-	bool offline;
+	struct passgate_reader_health health;
 	struct mutex rx_lock;
 	struct passgate_frame_parser parser;
 	struct delayed_work flush_work;
@@ -191,16 +187,8 @@ static void passgate_board_rx(struct passgate_board *board, const u8 *data,
 	passgate_board_rx_account(&rx);
 	mutex_unlock(&board->rx_lock);
 
-	if (!rx.frames)
-		return;
-	mod_delayed_work(system_wq, &board->heartbeat_work,
-			 msecs_to_jiffies(board->heartbeat_ms));
-	if (READ_ONCE(board->offline)) {
-		WRITE_ONCE(board->offline, false);
-		passgate_events_emit(board->lane->gate,
-				     PASSGATE_EV_SCANNER_ONLINE,
-				     board->lane->id, 0);
-	}
+	if (rx.frames)
+		passgate_reader_heard(&board->health);
 }
 
 struct passgate_write_ctx {
@@ -316,26 +304,12 @@ static const struct serdev_device_ops passgate_board_ops = {
 	.write_wakeup = serdev_device_write_wakeup,
 };
 
-static void passgate_board_heartbeat_work(struct work_struct *work)
-{
-	struct passgate_board *board =
-		container_of(to_delayed_work(work), struct passgate_board,
-			     heartbeat_work);
-
-	if (!READ_ONCE(board->offline)) {
-		WRITE_ONCE(board->offline, true);
-		passgate_events_emit(board->lane->gate,
-				     PASSGATE_EV_SCANNER_OFFLINE,
-				     board->lane->id, 0);
-	}
-}
-
 static void passgate_board_stop(void *data)
 {
 	struct passgate_board *board = data;
 
 	cancel_delayed_work_sync(&board->flush_work);
-	cancel_delayed_work_sync(&board->heartbeat_work);
+	passgate_reader_health_stop(&board->health);
 }
 
 static void passgate_board_detach(void *data)
@@ -372,9 +346,9 @@ static int passgate_board_attach(struct passgate_board *board)
 static int passgate_board_probe(struct serdev_device *serdev)
 {
 	struct device *dev = &serdev->dev;
-	struct fwnode_handle *lane_node;
 	struct passgate_board *board;
-	u32 speed;
+	u32 speed = PASSGATE_BOARD_DEFAULT_SPEED;
+	u32 heartbeat_ms = PASSGATE_BOARD_DEFAULT_HEARTBEAT_MS;
 	int ret;
 
 	board = devm_kzalloc(dev, sizeof(*board), GFP_KERNEL);
@@ -384,31 +358,17 @@ static int passgate_board_probe(struct serdev_device *serdev)
 	mutex_init(&board->tx_lock);
 	mutex_init(&board->rx_lock);
 	passgate_frame_parser_init(&board->parser);
-	INIT_DELAYED_WORK(&board->heartbeat_work,
-			  passgate_board_heartbeat_work);
 	INIT_DELAYED_WORK(&board->flush_work, passgate_board_flush_work);
 
-	lane_node = fwnode_find_reference(dev_fwnode(dev),
-					  "passgate,turnstile", 0);
-	if (IS_ERR(lane_node))
-		return dev_err_probe(dev, PTR_ERR(lane_node),
-				     "no passgate,turnstile reference\n");
-	board->lane = passgate_chrdev_find_lane(lane_node);
-	fwnode_handle_put(lane_node);
-	if (!board->lane)
-		return dev_err_probe(dev, -EPROBE_DEFER, "lane not bound yet\n");
-	if (!device_link_add(dev, board->lane->dev,
-			     DL_FLAG_AUTOPROBE_CONSUMER))
-		return dev_err_probe(dev, -EINVAL, "cannot link to lane\n");
-
-	speed = PASSGATE_BOARD_DEFAULT_SPEED;
-	device_property_read_u32(dev, "current-speed", &speed);
-	board->heartbeat_ms = PASSGATE_BOARD_DEFAULT_HEARTBEAT_MS;
-	device_property_read_u32(dev, "heartbeat-timeout-ms",
-				 &board->heartbeat_ms);
-	if (!board->heartbeat_ms)
+	board->lane = passgate_reader_find_lane(dev);
+	if (IS_ERR(board->lane))
+		return PTR_ERR(board->lane);
+	device_property_read_u32(dev, "heartbeat-timeout-ms", &heartbeat_ms);
+	if (!heartbeat_ms)
 		return dev_err_probe(dev, -EINVAL,
 				     "heartbeat-timeout-ms must not be 0\n");
+	passgate_reader_health_start(&board->health, board->lane,
+				     PASSGATE_READER_BOARD, heartbeat_ms);
 
 	/* Undone after the UART closes, so nothing re-arms it. */
 	ret = devm_add_action_or_reset(dev, passgate_board_stop, board);
@@ -416,20 +376,9 @@ static int passgate_board_probe(struct serdev_device *serdev)
 		return ret;
 
 	serdev_device_set_drvdata(serdev, board);
-	serdev_device_set_client_ops(serdev, &passgate_board_ops);
-	ret = devm_serdev_device_open(dev, serdev);
+	ret = passgate_reader_open(serdev, &passgate_board_ops, &speed);
 	if (ret)
-		return dev_err_probe(dev, ret, "cannot open the UART\n");
-	if (serdev_device_set_baudrate(serdev, speed) != speed)
-		return dev_err_probe(dev, -EINVAL, "baud rate %u refused\n",
-				     speed);
-	serdev_device_set_flow_control(serdev, false);
-	ret = serdev_device_set_parity(serdev, SERDEV_PARITY_NONE);
-	if (ret)
-		return dev_err_probe(dev, ret, "cannot set parity\n");
-
-	mod_delayed_work(system_wq, &board->heartbeat_work,
-			 msecs_to_jiffies(board->heartbeat_ms));
+		return ret;
 	ret = passgate_board_attach(board);
 	if (ret)
 		return ret;

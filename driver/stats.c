@@ -22,6 +22,29 @@ static const char * const passgate_reason_names[PASSGATE_REASON_COUNT] = {
 	"no_temperature", "id_expired", "ticket_used", "fare_adjustment",
 };
 
+static const char * const passgate_reader_stat_names[] = {
+	[PASSGATE_STAT_SAM_FRAMES] = "sam_frames",
+	[PASSGATE_STAT_SAM_BAD_CHECKSUM] = "sam_bad_checksum",
+	[PASSGATE_STAT_SAM_BAD_FRAMES] = "sam_bad_frames",
+	[PASSGATE_STAT_SAM_GARBAGE] = "sam_garbage",
+	[PASSGATE_STAT_SAM_TIMEOUTS] = "sam_timeouts",
+	[PASSGATE_STAT_SAM_FAULTS] = "sam_faults",
+	[PASSGATE_STAT_SAM_READ_FAILURES] = "sam_read_failures",
+	[PASSGATE_STAT_SAM_BAD_CARDS] = "sam_bad_cards",
+	[PASSGATE_STAT_SAM_CARDS] = "sam_cards",
+	[PASSGATE_STAT_SAM_CARDS_REPEATED] = "sam_cards_repeated",
+	[PASSGATE_STAT_SAM_UNEXPECTED] = "sam_unexpected",
+	[PASSGATE_STAT_QR_CODES] = "qr_codes",
+	[PASSGATE_STAT_QR_OVERSIZE] = "qr_oversize",
+	[PASSGATE_STAT_QR_TRUNCATED] = "qr_truncated",
+	[PASSGATE_STAT_QR_BINARY] = "qr_binary",
+	[PASSGATE_STAT_QR_BAD_PREFIX] = "qr_bad_prefix",
+	[PASSGATE_STAT_QR_WRONG_SYMBOLOGY] = "qr_wrong_symbology",
+	[PASSGATE_STAT_QR_RX_BYTES] = "qr_rx_bytes",
+};
+static_assert(ARRAY_SIZE(passgate_reader_stat_names) ==
+	      PASSGATE_READER_STAT_COUNT);
+
 static void passgate_stats_histogram(struct seq_file *m, const char *name,
 				     const u64 *buckets)
 {
@@ -68,6 +91,9 @@ static int passgate_stats_show(struct seq_file *m, void *unused)
 		   s->deferred, s->answered, s->late);
 	passgate_stats_histogram(m, "fast_decision", s->fast_ns);
 	passgate_stats_histogram(m, "scan_to_unlock", s->unlock_ns);
+	for (i = 0; i < PASSGATE_READER_STAT_COUNT; i++)
+		seq_printf(m, "%s %llu\n", passgate_reader_stat_names[i],
+			   s->readers.n[i]);
 	kfree(s);
 	return 0;
 }
@@ -90,6 +116,20 @@ void passgate_stats_count_frames(struct passgate_lane *lane,
 	stats->bad_writes += delta->bad_writes;
 	stats->bad_scans += delta->bad_scans;
 	stats->unknown_frames += delta->unknown_frames;
+	mutex_unlock(&lane->scans.lock);
+}
+
+/* What a SAM module or QR engine counted in one go. */
+void passgate_stats_count_reader(struct passgate_lane *lane,
+				 const struct passgate_reader_stats *delta)
+{
+	struct passgate_reader_stats *stats = &lane->scans.stats.readers;
+
+	int i;
+
+	mutex_lock(&lane->scans.lock);
+	for (i = 0; i < PASSGATE_READER_STAT_COUNT; i++)
+		stats->n[i] += delta->n[i];
 	mutex_unlock(&lane->scans.lock);
 }
 

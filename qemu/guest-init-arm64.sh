@@ -81,6 +81,13 @@ mount --bind /scratch "/newroot$PASSGATE_SCRATCH" || die "bind scratch"
 far=${PASSGATE_FAR_TTY:-ttyS0}
 [ -c "/dev/$far" ] || die "no far end /dev/$far"
 [ "$far" = ttyS2 ] || ln -sf "$far" /newroot/dev/ttyS2 || die "link /dev/ttyS2"
+# The far ends of gate 0 lane 1's readers' cables (run-qemu-arm64.sh).
+set -- ${PASSGATE_READERS_FAR:-hvc1 hvc2}
+for link in passgate-far-sam passgate-far-qr; do
+	[ -c "/dev/$1" ] || die "no far end /dev/$1 for /dev/$link"
+	ln -sf "$1" "/newroot/dev/$link" || die "link /dev/$link"
+	shift
+done
 
 echo "guest-init: up $(cut -d' ' -f1 /proc/uptime) s after boot"
 # $PASSGATE_* expand in the chroot's shell, not here.

@@ -57,6 +57,14 @@ mnt() { # fstype target [options]
 		echo "guest-init: no /host$2, not mounting $1 there"
 	fi
 }
+
+# Link $2 to the tty of the 16550 at PCI address $1.
+far_link() { # pci-address link
+	for t in /sys/bus/pci/devices/"$1"/tty/*; do
+		[ -e "$t" ] && ln -sf "${t##*/}" "$2" && return 0
+	done
+	die "no tty at PCI $1 for $2"
+}
 mnt proc /proc
 mnt sysfs /sys
 mnt devtmpfs /dev
@@ -76,6 +84,10 @@ mkdir -p "/host$PASSGATE_REPO" || die "mkdir /host$PASSGATE_REPO"
 mount --bind /repo "/host$PASSGATE_REPO" || die "bind the repository back"
 mkdir -p "/host$PASSGATE_SCRATCH" || die "mkdir /host$PASSGATE_SCRATCH"
 mount --bind /scratch "/host$PASSGATE_SCRATCH" || die "bind scratch"
+
+# The far ends of gate 0 lane 1's readers' cables (run-qemu.sh), by slot.
+far_link 0000:00:12.0 /host/dev/passgate-far-sam
+far_link 0000:00:13.0 /host/dev/passgate-far-qr
 
 # stdin from /dev/null: nobody types on the console, except in make shell.
 # $PASSGATE_* expand in the chroot's shell, not here.

@@ -48,14 +48,27 @@ shquote() {
 	printf '%s' "${s# }"
 }
 
-# Two free UDP ports on loopback for a serial cable (small race between
+# N free UDP ports on loopback, two per serial cable (small race between
 # closing them here and QEMU binding them; fine for a test box).
-free_ports() {
+free_ports() { # N
 	python3 -c '
-import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+import socket, sys
+s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(int(sys.argv[1]))]
 for x in s: x.bind(("127.0.0.1", 0))
-print(*(x.getsockname()[1] for x in s))'
+print(*(x.getsockname()[1] for x in s))' "$1"
+}
+
+# A null-modem cable between two PCI 16550s in slots $2 and $3 of the
+# guest, for the QEMU arguments in the array named $1, over UDP ports $4
+# and $5 (the off-the-shelf readers of gate 0's lane 1 and their far ends,
+# selftests/testgate.asl).
+pci_cable() { # array slot-gate slot-far port1 port2
+	local -n args=$1
+	# shellcheck disable=SC2054 # commas belong to QEMU options
+	args+=(-chardev "udp,id=s$2,host=127.0.0.1,port=$5,localaddr=127.0.0.1,localport=$4"
+		-device "pci-serial,chardev=s$2,addr=$2"
+		-chardev "udp,id=s$3,host=127.0.0.1,port=$4,localaddr=127.0.0.1,localport=$5"
+		-device "pci-serial,chardev=s$3,addr=$3")
 }
 
 # Pass the console through; with a cut pattern ($cut, --cut-on), kill QEMU

@@ -25,7 +25,9 @@
 # Consoles: hvc0 (virtio) is the console, streamed to stdout and
 # OUTDIR/console.log; the PL011 belongs to the scanner board (serdev) and is
 # joined by two UDP chardevs to the far end, which the guest sees as
-# /dev/ttyS2 (a PCI 16550, ttyS0), as on x86.
+# /dev/ttyS2 (a PCI 16550, ttyS0), as on x86.  Gate 0 lane 1's SAM module
+# and QR engine sit on PCI 16550s whose far ends are hvc1 and hvc2,
+# linked as /dev/passgate-far-sam and /dev/passgate-far-qr.
 set -euo pipefail
 prog=${0##*/}
 die() { echo "$prog: $*" >&2; exit 1; }
@@ -116,14 +118,14 @@ fdtput -d "$out/gate.dtb" /chosen stdout-path
 # reload of outage_test then loses the gate's answers now and then).
 # shellcheck disable=SC2054
 case ${PASSGATE_FAR:-pci} in
-pci) far_dev=(-device pci-serial,chardev=far) far_tty=ttyS0 ;;
-virtio) far_dev=(-device virtconsole,chardev=far) far_tty=hvc1 ;;
+pci) far_dev=(-device pci-serial,chardev=far) far_tty=ttyS0 readers_far='hvc1 hvc2' ;;
+virtio) far_dev=(-device virtconsole,chardev=far) far_tty=hvc1 readers_far='hvc2 hvc3' ;;
 *) die "PASSGATE_FAR is pci or virtio" ;;
 esac
-echo "PASSGATE_FAR_TTY=$far_tty" >>"$root/passgate.env"
+echo "PASSGATE_FAR_TTY=$far_tty PASSGATE_READERS_FAR='$readers_far'" >>"$root/passgate.env"
 (cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out/initrd.cpio.gz"
 
-read -r p1 p2 < <(free_ports)
+read -r p1 p2 p3 p4 p5 p6 < <(free_ports 6)
 # A booted system's systemd: only failures on the console, uncoloured.
 boot_args=
 [[ $boot_disk = 0 ]] || boot_args=" systemd.show_status=error systemd.log_color=0"
@@ -145,6 +147,20 @@ qemu=(qemu-system-aarch64 "${vm[@]}" -nographic -no-reboot -nic none -monitor no
 	-device virtio-9p-device,fsdev=repo,mount_tag=repo
 	-fsdev "local,id=scratch,path=$out/scratch,security_model=none"
 	-device virtio-9p-device,fsdev=scratch,mount_tag=scratch)
+# Gate 0 lane 1's readers: a SAM module and a QR engine on 16550s in PCI
+# slots 0x10 and 0x11 (the overlay names them), their far ends virtio
+# console ports hvc1 and hvc2: Debian's arm64 kernel has 4 8250 ports in
+# all, and the board's far end and the shutdown log take two (after the
+# board's far end when that is a virtio port too).
+# shellcheck disable=SC2054
+qemu+=(-chardev "udp,id=sam,host=127.0.0.1,port=$p4,localaddr=127.0.0.1,localport=$p3"
+	-device pci-serial,chardev=sam,addr=0x10
+	-chardev "udp,id=samfar,host=127.0.0.1,port=$p3,localaddr=127.0.0.1,localport=$p4"
+	-device virtconsole,chardev=samfar
+	-chardev "udp,id=qr,host=127.0.0.1,port=$p6,localaddr=127.0.0.1,localport=$p5"
+	-device pci-serial,chardev=qr,addr=0x11
+	-chardev "udp,id=qrfar,host=127.0.0.1,port=$p5,localaddr=127.0.0.1,localport=$p6"
+	-device virtconsole,chardev=qrfar)
 [[ -z $disk ]] || qemu+=(-drive "file=$disk,format=raw,if=none,id=disk,cache=writeback"
 	-device virtio-blk-device,drive=disk)
 [[ -z $cut ]] || qemu+=(-pidfile "$out/qemu.pid")

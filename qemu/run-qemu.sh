@@ -26,7 +26,9 @@
 #            fresh each run; the command sees it as $PASSGATE_SCRATCH)
 #
 # Serial ports in the guest: ttyS0 is the console (streamed to stdout and
-# OUTDIR/console.log); ttyS1 and ttyS2 are joined like a null-modem cable.
+# OUTDIR/console.log); ttyS1 and ttyS2 are joined like a null-modem cable,
+# and so are the 16550s on PCI 00:10.0 and 00:12.0, 00:11.0 and 00:13.0
+# (the SAM module's and QR engine's UARTs and their far ends).
 #
 # Exit status: the command's, or 1 when the guest timed out, crashed, or its
 # kernel log shows a warning, BUG, oops or panic.
@@ -127,13 +129,13 @@ newc_entry() { # name mode rdev-major rdev-minor
 # A booted system's systemd: only failures on the console, uncoloured.
 boot_args=
 [[ $boot_disk = 0 ]] || boot_args=" systemd.show_status=error systemd.log_color=0"
-read -r p1 p2 < <(free_ports)
+read -r p1 p2 p3 p4 p5 p6 < <(free_ports 6)
 
 # shellcheck disable=SC2054 # commas belong to QEMU options
 qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp 2 -nographic -no-reboot
 	-nic none  # no network; also skips the iPXE option ROM
 	-kernel "$kernel" -initrd "$out/initrd.cpio.gz"
-	-append "console=ttyS0 panic=-1 loglevel=4$boot_args"
+	-append "console=ttyS0 panic=-1 loglevel=4 8250.nr_uarts=8$boot_args"
 	-acpitable "file=$acpi"
 	# multidevs=remap: / spans several host filesystems; keep inodes unique
 	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
@@ -147,6 +149,8 @@ qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp 2 -nographic -no-reboot
 	-serial chardev:c2
 	-chardev "udp,id=c3,host=127.0.0.1,port=$p1,localaddr=127.0.0.1,localport=$p2"
 	-serial chardev:c3)
+pci_cable qemu 0x10 0x12 "$p3" "$p4"
+pci_cable qemu 0x11 0x13 "$p5" "$p6"
 [[ -z $disk ]] || qemu+=(-drive "file=$disk,format=raw,if=virtio,cache=writeback")
 [[ -z $cut ]] || qemu+=(-pidfile "$out/qemu.pid")
 rm -f "$out/qemu.pid" "$out/cut"

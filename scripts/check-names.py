@@ -48,7 +48,7 @@ def asl_names(path):
     """Property names of the devices the driver binds (not the test board)."""
     names = set()
     for device in open(path).read().split('Device (')[1:]:
-        if not re.search(r'"compatible", "passgate,(gate|turnstile|scanboard)"',
+        if not re.search(r'"compatible", "passgate,(gate|turnstile|scanboard|id-sam|qr-engine)"',
                          device):
             continue
         names.update(re.findall(r'^\s*Package \(\) \{ ' + LITERAL + ',',

@@ -28,12 +28,18 @@
  *
  * Gate 0's lane 0 scanner board hangs off COM2, which QEMU wires to COM3
  * like a null-modem cable, so a test plays the board on /dev/ttyS2.  Gate
- * 1's lane has no scanner board: its scans come through the scanboard
- * node's write() bridge.
+ * 0's lane 1 has off-the-shelf readers instead: an ID-card SAM module on
+ * the 16550 at PCI 00:10.0 and a QR engine on the one at 00:11.0, each
+ * wired the same way to a 16550 the tests play the module on (00:12.0
+ * and 00:13.0, linked as /dev/passgate-far-sam and /dev/passgate-far-qr;
+ * qemu/run-qemu.sh).  Gate 1's lane has no reader: its scans come
+ * through the scanboard node's write() bridge.
  */
 DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
 {
     External (\_SB.PCI0.S08.COM2, DeviceObj)
+    External (\_SB.PCI0.S80, DeviceObj)
+    External (\_SB.PCI0.S88, DeviceObj)
 
     Scope (\_SB)
     {
@@ -223,6 +229,60 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                     Package () { "passgate,turnstile", \_SB.LAN0 },
                     Package () { "current-speed", 115200 },
                     Package () { "heartbeat-timeout-ms", 1000 },
+                }
+            })
+        }
+    }
+
+    /* Gate 0 lane 1's readers, on the PCI 16550s in slots 0x10 and 0x11. */
+    Scope (\_SB.PCI0.S80)
+    {
+        Device (SAM1)
+        {
+            Name (_HID, "PRP0001")
+            Name (_CRS, ResourceTemplate () {
+                UartSerialBusV2 (115200, DataBitsEight, StopBitsOne, 0x00,
+                    LittleEndian, ParityTypeNone, FlowControlNone,
+                    0x0040, 0x0040, "\\_SB.PCI0.S80",
+                    0x00, ResourceConsumer, , Exclusive, )
+            })
+            Name (_DSD, Package () {
+                ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+                Package () {
+                    Package () { "compatible", "passgate,id-sam" },
+                    Package () { "passgate,turnstile", \_SB.LAN1 },
+                    Package () { "current-speed", 115200 },
+                    Package () { "poll-interval-ms", 100 },
+                    Package () { "response-timeout-ms", 500 },
+                    Package () { "heartbeat-timeout-ms", 1000 },
+                }
+            })
+        }
+    }
+
+    Scope (\_SB.PCI0.S88)
+    {
+        Device (QRE1)
+        {
+            Name (_HID, "PRP0001")
+            Name (_CRS, ResourceTemplate () {
+                UartSerialBusV2 (115200, DataBitsEight, StopBitsOne, 0x00,
+                    LittleEndian, ParityTypeNone, FlowControlNone,
+                    0x0040, 0x0040, "\\_SB.PCI0.S88",
+                    0x00, ResourceConsumer, , Exclusive, )
+            })
+            Name (_DSD, Package () {
+                ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+                Package () {
+                    Package () { "compatible", "passgate,qr-engine" },
+                    Package () { "passgate,turnstile", \_SB.LAN1 },
+                    Package () { "current-speed", 115200 },
+                    /* An engine set to CR LF, prefix "PG", AIM identifiers */
+                    Package () { "passgate,suffix", "crlf" },
+                    Package () { "passgate,prefix", "PG" },
+                    Package () { "passgate,aim-id", 1 },
+                    Package () { "max-length", 512 },
+                    Package () { "inter-byte-timeout-ms", 100 },
                 }
             })
         }

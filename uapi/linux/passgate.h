@@ -394,6 +394,18 @@ struct passgate_gate_state {
  */
 
 /**
+ * enum passgate_reader - which reader of a lane an event is about
+ * @PASSGATE_READER_BOARD: the scanner board (docs/scanboard-protocol.md)
+ * @PASSGATE_READER_ID_SAM: the ID-card reader's SAM module (GA 467)
+ * @PASSGATE_READER_QR_ENGINE: a QR engine in serial mode
+ */
+enum passgate_reader {
+	PASSGATE_READER_BOARD = 0,
+	PASSGATE_READER_ID_SAM = 1,
+	PASSGATE_READER_QR_ENGINE = 2,
+};
+
+/**
  * enum passgate_event_type - &struct passgate_event.type
  * @PASSGATE_EV_LOST: not an event: the reader missed @value events
  * @PASSGATE_EV_UNLOCK: a lane opened for one passage; @arg: direction
@@ -417,8 +429,10 @@ struct passgate_gate_state {
  *	@value: scan id, @data: the credential's digest (never the token)
  * @PASSGATE_EV_VERDICT: a scan was decided; @arg: &enum passgate_verdict,
  *	@value: scan id, @data: &struct passgate_verdict_record
- * @PASSGATE_EV_SCANNER_OFFLINE: the lane's board missed its heartbeats
- * @PASSGATE_EV_SCANNER_ONLINE: the lane's board is heard again
+ * @PASSGATE_EV_SCANNER_OFFLINE: a reader of the lane fell silent (the
+ *	board missed its heartbeats, the SAM module stopped answering);
+ *	@arg: &enum passgate_reader
+ * @PASSGATE_EV_SCANNER_ONLINE: that reader is heard again; @arg: as above
  * @PASSGATE_EV_KEY_SET: the ID-card key was set; @arg: 1 if it replaced one
  * @PASSGATE_EV_LIST_ACTIVATED: (from the daemon) a list generation became
  *	active; @arg: &enum passgate_list_kind, @value: generation

@@ -48,27 +48,38 @@ shquote() {
 	printf '%s' "${s# }"
 }
 
-# N free UDP ports on loopback, two per serial cable (small race between
+# Two free UDP ports on loopback for a serial cable (small race between
 # closing them here and QEMU binding them; fine for a test box).
-free_ports() { # N
+free_ports() {
 	python3 -c '
-import socket, sys
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(int(sys.argv[1]))]
+import socket
+s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
 for x in s: x.bind(("127.0.0.1", 0))
-print(*(x.getsockname()[1] for x in s))' "$1"
+print(*(x.getsockname()[1] for x in s))'
 }
 
-# A null-modem cable between two PCI 16550s in slots $2 and $3 of the
-# guest, for the QEMU arguments in the array named $1, over UDP ports $4
-# and $5 (the off-the-shelf readers of gate 0's lane 1 and their far ends,
-# selftests/testgate.asl).
-pci_cable() { # array slot-gate slot-far port1 port2
+# The readers' cables are Unix stream sockets, QEMU connecting to itself:
+# a UDP chardev sends one datagram a byte and the socket drops what its
+# queue cannot hold (a SAM module's 1295-byte answer loses ~1000 bytes),
+# where a stream pushes back.  Short paths, made at the first cable and
+# gone at exit (the QEMU runners set no other trap).
+cables=
+
+# A null-modem cable for the QEMU arguments in the array named $1: the
+# gate's end a PCI 16550 in slot $2, the far end the device $3 (another
+# 16550 in a slot, or a virtio console port) on chardev id $4 (gate 0
+# lane 1's readers and their far ends, selftests/testgate.asl).
+reader_cable() { # array slot far-device far-id
 	local -n args=$1
+	if [[ -z $cables ]]; then
+		cables=$(mktemp -d /tmp/passgate-cables.XXXXXX)
+		trap 'rm -rf "$cables"' EXIT
+	fi
 	# shellcheck disable=SC2054 # commas belong to QEMU options
-	args+=(-chardev "udp,id=s$2,host=127.0.0.1,port=$5,localaddr=127.0.0.1,localport=$4"
-		-device "pci-serial,chardev=s$2,addr=$2"
-		-chardev "udp,id=s$3,host=127.0.0.1,port=$4,localaddr=127.0.0.1,localport=$5"
-		-device "pci-serial,chardev=s$3,addr=$3")
+	args+=(-chardev "socket,id=g$4,path=$cables/$4,server=on,wait=off"
+		-device "pci-serial,chardev=g$4,addr=$2"
+		-chardev "socket,id=$4,path=$cables/$4"
+		-device "$3,chardev=$4")
 }
 
 # Pass the console through; with a cut pattern ($cut, --cut-on), kill QEMU

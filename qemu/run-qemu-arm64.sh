@@ -125,7 +125,7 @@ esac
 echo "PASSGATE_FAR_TTY=$far_tty PASSGATE_READERS_FAR='$readers_far'" >>"$root/passgate.env"
 (cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out/initrd.cpio.gz"
 
-read -r p1 p2 p3 p4 p5 p6 < <(free_ports 6)
+read -r p1 p2 < <(free_ports)
 # A booted system's systemd: only failures on the console, uncoloured.
 boot_args=
 [[ $boot_disk = 0 ]] || boot_args=" systemd.show_status=error systemd.log_color=0"
@@ -152,15 +152,8 @@ qemu=(qemu-system-aarch64 "${vm[@]}" -nographic -no-reboot -nic none -monitor no
 # console ports hvc1 and hvc2: Debian's arm64 kernel has 4 8250 ports in
 # all, and the board's far end and the shutdown log take two (after the
 # board's far end when that is a virtio port too).
-# shellcheck disable=SC2054
-qemu+=(-chardev "udp,id=sam,host=127.0.0.1,port=$p4,localaddr=127.0.0.1,localport=$p3"
-	-device pci-serial,chardev=sam,addr=0x10
-	-chardev "udp,id=samfar,host=127.0.0.1,port=$p3,localaddr=127.0.0.1,localport=$p4"
-	-device virtconsole,chardev=samfar
-	-chardev "udp,id=qr,host=127.0.0.1,port=$p6,localaddr=127.0.0.1,localport=$p5"
-	-device pci-serial,chardev=qr,addr=0x11
-	-chardev "udp,id=qrfar,host=127.0.0.1,port=$p5,localaddr=127.0.0.1,localport=$p6"
-	-device virtconsole,chardev=qrfar)
+reader_cable qemu 0x10 virtconsole samfar
+reader_cable qemu 0x11 virtconsole qrfar
 [[ -z $disk ]] || qemu+=(-drive "file=$disk,format=raw,if=none,id=disk,cache=writeback"
 	-device virtio-blk-device,drive=disk)
 [[ -z $cut ]] || qemu+=(-pidfile "$out/qemu.pid")

@@ -129,7 +129,7 @@ newc_entry() { # name mode rdev-major rdev-minor
 # A booted system's systemd: only failures on the console, uncoloured.
 boot_args=
 [[ $boot_disk = 0 ]] || boot_args=" systemd.show_status=error systemd.log_color=0"
-read -r p1 p2 p3 p4 p5 p6 < <(free_ports 6)
+read -r p1 p2 < <(free_ports)
 
 # shellcheck disable=SC2054 # commas belong to QEMU options
 qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp 2 -nographic -no-reboot
@@ -149,8 +149,8 @@ qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp 2 -nographic -no-reboot
 	-serial chardev:c2
 	-chardev "udp,id=c3,host=127.0.0.1,port=$p1,localaddr=127.0.0.1,localport=$p2"
 	-serial chardev:c3)
-pci_cable qemu 0x10 0x12 "$p3" "$p4"
-pci_cable qemu 0x11 0x13 "$p5" "$p6"
+reader_cable qemu 0x10 pci-serial,addr=0x12 samfar
+reader_cable qemu 0x11 pci-serial,addr=0x13 qrfar
 [[ -z $disk ]] || qemu+=(-drive "file=$disk,format=raw,if=virtio,cache=writeback")
 [[ -z $cut ]] || qemu+=(-pidfile "$out/qemu.pid")
 rm -f "$out/qemu.pid" "$out/cut"

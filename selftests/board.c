@@ -13,10 +13,15 @@
 
 int board_open(void)
 {
+	return tty_open_raw(BOARD_TTY);
+}
+
+int tty_open_raw(const char *path)
+{
 	struct termios tio;
 	int fd;
 
-	fd = open(BOARD_TTY, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (tcgetattr(fd, &tio)) {

@@ -23,6 +23,8 @@ struct board_reply {
 
 /* Open the board's end raw at 115200 baud; fd or -errno. */
 int board_open(void);
+/* Open a tty raw at 115200 baud, non-blocking, its queues flushed. */
+int tty_open_raw(const char *path);
 /*
  * Read what the gate has sent on @fd so far and forget it: replies to
  * earlier scans never answer a later board_expect().  0 or -errno.

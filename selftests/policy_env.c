@@ -24,18 +24,27 @@ static int fail(const char *what, const char *why)
 int policy_env_setup(struct policy_env *env, const char *name,
 		     const char *extra)
 {
+	return policy_env_setup_on(env, name, extra, POLICY_ENV_GATE);
+}
+
+int policy_env_setup_on(struct policy_env *env, const char *name,
+			const char *extra, unsigned int gate)
+{
 	char path[PATH_MAX], pub[PATH_MAX], text[2048], err[256];
 	struct passgate_key k = { .size = sizeof(k) };
 	bool adopted;
 
 	memset(env, 0, sizeof(*env));
 	env->events = env->board = env->turnstile = -1;
+	env->gate_id = gate;
 	/* Lanes as gate 0's: lane 1, the bridge's, exit only. */
-	if (factory_gate_new(&env->fg, POLICY_ENV_GATE,
-			     "lanes=2 entry=1 passage-timeout-ms=2000,1000 "
-			     "debounce-ms=0,10 beam-blocked-ms=5000,500"))
-		return fail("gate", "not built");
-	env->built = 1;
+	if (gate == POLICY_ENV_GATE) {
+		if (factory_gate_new(&env->fg, env->gate_id,
+				     "lanes=2 entry=1 passage-timeout-ms=2000,1000 "
+				     "debounce-ms=0,10 beam-blocked-ms=5000,500"))
+			return fail("gate", "not built");
+		env->built = 1;
+	}
 	snprintf(env->dir, sizeof(env->dir), "/tmp/%s-XXXXXX", name);
 	if (!mkdtemp(env->dir))
 		return fail(env->dir, strerror(errno));
@@ -57,7 +66,7 @@ int policy_env_setup(struct policy_env *env, const char *name,
 		 "gate = %u\ntrust_dir = %s/trust\nspool_dir = %s/spool\n"
 		 "state_dir = %s/state\nid_key_file = %s/id.key\n"
 		 "pin_root = /sys/fs/bpf/passgate-%s\n%s",
-		 POLICY_ENV_GATE, env->dir, env->dir, env->dir, env->dir, name,
+		 env->gate_id, env->dir, env->dir, env->dir, env->dir, name,
 		 extra ? extra : "");
 	snprintf(path, sizeof(path), "%s/passgated.conf", env->dir);
 	if (file_write(path, text, strlen(text)))
@@ -66,28 +75,28 @@ int policy_env_setup(struct policy_env *env, const char *name,
 	if (passgate_config_load(path, &env->cfg, err, sizeof(err)))
 		return fail(path, err);
 	/* A new gate's rollback record, as its install seeds it. */
-	if (passgate_record_seed(env->cfg.state_dir, POLICY_ENV_GATE, 0))
+	if (passgate_record_seed(env->cfg.state_dir, env->gate_id, 0))
 		return fail("seed", strerror(errno));
 
-	env->events = gate_open(POLICY_ENV_GATE, O_RDWR | O_NONBLOCK);
+	env->events = gate_open(env->gate_id, O_RDWR | O_NONBLOCK);
 	if (env->events < 0 || lseek(env->events, 0, SEEK_END) < 0)
 		return fail("gate node", strerror(errno));
-	env->gate = passgate_gate_open(POLICY_ENV_GATE, O_RDWR);
+	env->gate = passgate_gate_open(env->gate_id, O_RDWR);
 	if (!env->gate)
 		return fail("gate node", strerror(errno));
 	memcpy(k.key, POLICY_ENV_ID_KEY, sizeof(k.key));
 	if (ioctl(env->events, PASSGATE_IOC_GATE_SET_KEY, &k) &&
 	    errno != EEXIST)
 		return fail("ID key", strerror(errno));
-	env->board = lane_open(POLICY_ENV_GATE, POLICY_ENV_LANE, "scanboard",
+	env->board = lane_open(env->gate_id, POLICY_ENV_LANE, "scanboard",
 			       O_RDWR | O_NONBLOCK);
-	env->turnstile = lane_open(POLICY_ENV_GATE, POLICY_ENV_LANE,
+	env->turnstile = lane_open(env->gate_id, POLICY_ENV_LANE,
 				   "turnstile", O_RDWR | O_NONBLOCK);
 	if (env->board < 0 || env->turnstile < 0)
 		return fail("lane 1", strerror(errno));
 
-	passgate_policy_unpin(env->cfg.pin_root, POLICY_ENV_GATE);
-	env->policy = passgate_policy_open(env->cfg.pin_root, POLICY_ENV_GATE,
+	passgate_policy_unpin(env->cfg.pin_root, env->gate_id);
+	env->policy = passgate_policy_open(env->cfg.pin_root, env->gate_id,
 					   &env->cfg.policy, &adopted);
 	if (!env->policy)
 		return fail("policy", strerror(errno));
@@ -100,7 +109,7 @@ void policy_env_teardown(struct policy_env *env)
 
 	if (env->policy)
 		passgate_policy_close(env->policy);
-	passgate_policy_unpin(env->cfg.pin_root, POLICY_ENV_GATE);
+	passgate_policy_unpin(env->cfg.pin_root, env->gate_id);
 	if (env->sec)
 		passgate_seckey_free(env->sec);
 	if (env->events >= 0)

@@ -24,6 +24,7 @@
 struct policy_env {
 	struct factory_gate fg;	/* the gate, two lanes as gate 0 has */
 	int built;
+	unsigned int gate_id;	/* POLICY_ENV_GATE, or the test gate's 0 */
 	char dir[64];
 	struct passgate_config cfg;
 	struct passgate_seckey *sec;
@@ -43,6 +44,10 @@ struct policy_env {
  */
 int policy_env_setup(struct policy_env *env, const char *name,
 		     const char *extra);
+/* The same on the firmware's test gate 0 (@gate 0), whose lane 1 has the
+ * SAM module and the QR engine; POLICY_ENV_GATE builds one as above. */
+int policy_env_setup_on(struct policy_env *env, const char *name,
+			const char *extra, unsigned int gate);
 void policy_env_teardown(struct policy_env *env);
 
 /* Sign @entries as the list @info into the folder and install it. */

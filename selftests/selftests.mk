@@ -10,11 +10,11 @@ TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
 	policy_test netlink_test daemon_test wedge_test fault_test soak_test \
 	outage_test vectors_test gates_test hostile_test egress_test \
-	upgrade_test \
+	upgrade_test readers_test \
 	factory_test
 HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test \
 	journal_seal_test wedge_test \
-	event_format_test
+	event_format_test samframe_test qrframe_test
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 # Not tests: tools the host test scripts run (batch_tool: a gate's sealed
@@ -44,9 +44,10 @@ $(BUILD)/selftests/%.skel.h: $(BUILD)/selftests/%.bpf.o
 
 # What the guest tests, the demo and the bench share.
 GUEST_TEST_LIB := selftests/gate_fixture.c selftests/factory_gate.c \
-	selftests/board.c selftests/policy_env.c driver/scanframe.c
+	selftests/board.c selftests/policy_env.c driver/scanframe.c \
+	selftests/readersim.c driver/samframe.c
 GUEST_TEST_HDR := selftests/gate_fixture.h selftests/factory_gate.h \
-	selftests/board.h \
+	selftests/board.h selftests/readersim.h driver/samframe.h \
 	selftests/policy_env.h driver/scanframe.h selftests/bpf/decide_test.h \
 	$(GATE_HDR)
 TEST_LDLIBS = $(GATE_ARCHIVES) $(GATE_LDLIBS)
@@ -80,6 +81,9 @@ $(BUILD)/selftests/wedge_test: selftests/wedge_test.c $(WEDGE_TEST_SRC) \
 		$(EVDEV_LIBS)
 # Host tests may use the sources that build both into the module and
 # into userspace, and HOST_SRC_<test> more.
+HOST_SRC_samframe_test := driver/samframe.c selftests/readersim.c \
+	selftests/board.c
+HOST_SRC_qrframe_test := driver/qrframe.c
 $(BUILD)/host/%: selftests/host/%.c driver/scanframe.c driver/scanframe.h \
 		$$(HOST_SRC_$$*) $(GATE_HDR) $(GATE_ARCHIVES) $(HARNESS)
 	@mkdir -p $(@D)

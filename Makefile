@@ -67,7 +67,7 @@ endif
 # STATION_BIN= on the command line builds the rest without its libraries.
 STATION_BIN ?= passgate-uplink passgate-publish passgate-collector
 
-.PHONY: all man setup module testboard userspace tests check demo shell bench \
+.PHONY: all man setup module testboard userspace tests check demo shell bench bench-readers \
 	clean install deb fuzz fuzz-build soak reliability station arm64 arm64-module \
 	check-arm64 fresh-check check-install check-install-arm64
 

@@ -3,9 +3,13 @@
 # the method and the machine, into docs/PERFORMANCE.md.  Not part of make
 # check.
 BENCH_BIN := $(addprefix $(BUILD)/bench/,passgate_bench sqlite_peer \
-	journal_bench)
+	journal_bench readers_bench)
 bench: all $(BENCH_BIN)
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) scripts/bench.sh
+# The readers' section of docs/PERFORMANCE.md alone (a few minutes).
+bench-readers: all $(BENCH_BIN)
+	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) BENCH_ONLY=readers \
+		scripts/bench.sh
 $(BUILD)/bench/%: bench/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(GATE_ARCHIVES)
 	@mkdir -p $(@D)

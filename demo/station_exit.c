@@ -4,9 +4,11 @@
  *
  * An issuer signs a list of synthetic passengers; passgated takes it from
  * its spool; passengers scan their health code and ID card in either order
- * on lane 0's UART board and lane 1's bridge, walk through (the test
- * board's beams), and the demo checks every verdict against what the list
- * says.  Then the things a station sees: a tailgater, a forced passage, an
+ * on lane 0's UART board, or at lane 1 show the code to its QR engine and
+ * lay the card on its ID-card reader (the SAM module and the engine
+ * played at the far ends of their UARTs, selftests/readersim.c), walk
+ * through (the test board's beams), and the demo checks every verdict
+ * against what the list says.  Then the things a station sees: a tailgater, a forced passage, an
  * anti-passback attempt, a staff card on the slow path, a new list
  * generation mid-stream, and a fire alarm with release and reset.  Exits
  * non-zero if any passenger got the wrong verdict.
@@ -27,6 +29,8 @@
 
 #include "gate_fixture.h"
 #include "board.h"
+#include "readersim.h"
+#include "samframe.h"
 #include "common/digest.h"
 #include "common/listfile.h"
 #include "common/minisign.h"
@@ -48,6 +52,10 @@ struct demo {
 	int events;
 	int tty;
 	int bridge;
+	struct sam_sim sam;
+	int qr;
+	unsigned int cards, codes;
+	long long cards_before, codes_before;
 	int lane_fd[2];
 	pid_t daemon;
 	uint8_t seq;
@@ -79,9 +87,15 @@ static void code_of(unsigned int i, char *buf, size_t len)
 	snprintf(buf, len, "HC:v1:DEMO:%06u:ZJ", i);
 }
 
+/* A well-formed ID number (the SAM module checks its last character). */
 static void id_of(unsigned int i, char *buf, size_t len)
 {
-	snprintf(buf, len, "3301061990%08u", i);
+	static const char checks[] = "0123456789X";
+	unsigned int k;
+
+	snprintf(buf, len, "3301061990%07u0", i % 10000000);
+	for (k = 0; k < 11 && !passgate_id_number_valid(buf); k++)
+		buf[17] = checks[k];
 }
 
 static void die(const char *what)
@@ -186,13 +200,17 @@ static void setup(struct demo *d)
 	write_file(path, ID_KEY);
 	snprintf(path, sizeof(path), "%s/staff.txt", d->dir);
 	write_file(path, "# maintenance staff\n" STAFF_CODE "\n");
+	/*
+	 * No fever screening: it is gate-wide, and lane 1's off-the-shelf
+	 * readers measure no temperature (docs/policy.md).
+	 */
 	snprintf(text, sizeof(text),
 		 "gate = 0\ntrust_dir = %s/trust\nspool_dir = %s/spool\n"
 		 "pin_root = " DEMO_PIN_ROOT "\n"
 		 "state_dir = %s/state\nid_key_file = %s/id.key\n"
 		 "staff_file = %s/staff.txt\njournal = %s/journal.db\n"
 		 "unknown = defer\nslow_reason = unknown\n"
-		 "passback_s = 600\nfever_celsius = 37.3\n"
+		 "passback_s = 600\n"
 		 "pair_window_ms = 60000\n",
 		 d->dir, d->dir, d->dir, d->dir, d->dir, d->dir);
 	snprintf(d->config, sizeof(d->config), "%s/passgated.conf", d->dir);
@@ -228,20 +246,48 @@ static void record_latency(struct demo *d,
 		d->slow_ns[d->slow_n++] = ns;
 }
 
-/* One scan on @lane (0: UART board, 1: bridge); returns the verdict. */
-static unsigned int scan(struct demo *d, unsigned int lane, unsigned int kind,
-			 const char *token, unsigned int *reason)
+/*
+ * Lane 1's readers: a code to the QR engine, an ID card laid on the
+ * reader (the previous one taken away first).  0 or -errno.
+ */
+static int reader_scan(struct demo *d, unsigned int kind, const char *token)
+{
+	struct sam_card c;
+
+	if (kind == PASSGATE_CRED_HEALTH_CODE) {
+		d->codes++;
+		return qr_send(d->qr, NULL, token, 0);
+	}
+	sam_card_make(&c, token, "20200101", "20991231", "旅客", "浙江省杭州市");
+	sam_sim_place(&d->sam, &c);
+	d->cards++;
+	return 0;
+}
+
+/*
+ * One scan on @lane (0: UART board, 1: its off-the-shelf readers, or with
+ * @bridge the scanboard node's write()); returns the verdict.
+ */
+static unsigned int scan_on(struct demo *d, unsigned int lane, bool bridge,
+			    unsigned int kind, const char *token,
+			    unsigned int *reason)
 {
 	__u8 frame[PASSGATE_FRAME_MAX];
 	struct passgate_verdict_record rec;
 	struct passgate_event ev;
 	size_t n;
+	int ret;
 
 	/* The gate's thermometer measures every passenger: 36.5 °C. */
 	n = board_scan_frame(frame, sizeof(frame), ++d->seq, kind, token,
 			     3650);
-	if (lane == 0 ? board_write(d->tty, frame, n) :
-	    write(d->bridge, frame, n) != (ssize_t)n)
+	if (lane == 0)
+		ret = board_write(d->tty, frame, n);
+	else if (bridge)
+		ret = write(d->bridge, frame, n) != (ssize_t)n ? -errno : 0;
+	else
+		ret = reader_scan(d, kind, token);
+	if (ret)
 		die("scan");
 	if (gate_wait_event(d->events, PASSGATE_EV_VERDICT, lane, &ev))
 		die("no verdict");
@@ -250,6 +296,12 @@ static unsigned int scan(struct demo *d, unsigned int lane, unsigned int kind,
 	d->scans++;
 	record_latency(d, &rec);
 	return ev.arg;
+}
+
+static unsigned int scan(struct demo *d, unsigned int lane, unsigned int kind,
+			 const char *token, unsigned int *reason)
+{
+	return scan_on(d, lane, false, kind, token, reason);
 }
 
 static void expect(struct demo *d, unsigned int who, const char *what,
@@ -330,6 +382,8 @@ static void passenger(struct demo *d, unsigned int i, bool red_now)
 	}
 	if (v == PASSGATE_VERDICT_ACCEPT)
 		walk(d, lane);
+	if (lane == 1)
+		sam_sim_remove(&d->sam);
 }
 
 static void incidents(struct demo *d)
@@ -481,6 +535,10 @@ static void report(struct demo *d, uint64_t emitted, uint64_t stored,
 	       PASSENGERS, REPLAYED);
 	printf("  %-34s %u\n", "scans", d->scans);
 	printf("  %-34s %u\n", "accepted", d->accepted);
+	printf("  %-34s %u codes, %u ID cards (the lane counted %lld, %lld)\n",
+	       "lane 1's QR engine, card reader", d->codes, d->cards,
+	       lane_stat(1, "qr_codes") - d->codes_before,
+	       lane_stat(1, "sam_cards") - d->cards_before);
 	for (r = 0; r < PASSGATE_REASON_COUNT; r++)
 		if (d->denied[r])
 			printf("  denied: %-26s %u\n", names[r], d->denied[r]);
@@ -516,12 +574,17 @@ int main(void)
 	d.events = gate_open(0, O_RDWR | O_NONBLOCK);
 	d.tty = board_open();
 	d.bridge = lane_open(0, 1, "scanboard", O_RDWR | O_NONBLOCK);
+	if (sam_sim_start(&d.sam, SAM_FAR_TTY))
+		die(SAM_FAR_TTY);
+	d.qr = qr_open(QR_FAR_TTY);
 	d.lane_fd[0] = lane_open(0, 0, "turnstile", O_RDWR | O_NONBLOCK);
 	d.lane_fd[1] = lane_open(0, 1, "turnstile", O_RDWR | O_NONBLOCK);
-	if (d.events < 0 || d.tty < 0 || d.bridge < 0 || d.lane_fd[0] < 0 ||
-	    d.lane_fd[1] < 0)
+	if (d.events < 0 || d.tty < 0 || d.bridge < 0 || d.qr < 0 ||
+	    d.lane_fd[0] < 0 || d.lane_fd[1] < 0)
 		die("gate nodes");
 	first = lseek(d.events, 0, SEEK_END);
+	d.cards_before = lane_stat(1, "sam_cards");
+	d.codes_before = lane_stat(1, "qr_codes");
 
 	printf("== issuing a signed list of %u passengers\n", PASSENGERS);
 	if (make_list(&d, "list-000001.pgl", PASSGATE_LIST_FULL, 1, 0, 0) ||
@@ -532,7 +595,8 @@ int main(void)
 	start_daemon(&d);
 	spool(&d, "list-000001.pgl", 1);
 
-	printf("== passengers leave through lanes 0 (UART board) and 1 (bridge)\n");
+	printf("== passengers leave through lane 0 (UART board) and lane 1 "
+	       "(QR engine and ID-card reader)\n");
 	for (i = 0; i < REPLAYED / 2; i++) {
 		passenger(&d, i, false);
 		progress(&d, i + 1, "generation 1");
@@ -557,5 +621,10 @@ int main(void)
 	stored = journaled(&d, first, gst.event_next, &verified);
 	report(&d, gst.event_next - first, stored, verified);
 	passgate_policy_unpin(DEMO_PIN_ROOT, 0);
+	sam_sim_stop(&d.sam);
+	/* Every code and card the readers were given was read, once. */
+	if (lane_stat(1, "qr_codes") - d.codes_before != d.codes ||
+	    lane_stat(1, "sam_cards") - d.cards_before != d.cards)
+		d.wrong++;
 	return d.wrong || stored != gst.event_next - first || !verified;
 }

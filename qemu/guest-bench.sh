@@ -4,10 +4,19 @@
 # can read what a list map charges, then runs it; the table goes to the
 # console and to $PASSGATE_SCRATCH/bench-table.md for scripts/bench.sh.
 #
-# usage: qemu/guest-bench.sh BUILD_DIR [passgate_bench option...]
+# Then bench/readers_bench (the SAM module's and the QR engine's lane),
+# its table to $PASSGATE_SCRATCH/readers-table.md; with --readers-only
+# that alone.
+#
+# usage: qemu/guest-bench.sh BUILD_DIR [--readers-only] [passgate_bench option...]
 set -u
 build=$1
 shift
+readers_only=0
+[ "${1:-}" = --readers-only ] && { readers_only=1; shift; }
+
+"$build/bench/readers_bench" --out "$PASSGATE_SCRATCH/readers-table.md" || exit
+[ $readers_only = 1 ] && exit 0
 
 cg=/sys/fs/cgroup
 if ! grep -q " $cg cgroup2 " /proc/mounts; then

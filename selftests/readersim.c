@@ -41,9 +41,9 @@ static uint64_t boottime_ns(void)
  * no sooner than the wire allows (10 bits a byte).  This paces the
  * simulated line; it synchronises nothing.
  */
-static int paced_write(int fd, const uint8_t *p, size_t len,
-		       unsigned int baud)
+int line_write(int fd, const void *buf, size_t len, unsigned int baud)
 {
+	const uint8_t *p = buf;
 	struct timespec next;
 	uint64_t chunk_ns;
 	size_t n;
@@ -258,7 +258,7 @@ static void *sam_thread(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		if (delay)
 			usleep(delay * 1000);
-		paced_write(s->fd, rx->out, rx->out_len, baud);
+		line_write(s->fd, rx->out, rx->out_len, baud);
 	}
 	free(parser);
 	free(rx);
@@ -365,11 +365,6 @@ int qr_open(const char *tty)
 	return tty_open_raw(tty);
 }
 
-int qr_send_raw(int fd, const void *buf, size_t len, unsigned int baud)
-{
-	return paced_write(fd, buf, len, baud);
-}
-
 int qr_send(int fd, const struct qr_framing *f, const char *code,
 	    unsigned int baud)
 {
@@ -381,7 +376,7 @@ int qr_send(int fd, const struct qr_framing *f, const char *code,
 	len = asprintf(&buf, "%s%s%s%s", f->prefix, f->aim, code, f->suffix);
 	if (len < 0)
 		return -ENOMEM;
-	ret = paced_write(fd, (const uint8_t *)buf, len, baud);
+	ret = line_write(fd, buf, len, baud);
 	free(buf);
 	return ret;
 }

@@ -120,7 +120,10 @@ int qr_open(const char *tty);
  */
 int qr_send(int fd, const struct qr_framing *f, const char *code,
 	    unsigned int baud);
-/* Write raw bytes; 0 or -errno. */
-int qr_send_raw(int fd, const void *buf, size_t len, unsigned int baud);
+/*
+ * Write @len bytes as a line at @baud delivers them (10 bits a byte, 16
+ * bytes at a time; 0: as fast as the tty takes them); 0 or -errno.
+ */
+int line_write(int fd, const void *buf, size_t len, unsigned int baud);
 
 #endif

@@ -253,7 +253,7 @@ DefinitionBlock ("", "SSDT", 2, "PASSG", "TESTGATE", 1)
                     Package () { "passgate,turnstile", \_SB.LAN1 },
                     Package () { "current-speed", 115200 },
                     Package () { "poll-interval-ms", 100 },
-                    Package () { "response-timeout-ms", 500 },
+                    Package () { "response-timeout-ms", 1500 },
                     Package () { "heartbeat-timeout-ms", 1000 },
                 }
             })

@@ -283,7 +283,7 @@ static void passgate_decide_deadline_work(struct work_struct *work)
 		passgate_decide_finish(lane, qs->scan.scan_id, &in,
 				       PASSGATE_VERDICT_DENY,
 				       PASSGATE_REASON_TIMEOUT, 0, false);
-		kfree(qs);
+		kfree_sensitive(qs);
 	}
 }
 
@@ -335,7 +335,7 @@ int passgate_decide_answer(struct passgate_lane *lane,
 	};
 	passgate_decide_finish(lane, found->scan.scan_id, &in, cmd->verdict,
 			       cmd->reason, cmd->direction, false);
-	kfree(found);
+	kfree_sensitive(found);
 	return 0;
 }
 

@@ -170,9 +170,16 @@ int driver_bind(const char *driver, const char *device, bool bind)
 	return bus_bind("platform", driver, device, bind);
 }
 
-/* Bind every device of @bus matching @compatible that has no driver. */
-static int bind_unbound(const char *bus, const char *compatible,
-			const char *driver)
+/*
+ * Bind every device of @bus matching @compatible to @driver, bound already
+ * or not.  A device with a driver link may still be in its probe: once a
+ * gate binds, the deferred-probe worker probes its lanes (and a lane's
+ * board) on its own, and the driver core makes the link before it calls
+ * the probe.  bind waits for the device lock that probe holds and then
+ * answers EBUSY (bus_bind), so on return each device has been probed.
+ */
+static int bind_every(const char *bus, const char *compatible,
+		      const char *driver)
 {
 	char path[PATH_MAX], modalias[256];
 	struct dirent *de;
@@ -199,27 +206,66 @@ static int bind_unbound(const char *bus, const char *compatible,
 		modalias[n] = '\0';
 		if (!strstr(modalias, compatible))
 			continue;
-		snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/driver",
-			 bus, de->d_name);
-		if (!access(path, F_OK))
-			continue;
 		ret = bus_bind(bus, driver, de->d_name, true);
 	}
 	closedir(dir);
 	return ret;
 }
 
-int gate_bind_all(void)
+/* Open @path read-only and close it again: 0, or -errno. */
+static int node_opens(const char *path)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+int gate_wait_lanes(unsigned int gate, unsigned int lanes)
+{
+	long long end = fixture_now_ms() + GATE_WAIT_MS;
+	char path[PATH_MAX];
+	unsigned int lane = 0;
 	int ret;
 
-	ret = bind_unbound("platform", "Cpassgate,gate", "passgate-gate");
+	snprintf(path, sizeof(path), "/dev/passgate/gate%u/gate", gate);
+	for (;;) {
+		/*
+		 * A lane makes its nodes, then publishes itself: until then
+		 * its node is missing (ENOENT) or does not open (ENODEV).
+		 */
+		ret = node_opens(path);
+		if (!ret) {
+			if (lane == lanes)
+				return 0;
+			snprintf(path, sizeof(path),
+				 "/dev/passgate/gate%u/lane%u/turnstile", gate,
+				 lane++);
+			continue;
+		}
+		if (fixture_now_ms() >= end)
+			return ret;
+		poll(NULL, 0, 10);
+	}
+}
+
+int gate_bind_all(void)
+{
+	unsigned int gate;
+	int ret;
+
+	ret = bind_every("platform", "Cpassgate,gate", "passgate-gate");
 	if (!ret)
-		ret = bind_unbound("platform", "Cpassgate,turnstile",
-				   "passgate-turnstile");
+		ret = bind_every("platform", "Cpassgate,turnstile",
+				 "passgate-turnstile");
+	/* What the tests open: every lane of the test gate, ready. */
+	for (gate = 0; gate < TEST_GATES && !ret; gate++)
+		ret = gate_wait_lanes(gate, TEST_GATE_LANES(gate));
 	if (!ret)
-		ret = bind_unbound("serial", "Cpassgate,scanboard",
-				   "passgate-scanboard");
+		ret = bind_every("serial", "Cpassgate,scanboard",
+				 "passgate-scanboard");
 	return ret;
 }
 

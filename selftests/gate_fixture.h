@@ -63,12 +63,25 @@ int lane_open(unsigned int gate, unsigned int lane, const char *node,
 int lane_device_name(unsigned int gate, unsigned int lane, char *buf,
 		     size_t len);
 /*
- * Bind every passgate gate, lane and scanner board that has no driver
- * (a test unbound it): the gate as the firmware describes it.
+ * Bind every passgate gate, lane and scanner board of the firmware (a test
+ * unbound some): the gate as the firmware describes it.  Returns once
+ * each has been probed and every lane of the test gate opens, as the
+ * probes of the lanes that waited for their gate run on after the gate's
+ * bind returned; 0 or -errno.
  */
 int gate_bind_all(void);
-/* Unbind (bind = false) or bind a platform device; bound already is 0. */
+/*
+ * Unbind (bind = false) or bind a platform device; bound already is 0.
+ * Binding a gate does not wait for the lanes whose probes waited for it:
+ * bind those too (ordered after a probe of theirs in flight) or wait with
+ * gate_wait_lanes().
+ */
 int driver_bind(const char *driver, const char *device, bool bind);
+/*
+ * Until gate @gate's node and the turnstile nodes of its lanes 0 to
+ * @lanes - 1 open: 0, or the last open's -errno after GATE_WAIT_MS.
+ */
+int gate_wait_lanes(unsigned int gate, unsigned int lanes);
 
 /*
  * Until the lane's outputs, masked, are @want (0 at once if they are):

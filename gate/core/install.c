@@ -27,6 +27,21 @@ static ssize_t install_next(void *ctx, struct passgate_list_entry *buf,
 	return passgate_listfile_read(r->list, buf, max, r->err, r->errlen);
 }
 
+enum passgate_refusal
+passgate_install_check_station(const struct passgate_config *cfg,
+			       const struct passgate_list_info *info,
+			       char *err, size_t errlen)
+{
+	/* Signed with the header: a named station is this gate's or none. */
+	if (info->station[0] && strcmp(info->station, cfg->station)) {
+		snprintf(err, errlen, "generation %" PRIu64 " is for station "
+			 "\"%s\", this gate is at \"%s\"", info->generation,
+			 info->station, cfg->station);
+		return PASSGATE_REFUSED_STATION;
+	}
+	return PASSGATE_REFUSED_NONE;
+}
+
 /*
  * The checks that need the gate's own state, in the order they matter.
  * Each one fails closed: what cannot be checked refuses the list.
@@ -39,15 +54,12 @@ static enum passgate_refusal install_admissible(const struct passgate_config *cf
 	struct passgate_policy_active active;
 	struct passgate_record rec;
 	uint64_t now = time(NULL);
+	enum passgate_refusal refusal;
 	bool has_active;
 
-	/* Signed with the header: a named station is this gate's or none. */
-	if (info->station[0] && strcmp(info->station, cfg->station)) {
-		snprintf(err, errlen, "generation %" PRIu64 " is for station "
-			 "\"%s\", this gate is at \"%s\"", info->generation,
-			 info->station, cfg->station);
-		return PASSGATE_REFUSED_STATION;
-	}
+	refusal = passgate_install_check_station(cfg, info, err, errlen);
+	if (refusal != PASSGATE_REFUSED_NONE)
+		return refusal;
 	switch (passgate_listfile_window(info, now, err, errlen)) {
 	case PASSGATE_LIST_PAST_EXPIRY:
 		return PASSGATE_REFUSED_EXPIRED;

@@ -29,6 +29,17 @@ enum passgate_refusal {
 };
 
 /*
+ * A list that names a station must name this gate's (cfg->station); one
+ * that names none is for every station.  PASSGATE_REFUSED_NONE, or
+ * PASSGATE_REFUSED_STATION with the reason in @err.  Used for a new list
+ * and for each kept list a restore builds on.
+ */
+enum passgate_refusal
+passgate_install_check_station(const struct passgate_config *cfg,
+			       const struct passgate_list_info *info,
+			       char *err, size_t errlen);
+
+/*
  * Verify @path (with <path>.minisig) against cfg->trust_dir and install
  * it into @policy.  On refusal returns -1, leaves the active generation
  * and the record untouched, says why in @err and sets *@refusal.  With

@@ -178,14 +178,9 @@ static struct passgate_listfile *open_piece(const struct passgate_config *cfg,
 			 passgate_list_kind_name(info->kind) ?: "?", chain[i]);
 		goto refuse;
 	}
-	*refusal = PASSGATE_REFUSED_STATION;
-	if (info->station[0] && strcmp(info->station, cfg->station)) {
-		snprintf(err, errlen, "generation %" PRIu64 " is for station "
-			 "\"%s\", this gate is at \"%s\"", info->generation,
-			 info->station, cfg->station);
+	*refusal = passgate_install_check_station(cfg, info, err, errlen);
+	if (*refusal != PASSGATE_REFUSED_NONE)
 		goto refuse;
-	}
-	*refusal = PASSGATE_REFUSED_NONE;
 	return list;
 refuse:
 	passgate_listfile_close(list);

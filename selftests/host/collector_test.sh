@@ -68,29 +68,10 @@ cd "$work" || exit 1
 
 # -- the broker: no persistence (nothing may depend on it: (i) kills it),
 # a queue deep enough for everything the test publishes.
-start_broker() {
-	local try
-	for try in 1 2 3 4 5; do
-		mport=$(free_port)
-		cat > mosquitto.conf <<-CONF
-		listener $mport 127.0.0.1
-		allow_anonymous true
-		persistence false
-		max_queued_messages 10000
-		log_dest stderr
-		log_type all
-		CONF
-		mosquitto -c mosquitto.conf >>mosquitto.log 2>&1 &
-		mpid=$!
-		if until_true 10 mosquitto_pub -h 127.0.0.1 -p "$mport" \
-			-i probe -q 1 -t passgate-test/probe -n; then
-			return 0
-		fi
-		kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null; mpid=
-	done
-	return 1
-}
-if start_broker; then
+if start_broker "allow_anonymous true
+max_queued_messages 10000
+log_dest stderr
+log_type all"; then
 	ok "mosquitto on 127.0.0.1:$mport"
 else
 	not_ok "mosquitto did not start"

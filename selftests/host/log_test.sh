@@ -51,26 +51,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$work" || exit 1
 
-start_broker() {
-	local _
-	for _ in 1 2 3 4 5; do
-		mport=$(free_port)
-		cat >mosquitto.conf <<-CONF
-			listener $mport 127.0.0.1
-			allow_anonymous true
-			persistence false
-		CONF
-		mosquitto -c mosquitto.conf >>mosquitto.log 2>&1 &
-		mpid=$!
-		if until_true 10 mosquitto_pub -h 127.0.0.1 -p "$mport" \
-			-i probe -q 1 -t passgate-test/probe -n; then
-			return 0
-		fi
-		kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null; mpid=
-	done
-	return 1
-}
-if ! start_broker; then
+if ! start_broker "allow_anonymous true"; then
 	not_ok "mosquitto did not start"
 	sed 's/^/#   /' mosquitto.log
 	totals

@@ -95,34 +95,21 @@ as() {
 	[ "$1" = other ] && { dir=$work/other; set -- gate-exit-0; }
 	echo "-h 127.0.0.1 -p $mport --cafile $ca/ca.crt --cert $dir/$1.crt --key $dir/$1.key"
 }
-started=
-for try in 1 2 3 4 5; do
-	mport=$(free_port)
-	cat >mosquitto.conf <<-CONF
-	listener $mport 127.0.0.1
-	cafile $broker/ca.crt
-	certfile $broker/broker.crt
-	keyfile $broker/broker.key
-	tls_version tlsv1.2
-	require_certificate true
-	use_identity_as_username true
-	allow_anonymous false
-	acl_file $broker/acl
-	persistence false
-	log_dest stderr
-	log_type all
-	CONF
-	mosquitto -c mosquitto.conf >>mosquitto.log 2>&1 &
-	mpid=$!
+# The broker answers once the publisher may publish a list (TLS, its ACL).
+tls_probe() {
 	# shellcheck disable=SC2046 # options, word-split on purpose
-	if until_true 10 mosquitto_pub $(as publisher) -q 1 \
-		-t passgate/st1/lists/probe -n; then
-		started=1
-		break
-	fi
-	kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null; mpid=
-done
-if [ -n "$started" ]; then
+	mosquitto_pub $(as publisher) -q 1 -t passgate/st1/lists/probe -n
+}
+if start_broker "cafile $broker/ca.crt
+certfile $broker/broker.crt
+keyfile $broker/broker.key
+tls_version tlsv1.2
+require_certificate true
+use_identity_as_username true
+allow_anonymous false
+acl_file $broker/acl
+log_dest stderr
+log_type all" tls_probe; then
 	ok "mosquitto on TLS, 127.0.0.1:$mport"
 else
 	not_ok "mosquitto did not start"

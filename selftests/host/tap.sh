@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # What the shell host tests share: TAP lines and the kselftest "# Totals:"
-# line, a free loopback port, and the bounded wait for a server or a row.
+# line, a free loopback port, the bounded wait for a server or a row, and
+# a Mosquitto broker on such a port.
 # usage: . "$(dirname "$0")/tap.sh"   (bash)
 
 pass=0 fail=0 skip=0 n=0
@@ -35,4 +36,34 @@ until_true() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# start_broker [EXTRA_CONF [PROBE...]]: start mosquitto on a free loopback
+# port, with mosquitto.conf (the listener, no persistence, then the lines of
+# EXTRA_CONF) and mosquitto.log in the current folder, and wait until PROBE
+# succeeds (default: broker_probe).  Sets $mport and $mpid; a port another
+# server took first is given up and the next one tried, five in all.
+# 0 once the broker answers, 1 if it never did.  PROBE runs with $mport
+# set: a TLS broker's probe is a function that builds its client options.
+start_broker() {
+	local extra=${1-} _
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] || set -- broker_probe
+	for _ in 1 2 3 4 5; do
+		mport=$(free_port)
+		printf 'listener %s 127.0.0.1\npersistence false\n%s\n' \
+			"$mport" "$extra" >mosquitto.conf
+		mosquitto -c mosquitto.conf >>mosquitto.log 2>&1 &
+		mpid=$!
+		until_true 10 "$@" && return 0
+		kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null; mpid=
+	done
+	return 1
+}
+
+# broker_probe: a QoS 1 publish, anonymous, on plain TCP to $mport; it
+# succeeds once the broker has taken it.
+broker_probe() {
+	mosquitto_pub -h 127.0.0.1 -p "$mport" -i probe -q 1 \
+		-t passgate-test/probe -n
 }

@@ -27,13 +27,14 @@ command -v mmdebstrap >/dev/null || {
 	DEBIAN_FRONTEND=noninteractive apt-get install -q -y \
 		--no-install-recommends mmdebstrap >/dev/null
 }
-sources() {
-	apt-get indextargets --format '$(REPO_URI) $(RELEASE)' \
-		'Created-By: Packages' 2>/dev/null | sort -u |
-		awk '$2 == "bookworm" { printf "deb %s %s main\n", $1, $2 }'
-}
-src=$(sources)
-[[ -n $src ]] || { apt-get update -q >/dev/null; src=$(sources); }
+# The release suite alone (not -security, not -updates): nothing in the
+# root needs the others, as its own setup.sh takes the guest kernel's ABI
+# from the root's linux-headers-amd64 (scripts/kernel-abi.sh), so image
+# and headers come from that suite.
+# shellcheck source=scripts/apt-sources.sh
+. "$(dirname "$0")/apt-sources.sh"
+src=$(apt_sources '^bookworm$')
+[[ -n $src ]] || { apt-get update -q >/dev/null; src=$(apt_sources '^bookworm$'); }
 [[ -n $src ]] || die "no bookworm apt sources on this machine"
 
 root=$(mktemp -d /var/tmp/passgate-fresh.XXXXXX)

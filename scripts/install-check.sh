@@ -82,14 +82,13 @@ done
 install -m 755 "$repo/qemu/install-test.sh" "$files/"
 
 # --- the guest's root ---------------------------------------------------
-# Every bookworm source: the guest kernel's headers come from
+# Every bookworm suite (bookworm-security, bookworm-updates): the guest
+# installs linux-headers of this machine's kernel ABI (.setup-done, which
+# follows this machine's linux-headers-amd64), and those come from
 # bookworm-security as often as not.
-sources() {
-	apt-get indextargets --format '$(REPO_URI) $(RELEASE)' \
-		'Created-By: Packages' 2>/dev/null | sort -u |
-		awk '$2 ~ /^bookworm/ { printf "deb %s %s main\n", $1, $2 }'
-}
-mapfile -t src < <(sources)
+# shellcheck source=scripts/apt-sources.sh
+. "$repo/scripts/apt-sources.sh"
+mapfile -t src < <(apt_sources '^bookworm')
 [[ ${#src[@]} -gt 0 ]] || die "no bookworm apt sources on this machine"
 # What the packages depend on (first alternatives, versions dropped),
 # but the packages themselves.

@@ -174,9 +174,10 @@ int driver_bind(const char *driver, const char *device, bool bind)
  * Bind every device of @bus matching @compatible to @driver, bound already
  * or not.  A device with a driver link may still be in its probe: once a
  * gate binds, the deferred-probe worker probes its lanes (and a lane's
- * board) on its own, and the driver core makes the link before it calls
- * the probe.  bind waits for the device lock that probe holds and then
- * answers EBUSY (bus_bind), so on return each device has been probed.
+ * board and readers) on its own, and the driver core makes the link
+ * before it calls the probe.  bind waits for the device lock that probe
+ * holds and then answers EBUSY (bus_bind), so on return each device has
+ * been probed.
  */
 static int bind_every(const char *bus, const char *compatible,
 		      const char *driver)
@@ -253,7 +254,14 @@ int gate_wait_lanes(unsigned int gate, unsigned int lanes)
 
 int gate_bind_all(void)
 {
-	unsigned int gate;
+	static const struct {
+		const char *compatible, *driver;
+	} serial[] = {
+		{ "Cpassgate,scanboard", "passgate-scanboard" },
+		{ "Cpassgate,id-sam", "passgate-id-sam" },
+		{ "Cpassgate,qr-engine", "passgate-qr-engine" },
+	};
+	unsigned int gate, i;
 	int ret;
 
 	ret = bind_every("platform", "Cpassgate,gate", "passgate-gate");
@@ -263,9 +271,10 @@ int gate_bind_all(void)
 	/* What the tests open: every lane of the test gate, ready. */
 	for (gate = 0; gate < TEST_GATES && !ret; gate++)
 		ret = gate_wait_lanes(gate, TEST_GATE_LANES(gate));
-	if (!ret)
-		ret = bind_every("serial", "Cpassgate,scanboard",
-				 "passgate-scanboard");
+	/* Then what hangs on the lanes' UARTs, whose probes wait for them. */
+	for (i = 0; i < sizeof(serial) / sizeof(serial[0]) && !ret; i++)
+		ret = bind_every("serial", serial[i].compatible,
+				 serial[i].driver);
 	return ret;
 }
 

@@ -63,8 +63,9 @@ int lane_open(unsigned int gate, unsigned int lane, const char *node,
 int lane_device_name(unsigned int gate, unsigned int lane, char *buf,
 		     size_t len);
 /*
- * Bind every passgate gate, lane and scanner board of the firmware (a test
- * unbound some): the gate as the firmware describes it.  Returns once
+ * Bind every passgate gate, lane, scanner board and reader (ID-card SAM,
+ * QR engine) of the firmware (a test unbound some): the gate as the
+ * firmware describes it.  Returns once
  * each has been probed and every lane of the test gate opens, as the
  * probes of the lanes that waited for their gate run on after the gate's
  * bind returned; 0 or -errno.

@@ -262,7 +262,10 @@ out:
 	mutex_unlock(&sam->lock);
 }
 
-/* Runs before the UART closes: no poll is sent after this. */
+/*
+ * Runs before the UART closes: no poll is sent after this, and none that
+ * the module has not taken yet is left for the close to wait on.
+ */
 static void passgate_sam_stop(void *data)
 {
 	struct passgate_sam *sam = data;
@@ -271,6 +274,7 @@ static void passgate_sam_stop(void *data)
 	sam->stopping = true;
 	mutex_unlock(&sam->lock);
 	cancel_delayed_work_sync(&sam->step_work);
+	serdev_device_write_flush(sam->serdev);
 }
 
 /* Runs after the UART closed: nothing is received any more. */

@@ -21,6 +21,16 @@ finish() {
 }
 die() { echo "guest-init: $*"; finish 125; }
 
+# Keep the far ends open, raw, from now on: the guest then takes what the
+# gate sends while no test plays the module, and drops it when its tty
+# buffers are full, as a wire with nobody listening would.  Unread, the
+# socket cable pushes back until the gate's UART cannot drain and its
+# close waits 30 s (closing_wait) at every unbind of lane 1.
+far_hold() { # tty
+	stty -F "$1" raw -echo || die "stty $1"
+	sleep 2147483647 <"$1" &
+}
+
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -86,6 +96,7 @@ set -- ${PASSGATE_READERS_FAR:-hvc1 hvc2}
 for link in passgate-far-sam passgate-far-qr; do
 	[ -c "/dev/$1" ] || die "no far end /dev/$1 for /dev/$link"
 	ln -sf "$1" "/newroot/dev/$link" || die "link /dev/$link"
+	far_hold "/dev/$1"
 	shift
 done
 

@@ -58,6 +58,16 @@ mnt() { # fstype target [options]
 	fi
 }
 
+# Keep the far ends open, raw, from now on: the guest then takes what the
+# gate sends while no test plays the module, and drops it when its tty
+# buffers are full, as a wire with nobody listening would.  Unread, the
+# socket cable pushes back until the gate's UART cannot drain and its
+# close waits 30 s (closing_wait) at every unbind of lane 1.
+far_hold() { # tty
+	stty -F "$1" raw -echo || die "stty $1"
+	sleep 2147483647 <"$1" &
+}
+
 # Link $2 to the tty of the 16550 at PCI address $1.
 far_link() { # pci-address link
 	for t in /sys/bus/pci/devices/"$1"/tty/*; do
@@ -88,6 +98,8 @@ mount --bind /scratch "/host$PASSGATE_SCRATCH" || die "bind scratch"
 # The far ends of gate 0 lane 1's readers' cables (run-qemu.sh), by slot.
 far_link 0000:00:12.0 /host/dev/passgate-far-sam
 far_link 0000:00:13.0 /host/dev/passgate-far-qr
+far_hold /host/dev/passgate-far-sam
+far_hold /host/dev/passgate-far-qr
 
 # stdin from /dev/null: nobody types on the console, except in make shell.
 # $PASSGATE_* expand in the chroot's shell, not here.

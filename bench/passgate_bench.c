@@ -473,8 +473,7 @@ struct reader {
 	char err[256];
 };
 
-static ssize_t reader_next(void *ctx, struct passgate_list_entry *buf,
-			   size_t max)
+static ssize_t reader_next(void *ctx, void *buf, size_t max)
 {
 	struct reader *r = ctx;
 
@@ -507,7 +506,7 @@ static void install(struct bench *b, const char *path, double *verify_s,
 	info = *passgate_listfile_info(r.list);
 	hold_active(b);
 	charged = mem && memcg_begin(b, cg, sizeof(cg), &before);
-	if (passgate_policy_load(b->policy, &info, reader_next, &r))
+	if (passgate_policy_load(b->policy, &info, NULL, reader_next, &r))
 		die("load %s: %s %s", path, strerror(errno), r.err);
 	if (load_s)
 		*load_s = now_s() - t1;

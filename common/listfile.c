@@ -20,16 +20,17 @@
 
 #include "fail.h"
 #include "file.h"
+#include "listentry.h"
 #include "listfile.h"
 
 #define HEADER_SIZE sizeof(struct passgate_list_header)
-#define ENTRY_SIZE sizeof(struct passgate_list_entry)
-/* Entries per read or write: about 64 KiB. */
-#define CHUNK_ENTRIES 1365
+/* Bytes per read or write, about: a whole number of entries of any kind. */
+#define CHUNK_BYTES 65536
 #define MSG_MAX 256
 
 struct passgate_listfile {
 	int fd;
+	const struct passgate_list_entries *entries;
 	struct passgate_list_info info;
 	struct passgate_list_header header;
 	uint8_t prehash[PASSGATE_PREHASH_SIZE];
@@ -52,6 +53,42 @@ const char *passgate_list_kind_name(unsigned int kind)
 	return NULL;
 }
 
+/* The entries of a list that holds @holds; NULL when unknown. */
+static const struct passgate_list_entries *list_entries(unsigned int holds)
+{
+	switch (holds) {
+	case PASSGATE_LIST_CODES:
+		return &passgate_code_entries;
+	case PASSGATE_LIST_TICKETS:
+		return &passgate_ticket_entries;
+	}
+	return NULL;
+}
+
+size_t passgate_list_entry_size(unsigned int holds)
+{
+	const struct passgate_list_entries *ops = list_entries(holds);
+
+	return ops ? ops->size : 0;
+}
+
+const char *passgate_list_holds_name(unsigned int holds)
+{
+	switch (holds) {
+	case PASSGATE_LIST_CODES:
+		return "codes";
+	case PASSGATE_LIST_TICKETS:
+		return "tickets";
+	}
+	return NULL;
+}
+
+/* Entries per chunk of about CHUNK_BYTES. */
+static size_t chunk_entries(const struct passgate_list_entries *ops)
+{
+	return CHUNK_BYTES / ops->size;
+}
+
 const char *passgate_list_status_name(unsigned int status)
 {
 	static const char *const names[] = {
@@ -68,13 +105,19 @@ int passgate_listfile_comment(const struct passgate_list_info *info,
 			      char *buf, size_t len)
 {
 	const char *kind = passgate_list_kind_name(info->kind);
+	const char *holds = passgate_list_holds_name(info->holds);
 	int n;
 
+	/* A list of health codes says nothing: its comment is as it was. */
 	n = snprintf(buf, len,
-		     "passgate-list v%d kind=%s generation=%" PRIu64
+		     "passgate-list v%d%s%s kind=%s generation=%" PRIu64
 		     " base=%" PRIu64 " not_before=%" PRIu64
 		     " expires=%" PRIu64 " entries=%" PRIu64,
-		     PASSGATE_LIST_VERSION, kind ? kind : "unknown",
+		     PASSGATE_LIST_VERSION,
+		     info->holds == PASSGATE_LIST_CODES ? "" : " holds=",
+		     info->holds == PASSGATE_LIST_CODES ? "" :
+		     holds ? holds : "unknown",
+		     kind ? kind : "unknown",
 		     info->generation, info->base_generation, info->not_before,
 		     info->expires_at, info->entry_count);
 	if (n < 0 || (size_t)n >= len) {
@@ -97,7 +140,11 @@ static void header_problem(const struct passgate_list_info *info, char *msg,
 	size_t i;
 
 	*msg = '\0';
-	if (!passgate_list_kind_name(info->kind))
+	if (!passgate_list_holds_name(info->holds))
+		snprintf(msg, len, "header: holds %u is neither health codes "
+			 "(%d) nor tickets (%d)", info->holds,
+			 PASSGATE_LIST_CODES, PASSGATE_LIST_TICKETS);
+	else if (!passgate_list_kind_name(info->kind))
 		snprintf(msg, len, "header: kind %u is neither full (%d) nor delta (%d)",
 			 info->kind, PASSGATE_LIST_FULL, PASSGATE_LIST_DELTA);
 	else if (!info->generation)
@@ -128,29 +175,15 @@ static void header_problem(const struct passgate_list_info *info, char *msg,
 		}
 }
 
-/*
- * One entry (host byte order) of a list of @kind; @prev is the one
- * before it or NULL.  "" or the reason it is refused.
- */
-static void entry_problem(const struct passgate_list_entry *e,
-			  const struct passgate_list_entry *prev,
-			  unsigned int kind, uint64_t index, char *msg,
-			  size_t len)
+/* One health-code entry (host byte order) of a list of @kind. */
+static void code_problem(const void *entry, unsigned int kind, uint64_t index,
+			 char *msg, size_t len)
 {
 	static const uint8_t zero[PASSGATE_LIST_DIGEST];
-	char hex[2 * PASSGATE_LIST_DIGEST + 1];
-	int order = prev ? memcmp(prev->digest, e->digest, PASSGATE_LIST_DIGEST) : -1;
+	const struct passgate_list_entry *e = entry;
 
 	*msg = '\0';
-	if (!order) {
-		digest_hex(e->digest, hex);
-		snprintf(msg, len, "entry %" PRIu64 ": duplicate digest %s",
-			 index, hex);
-	} else if (order > 0) {
-		snprintf(msg, len,
-			 "entry %" PRIu64 ": digest below the previous one (entries unsorted)",
-			 index);
-	} else if (e->status > PASSGATE_STATUS_RED) {
+	if (e->status > PASSGATE_STATUS_RED) {
 		snprintf(msg, len, "entry %" PRIu64 ": unknown status %u", index,
 			 e->status);
 	} else if (e->status == PASSGATE_STATUS_REMOVE &&
@@ -176,20 +209,57 @@ static void entry_problem(const struct passgate_list_entry *e,
 	}
 }
 
-static void entry_to_le(struct passgate_list_entry *out,
-			const struct passgate_list_entry *e)
+static void code_to_le(void *out, const void *entry)
 {
-	*out = *e;
-	out->valid_from = htole32(e->valid_from);
-	out->valid_until = htole32(e->valid_until);
-	out->reserved2 = htole32(e->reserved2);
+	struct passgate_list_entry *o = out;
+
+	*o = *(const struct passgate_list_entry *)entry;
+	o->valid_from = htole32(o->valid_from);
+	o->valid_until = htole32(o->valid_until);
+	o->reserved2 = htole32(o->reserved2);
 }
 
-static void entry_from_le(struct passgate_list_entry *e)
+static void code_from_le(void *entry)
 {
+	struct passgate_list_entry *e = entry;
+
 	e->valid_from = le32toh(e->valid_from);
 	e->valid_until = le32toh(e->valid_until);
 	e->reserved2 = le32toh(e->reserved2);
+}
+
+const struct passgate_list_entries passgate_code_entries = {
+	.name = "health codes",
+	.size = sizeof(struct passgate_list_entry),
+	.problem = code_problem,
+	.to_le = code_to_le,
+	.from_le = code_from_le,
+};
+
+/*
+ * One entry (host byte order) of a list of @kind holding @ops' entries;
+ * @prev is the one before it or NULL.  "" or the reason it is refused.
+ */
+static void entry_problem(const struct passgate_list_entries *ops,
+			  const uint8_t *e, const uint8_t *prev,
+			  unsigned int kind, uint64_t index, char *msg,
+			  size_t len)
+{
+	char hex[2 * PASSGATE_LIST_DIGEST + 1];
+	int order = prev ? memcmp(prev, e, PASSGATE_LIST_DIGEST) : -1;
+
+	*msg = '\0';
+	if (!order) {
+		digest_hex(e, hex);
+		snprintf(msg, len, "entry %" PRIu64 ": duplicate digest %s",
+			 index, hex);
+	} else if (order > 0) {
+		snprintf(msg, len,
+			 "entry %" PRIu64 ": digest below the previous one (entries unsorted)",
+			 index);
+	} else {
+		ops->problem(e, kind, index, msg, len);
+	}
 }
 
 static void header_encode(struct passgate_list_header *h,
@@ -207,9 +277,10 @@ static void header_encode(struct passgate_list_header *h,
 	h->not_before = htole64(info->not_before);
 	h->expires_at = htole64(info->expires_at);
 	h->entry_count = htole64(info->entry_count);
-	h->entry_size = htole32(ENTRY_SIZE);
+	h->entry_size = htole32(passgate_list_entry_size(info->holds));
 	h->digest_size = htole32(PASSGATE_LIST_DIGEST);
 	memcpy(h->station, info->station, strnlen(info->station, sizeof(h->station)));
+	h->holds = htole16(info->holds);
 }
 
 static void header_decode(struct passgate_list_info *info,
@@ -217,6 +288,7 @@ static void header_decode(struct passgate_list_info *info,
 {
 	memset(info, 0, sizeof(*info));
 	info->kind = le16toh(h->kind);
+	info->holds = le16toh(h->holds);
 	info->generation = le64toh(h->generation);
 	info->base_generation = le64toh(h->base_generation);
 	info->issued_at = le64toh(h->issued_at);
@@ -227,45 +299,48 @@ static void header_decode(struct passgate_list_info *info,
 	info->entry_count = le64toh(h->entry_count);
 }
 
+/* Every kind of entry starts with its digest. */
 static int compare_entries(const void *a, const void *b)
 {
-	return memcmp(((const struct passgate_list_entry *)a)->digest,
-		      ((const struct passgate_list_entry *)b)->digest,
-		      PASSGATE_LIST_DIGEST);
+	return memcmp(a, b, PASSGATE_LIST_DIGEST);
 }
 
-static int write_entries(int fd, const struct passgate_list_entry *entries,
-			 size_t count)
+static int write_entries(int fd, const struct passgate_list_entries *ops,
+			 const uint8_t *entries, size_t count)
 {
-	struct passgate_list_entry *chunk;
-	size_t i, n;
+	size_t i, n, max = chunk_entries(ops);
+	uint8_t *chunk;
 
-	chunk = malloc(CHUNK_ENTRIES * ENTRY_SIZE);
+	chunk = malloc(max * ops->size);
 	if (!chunk)
 		return -1;
 	while (count) {
-		n = count < CHUNK_ENTRIES ? count : CHUNK_ENTRIES;
+		n = count < max ? count : max;
 		for (i = 0; i < n; i++)
-			entry_to_le(&chunk[i], &entries[i]);
-		if (passgate_file_write_all(fd, chunk, n * ENTRY_SIZE)) {
+			ops->to_le(chunk + i * ops->size,
+				   entries + i * ops->size);
+		if (passgate_file_write_all(fd, chunk, n * ops->size)) {
 			free(chunk);
 			return -1;
 		}
-		entries += n;
+		entries += n * ops->size;
 		count -= n;
 	}
 	free(chunk);
 	return 0;
 }
 
-int passgate_listfile_write(const char *path, struct passgate_list_info *info,
-			    struct passgate_list_entry *entries, size_t count,
-			    const struct passgate_seckey *sec, char *err,
-			    size_t errlen)
+int passgate_listfile_write_entries(const char *path,
+				    struct passgate_list_info *info,
+				    void *entries, size_t count,
+				    const struct passgate_seckey *sec, char *err,
+				    size_t errlen)
 {
 	char msg[MSG_MAX], comment[PASSGATE_LIST_COMMENT_MAX];
+	const struct passgate_list_entries *ops;
 	struct passgate_list_header header;
 	struct passgate_file_new nf;
+	uint8_t *e = entries;
 	char *sig_path;
 	size_t i;
 
@@ -275,17 +350,19 @@ int passgate_listfile_write(const char *path, struct passgate_list_info *info,
 	header_problem(info, msg, sizeof(msg));
 	if (*msg)
 		return passgate_fail(err, errlen, EINVAL, "%s", msg);
+	ops = list_entries(info->holds);
 	if (count)
-		qsort(entries, count, ENTRY_SIZE, compare_entries);
+		qsort(entries, count, ops->size, compare_entries);
 	for (i = 0; i < count; i++) {
-		entry_problem(&entries[i], i ? &entries[i - 1] : NULL,
+		entry_problem(ops, e + i * ops->size,
+			      i ? e + (i - 1) * ops->size : NULL,
 			      info->kind, i, msg, sizeof(msg));
 		if (*msg)
 			return passgate_fail(err, errlen, EINVAL, "%s", msg);
 	}
 	memcpy(info->key_id, passgate_seckey_id(sec), sizeof(info->key_id));
 	info->entry_count = count;
-	info->file_size = HEADER_SIZE + (uint64_t)count * ENTRY_SIZE;
+	info->file_size = HEADER_SIZE + (uint64_t)count * ops->size;
 	header_encode(&header, info);
 	if (passgate_listfile_comment(info, comment, sizeof(comment)))
 		return passgate_fail(err, errlen, errno, "trusted comment too long");
@@ -299,7 +376,7 @@ int passgate_listfile_write(const char *path, struct passgate_list_info *info,
 		goto out_free;
 	}
 	if (passgate_file_write_all(nf.fd, &header, sizeof(header)) ||
-	    write_entries(nf.fd, entries, count) ||
+	    write_entries(nf.fd, ops, entries, count) ||
 	    passgate_file_new_close(&nf)) {
 		passgate_fail(err, errlen, errno, "%s: %s", nf.tmp,
 			      strerror(errno));
@@ -321,6 +398,28 @@ out_abort:
 out_free:
 	free(sig_path);
 	return -1;
+}
+
+int passgate_listfile_write(const char *path, struct passgate_list_info *info,
+			    struct passgate_list_entry *entries, size_t count,
+			    const struct passgate_seckey *sec, char *err,
+			    size_t errlen)
+{
+	info->holds = PASSGATE_LIST_CODES;
+	return passgate_listfile_write_entries(path, info, entries, count, sec,
+					       err, errlen);
+}
+
+int passgate_listfile_write_tickets(const char *path,
+				    struct passgate_list_info *info,
+				    struct passgate_ticket_entry *entries,
+				    size_t count,
+				    const struct passgate_seckey *sec,
+				    char *err, size_t errlen)
+{
+	info->holds = PASSGATE_LIST_TICKETS;
+	return passgate_listfile_write_entries(path, info, entries, count, sec,
+					       err, errlen);
 }
 
 /* Read up to @len bytes at the current offset; short only at the end. */
@@ -346,7 +445,7 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 static void header_format_problem(const struct passgate_list_header *h,
 				  char *msg, size_t len)
 {
-	size_t i;
+	size_t i, entry_size = passgate_list_entry_size(le16toh(h->holds));
 
 	*msg = '\0';
 	if (memcmp(h->magic, PASSGATE_LIST_MAGIC, sizeof(h->magic)))
@@ -357,9 +456,14 @@ static void header_format_problem(const struct passgate_list_header *h,
 	else if (le32toh(h->header_size) != HEADER_SIZE)
 		snprintf(msg, len, "header: header_size %u, must be %zu",
 			 le32toh(h->header_size), HEADER_SIZE);
-	else if (le32toh(h->entry_size) != ENTRY_SIZE)
-		snprintf(msg, len, "header: entry_size %u, must be %zu",
-			 le32toh(h->entry_size), ENTRY_SIZE);
+	else if (!entry_size)
+		snprintf(msg, len, "header: holds %u is neither health codes "
+			 "(%d) nor tickets (%d)", le16toh(h->holds),
+			 PASSGATE_LIST_CODES, PASSGATE_LIST_TICKETS);
+	else if (le32toh(h->entry_size) != entry_size)
+		snprintf(msg, len, "header: entry_size %u, must be %zu for %s",
+			 le32toh(h->entry_size), entry_size,
+			 list_entries(le16toh(h->holds))->name);
 	else if (le32toh(h->digest_size) != PASSGATE_LIST_DIGEST)
 		snprintf(msg, len, "header: digest_size %u, must be %d",
 			 le32toh(h->digest_size), PASSGATE_LIST_DIGEST);
@@ -387,12 +491,13 @@ static int scan_file(struct passgate_listfile *list, uint64_t size,
 		     const char *path, char *entry_msg, size_t msg_len,
 		     char *err, size_t errlen)
 {
-	struct passgate_list_entry *chunk, prev;
+	const struct passgate_list_entries *ops;
 	crypto_generichash_blake2b_state st;
-	unsigned int kind;
+	uint8_t *chunk, *prev = NULL;
 	uint64_t total, index = 0;
+	size_t i, entry_size;
+	unsigned int kind;
 	ssize_t n;
-	size_t i;
 	int e;
 
 	*entry_msg = '\0';
@@ -405,12 +510,21 @@ static int scan_file(struct passgate_listfile *list, uint64_t size,
 					  HEADER_SIZE);
 	total = HEADER_SIZE;
 	kind = le16toh(list->header.kind);
+	/*
+	 * What the header says it holds, unverified: only to note the first
+	 * bad entry.  A kind this code does not know is refused with the
+	 * header, after the signature; its entries are not looked at.
+	 */
+	ops = list_entries(le16toh(list->header.holds));
+	entry_size = ops ? ops->size : sizeof(struct passgate_list_entry);
 
-	chunk = malloc(CHUNK_ENTRIES * ENTRY_SIZE);
+	chunk = malloc(CHUNK_BYTES / entry_size * entry_size + entry_size);
 	if (!chunk)
 		return passgate_fail(err, errlen, ENOMEM, "out of memory");
+	prev = chunk + CHUNK_BYTES / entry_size * entry_size;
 	for (;;) {
-		n = read_full(list->fd, chunk, CHUNK_ENTRIES * ENTRY_SIZE);
+		n = read_full(list->fd, chunk, CHUNK_BYTES / entry_size *
+			      entry_size);
 		if (n < 0) {
 			e = errno;
 			free(chunk);
@@ -419,13 +533,15 @@ static int scan_file(struct passgate_listfile *list, uint64_t size,
 		}
 		if (n == 0)
 			break;
-		crypto_generichash_blake2b_update(&st, (const uint8_t *)chunk, n);
+		crypto_generichash_blake2b_update(&st, chunk, n);
 		total += n;
-		for (i = 0; !*entry_msg && i < n / ENTRY_SIZE; i++, index++) {
-			entry_from_le(&chunk[i]);
-			entry_problem(&chunk[i], index ? &prev : NULL, kind,
-				      index, entry_msg, msg_len);
-			prev = chunk[i];
+		for (i = 0; ops && !*entry_msg && i < n / entry_size;
+		     i++, index++) {
+			ops->from_le(chunk + i * entry_size);
+			entry_problem(ops, chunk + i * entry_size,
+				      index ? prev : NULL, kind, index,
+				      entry_msg, msg_len);
+			memcpy(prev, chunk + i * entry_size, entry_size);
 		}
 	}
 	free(chunk);
@@ -502,12 +618,14 @@ static int check_header(struct passgate_listfile *list, uint64_t size,
 	header_problem(info, msg, sizeof(msg));
 	if (*msg)
 		return passgate_fail(err, errlen, EBADMSG, "%s", msg);
-	if (info->entry_count > (UINT64_MAX - HEADER_SIZE) / ENTRY_SIZE)
+	list->entries = list_entries(info->holds);
+	if (info->entry_count >
+	    (UINT64_MAX - HEADER_SIZE) / list->entries->size)
 		return passgate_fail(err, errlen, EBADMSG,
 				     "header: %" PRIu64 " entries announced, file has %" PRIu64
 				     " bytes of entries", info->entry_count,
 				     size - HEADER_SIZE);
-	announced = info->entry_count * ENTRY_SIZE;
+	announced = info->entry_count * list->entries->size;
 	if (announced != size - HEADER_SIZE)
 		return passgate_fail(err, errlen, EBADMSG,
 				     "header: %" PRIu64 " bytes of entries announced, file has %" PRIu64,
@@ -613,10 +731,11 @@ static int changed(char *err, size_t errlen)
 	return passgate_fail(err, errlen, EBADMSG, "file: changed since it was checked");
 }
 
-ssize_t passgate_listfile_read(struct passgate_listfile *list,
-			       struct passgate_list_entry *entries, size_t max,
-			       char *err, size_t errlen)
+ssize_t passgate_listfile_read_entries(struct passgate_listfile *list,
+				       void *entries, size_t max, char *err,
+				       size_t errlen)
 {
+	const struct passgate_list_entries *ops = list->entries;
 	uint8_t prehash[PASSGATE_PREHASH_SIZE];
 	struct passgate_list_header header;
 	uint64_t left = list->info.entry_count - list->next;
@@ -659,19 +778,47 @@ ssize_t passgate_listfile_read(struct passgate_listfile *list,
 		return 0;
 	}
 	n = max < left ? max : left;
-	got = read_full(list->fd, entries, n * ENTRY_SIZE);
+	got = read_full(list->fd, entries, n * ops->size);
 	if (got < 0)
 		return passgate_fail(err, errlen, errno, "file: %s", strerror(errno));
-	if ((size_t)got != n * ENTRY_SIZE) {
+	if ((size_t)got != n * ops->size) {
 		list->broken = 1;
 		return changed(err, errlen);
 	}
-	crypto_generichash_blake2b_update(&list->rehash, (const uint8_t *)entries,
-					  got);
+	crypto_generichash_blake2b_update(&list->rehash, entries, got);
 	for (i = 0; i < n; i++)
-		entry_from_le(&entries[i]);
+		ops->from_le((uint8_t *)entries + i * ops->size);
 	list->next += n;
 	return n;
+}
+
+/* The list holds @holds, or nothing is read. */
+static int holds_checked(const struct passgate_listfile *list,
+			 unsigned int holds, char *err, size_t errlen)
+{
+	if (list->info.holds == holds)
+		return 0;
+	return passgate_fail(err, errlen, EMEDIUMTYPE,
+			     "file: holds %s, not %s", list->entries->name,
+			     list_entries(holds)->name);
+}
+
+ssize_t passgate_listfile_read(struct passgate_listfile *list,
+			       struct passgate_list_entry *entries, size_t max,
+			       char *err, size_t errlen)
+{
+	if (holds_checked(list, PASSGATE_LIST_CODES, err, errlen))
+		return -1;
+	return passgate_listfile_read_entries(list, entries, max, err, errlen);
+}
+
+ssize_t passgate_listfile_read_tickets(struct passgate_listfile *list,
+				       struct passgate_ticket_entry *entries,
+				       size_t max, char *err, size_t errlen)
+{
+	if (holds_checked(list, PASSGATE_LIST_TICKETS, err, errlen))
+		return -1;
+	return passgate_listfile_read_entries(list, entries, max, err, errlen);
 }
 
 void passgate_listfile_close(struct passgate_listfile *list)

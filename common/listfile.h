@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Signed allowlist files (<common/allowlist.h>, docs/allowlist-format.md):
- * write and sign one, check one, read a checked one's entries.
+ * write and sign one, check one, read a checked one's entries.  A list
+ * holds health codes or train tickets (@holds); each has its own entry
+ * type, and the typed calls refuse a list of the other kind, so a ticket
+ * list is never read as health codes or the reverse.
  *
  * Error contract: <common/fail.h>, errno as in <common/minisign.h>.
  * Every refusal has its own
@@ -23,13 +26,14 @@
 #include "allowlist.h"
 #include "minisign.h"
 
-#define PASSGATE_LIST_STATION sizeof(((struct passgate_list_header *)0)->station)
+#define PASSGATE_LIST_STATION ((size_t)PASSGATE_LIST_STATION_SIZE)
 /* Room for the trusted comment of any list, with its NUL. */
 #define PASSGATE_LIST_COMMENT_MAX 192
 
 /**
  * struct passgate_list_info - a list's header, decoded
  * @kind: &enum passgate_list_kind
+ * @holds: &enum passgate_list_holds (set by the writers)
  * @generation: this list's generation (> 0)
  * @base_generation: delta: the generation it applies to; full: 0
  * @issued_at: unix seconds, when it was made
@@ -42,6 +46,7 @@
  */
 struct passgate_list_info {
 	unsigned int kind;
+	unsigned int holds;
 	uint64_t generation;
 	uint64_t base_generation;
 	uint64_t issued_at;
@@ -60,17 +65,33 @@ struct passgate_list_info {
 int passgate_listfile_comment(const struct passgate_list_info *info,
 			      char *buf, size_t len);
 
+/* Bytes of one entry of a list that holds @holds; 0 when unknown. */
+size_t passgate_list_entry_size(unsigned int holds);
+
 /*
- * Write @count @entries with the header from @info to @path and sign it
- * with @sec into <path>.minisig.  @entries are sorted here; duplicates,
- * and anything the checker would refuse, are refused before anything is
- * written.  Both files are replaced atomically (temporary file, fsync,
- * rename; the signature first).  Fills @info's out fields.
+ * Write @count @entries, of the type @info->holds says, with the header
+ * from @info to @path and sign it with @sec into <path>.minisig.
+ * @entries are sorted here; duplicates, and anything the checker would
+ * refuse, are refused before anything is written.  Both files are
+ * replaced atomically (temporary file, fsync, rename; the signature
+ * first).  Fills @info's out fields.
  */
+int passgate_listfile_write_entries(const char *path,
+				    struct passgate_list_info *info,
+				    void *entries, size_t count,
+				    const struct passgate_seckey *sec, char *err,
+				    size_t errlen);
+/* The same for health codes and for tickets: @info->holds is set here. */
 int passgate_listfile_write(const char *path, struct passgate_list_info *info,
 			    struct passgate_list_entry *entries, size_t count,
 			    const struct passgate_seckey *sec, char *err,
 			    size_t errlen);
+int passgate_listfile_write_tickets(const char *path,
+				    struct passgate_list_info *info,
+				    struct passgate_ticket_entry *entries,
+				    size_t count,
+				    const struct passgate_seckey *sec,
+				    char *err, size_t errlen);
 
 struct passgate_listfile;
 
@@ -88,14 +109,27 @@ struct passgate_listfile *passgate_listfile_open(const char *path,
 						 size_t errlen);
 const struct passgate_list_info *passgate_listfile_info(const struct passgate_listfile *list);
 /*
- * Read up to @max entries, in file order; returns how many, 0 at the end.
+ * Read up to @max entries (of the type the list holds: @max of
+ * passgate_list_entry_size() bytes), in file order; returns how many, 0
+ * at the end.
  * The file is read again and hashed again as it goes: the entries count
  * as verified only once this returned 0, which it does only if what was
  * read is what was signed (else -1, "file: changed since it was checked").
  */
+ssize_t passgate_listfile_read_entries(struct passgate_listfile *list,
+				       void *entries, size_t max, char *err,
+				       size_t errlen);
+/*
+ * The same, typed: a list that holds the other kind is refused
+ * (EMEDIUMTYPE, "file: holds tickets, not health codes") before anything
+ * is read.
+ */
 ssize_t passgate_listfile_read(struct passgate_listfile *list,
 			       struct passgate_list_entry *entries, size_t max,
 			       char *err, size_t errlen);
+ssize_t passgate_listfile_read_tickets(struct passgate_listfile *list,
+				       struct passgate_ticket_entry *entries,
+				       size_t max, char *err, size_t errlen);
 void passgate_listfile_close(struct passgate_listfile *list);
 
 /* _open() and _close(): fills @info when the list is accepted. */
@@ -106,6 +140,8 @@ int passgate_listfile_check(const char *path, const char *sig_path,
 
 /* "full", "delta"; NULL when unknown. */
 const char *passgate_list_kind_name(unsigned int kind);
+/* "codes", "tickets"; NULL when unknown. */
+const char *passgate_list_holds_name(unsigned int holds);
 /* "REMOVE", "GREEN", "YELLOW", "RED"; NULL when unknown. */
 const char *passgate_list_status_name(unsigned int status);
 

@@ -9,7 +9,8 @@ FUZZ_CPPFLAGS := $(CPPFLAGS) -Idriver -Ifuzz
 FUZZ_SRC_fuzz_scanframe := driver/scanframe.c
 FUZZ_SRC_fuzz_samframe := driver/samframe.c
 FUZZ_SRC_fuzz_qrframe := driver/qrframe.c
-FUZZ_SRC_fuzz_listfile := common/listfile.c common/minisign.c common/file.c \
+FUZZ_SRC_fuzz_listfile := common/listfile.c common/ticketentry.c \
+	common/minisign.c common/file.c \
 	common/fail.c
 FUZZ_SRC_fuzz_config := gate/core/config.c gate/core/wedge.c
 FUZZ_SRC_fuzz_wedge := gate/core/wedge.c

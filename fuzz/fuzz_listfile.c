@@ -37,7 +37,9 @@
  * - _open()/_read() of an accepted list returns every entry, in file
  *   order, equal to the bytes (host order), strictly increasing digests,
  *   status in range, then 0, and 0 again; with the file changed after
- *   _open() it never returns 0 (the end) but -1 EBADMSG;
+ *   _open() it never returns 0 (the end) but -1 EBADMSG; the typed read
+ *   of the other kind (health codes, tickets: the header's holds) is
+ *   refused, EMEDIUMTYPE;
  * - flipping any one byte of an accepted list makes it refused.
  */
 #define _GNU_SOURCE
@@ -59,7 +61,8 @@
 #include "common/minisign.h"
 
 #define HDR 128
-#define ENT 48
+#define ENT 48		/* a health code's entry */
+#define TICKET_ENT 72	/* a ticket's */
 #define ERR_MAX 512
 #define MAX_ENTRIES 4096
 
@@ -87,7 +90,7 @@ static const uint8_t other_key_id[8] = { 0x46, 0x55, 0x5a, 0x5a, 0x50, 0x47, 0x0
 static char list_path[128], sig_path[128], scratch[128];
 static struct passgate_seckey *sec, *other;
 static struct passgate_trust *trust;
-static struct passgate_list_entry entries[MAX_ENTRIES];
+static uint8_t entries[MAX_ENTRIES * TICKET_ENT];
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -168,17 +171,78 @@ static void setup(void)
 	CHECK(passgate_trust_count(trust) == 1);
 }
 
+/* The entry size of a header's holds: 0 when it holds neither kind. */
+static size_t entry_size(const uint8_t *h)
+{
+	unsigned int holds = le16(h + 96);
+
+	return holds == 0 ? ENT : holds == 1 ? TICKET_ENT : 0;
+}
+
 /* The comment the format defines (allowlist-format.md, "Signing"). */
 static void format_comment(const uint8_t *h, char *out, size_t len)
 {
 	unsigned int kind = le16(h + 10);
 
 	snprintf(out, len,
-		 "passgate-list v1 kind=%s generation=%" PRIu64 " base=%" PRIu64
+		 "passgate-list v1%s kind=%s generation=%" PRIu64 " base=%" PRIu64
 		 " not_before=%" PRIu64 " expires=%" PRIu64 " entries=%" PRIu64,
+		 le16(h + 96) == 1 ? " holds=tickets" : "",
 		 kind == 1 ? "full" : kind == 2 ? "delta" : "unknown",
 		 le64(h + 24), le64(h + 32), le64(h + 48), le64(h + 56),
 		 le64(h + 64));
+}
+
+/* A ticket's text field: printable, no blank, NUL-padded, not empty. */
+static bool text_ok(const uint8_t *f, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && f[i] > 0x20 && f[i] <= 0x7e)
+		i++;
+	if (!i)
+		return false;
+	for (; i < n; i++)
+		if (f[i])
+			return false;
+	return true;
+}
+
+/* One health-code entry @e of a list of @kind. */
+static bool code_entry_ok(const uint8_t *e, unsigned int kind)
+{
+	static const uint8_t zero[16];
+	uint8_t status = e[16], flags = e[17];
+	uint32_t from = le32(e + 20), until = le32(e + 24);
+
+	if (status > 3 || (status == 0 && kind != 2))
+		return false;
+	if (flags & ~1u)
+		return false;
+	if (e[18] || e[19] || le32(e + 28))
+		return false;
+	if (status == 0 && (flags || from || until ||
+			    memcmp(e + 32, zero, 16)))
+		return false;
+	return !until || from <= until;
+}
+
+/* One ticket entry @e of a list of @kind. */
+static bool ticket_entry_ok(const uint8_t *e, unsigned int kind)
+{
+	static const uint8_t zero[TICKET_ENT];
+	uint32_t from = le32(e + 20), until = le32(e + 24);
+	uint8_t status = e[16];
+
+	if (status > 1 || (status == 0 && kind != 2))
+		return false;
+	if (status == 0)
+		return !memcmp(e + 17, zero, TICKET_ENT - 17);
+	if ((e[17] & ~1u) || e[18] || e[19] || le32(e + 28))
+		return false;
+	if (until && from > until)
+		return false;
+	return text_ok(e + 32, 16) && text_ok(e + 48, 16) && text_ok(e + 64, 8);
 }
 
 /*
@@ -187,14 +251,16 @@ static void format_comment(const uint8_t *h, char *out, size_t len)
  */
 static bool list_valid(const uint8_t *l, size_t size, const char *comment)
 {
-	static const uint8_t zero[16];
 	char want[256];
 	uint64_t gen, base, count;
 	unsigned int kind;
-	size_t i, s;
+	size_t i, s, ent;
 	bool nul;
 
 	if (size < HDR)
+		return false;
+	ent = entry_size(l);
+	if (!ent)
 		return false;
 	kind = le16(l + 10);
 	gen = le64(l + 24);
@@ -204,10 +270,10 @@ static bool list_valid(const uint8_t *l, size_t size, const char *comment)
 	    (kind != 1 && kind != 2) || le32(l + 12) != HDR ||
 	    memcmp(l + 16, test_key_id, 8) || !gen ||
 	    (kind == 1 && base) || (kind == 2 && (!base || base >= gen)) ||
-	    le64(l + 48) > le64(l + 56) || le32(l + 72) != ENT ||
+	    le64(l + 48) > le64(l + 56) || le32(l + 72) != ent ||
 	    le32(l + 76) != 16)
 		return false;
-	if ((size - HDR) % ENT || count != (size - HDR) / ENT)
+	if ((size - HDR) % ent || count != (size - HDR) / ent)
 		return false;
 	for (s = 0, nul = false; s < 16; s++) {
 		uint8_t c = l[80 + s];
@@ -217,7 +283,7 @@ static bool list_valid(const uint8_t *l, size_t size, const char *comment)
 		else if (nul || c < 0x20 || c > 0x7e)
 			return false;
 	}
-	for (i = 96; i < HDR; i++)
+	for (i = 98; i < HDR; i++)
 		if (l[i])
 			return false;
 	if (comment) {
@@ -226,22 +292,12 @@ static bool list_valid(const uint8_t *l, size_t size, const char *comment)
 			return false;
 	}
 	for (i = 0; i < count; i++) {
-		const uint8_t *e = l + HDR + i * ENT;
-		uint8_t status = e[16], flags = e[17];
-		uint32_t from = le32(e + 20), until = le32(e + 24);
+		const uint8_t *e = l + HDR + i * ent;
 
-		if (i && memcmp(e - ENT, e, 16) >= 0)
+		if (i && memcmp(e - ent, e, 16) >= 0)
 			return false;
-		if (status > 3 || (status == 0 && kind != 2))
-			return false;
-		if (flags & ~1u)
-			return false;
-		if (e[18] || e[19] || le32(e + 28))
-			return false;
-		if (status == 0 && (flags || from || until ||
-				    memcmp(e + 32, zero, 16)))
-			return false;
-		if (until && from > until)
+		if (ent == ENT ? !code_entry_ok(e, kind) :
+		    !ticket_entry_ok(e, kind))
 			return false;
 	}
 	return true;
@@ -260,6 +316,8 @@ static void check_accepted(const uint8_t *l, size_t size,
 {
 	struct passgate_listfile *list;
 	uint64_t count = le64(l + 64), got = 0;
+	size_t ent = entry_size(l);
+	bool tickets = ent == TICKET_ENT;
 	uint8_t *copy = NULL;
 	const uint8_t *cur = l;	/* what the file holds now */
 	ssize_t n;
@@ -267,6 +325,7 @@ static void check_accepted(const uint8_t *l, size_t size,
 
 	CHECK(list_valid(l, size, NULL));
 	CHECK(info->kind == le16(l + 10));
+	CHECK(info->holds == le16(l + 96));
 	CHECK(info->generation == le64(l + 24));
 	CHECK(info->base_generation == le64(l + 32));
 	CHECK(info->issued_at == le64(l + 40));
@@ -274,7 +333,7 @@ static void check_accepted(const uint8_t *l, size_t size,
 	CHECK(info->expires_at == le64(l + 56));
 	CHECK(info->entry_count == count);
 	CHECK(info->file_size == size);
-	CHECK(HDR + info->entry_count * ENT == info->file_size);
+	CHECK(HDR + info->entry_count * ent == info->file_size);
 	CHECK(!memcmp(info->key_id, test_key_id, 8));
 	CHECK(strnlen(info->station, sizeof(info->station)) <= 16);
 	CHECK(!strncmp(info->station, (const char *)l + 80, 16));
@@ -282,6 +341,14 @@ static void check_accepted(const uint8_t *l, size_t size,
 	list = passgate_listfile_open(list_path, NULL, trust, 0, err, sizeof(err));
 	CHECK(list);
 	CHECK(!memcmp(passgate_listfile_info(list), info, sizeof(*info)));
+	/* Never read as the other kind; refused before a byte is read. */
+	if (tickets)
+		CHECK(passgate_listfile_read(list, (void *)entries, 1, err,
+					     sizeof(err)) == -1);
+	else
+		CHECK(passgate_listfile_read_tickets(list, (void *)entries, 1,
+						     err, sizeof(err)) == -1);
+	CHECK(errno == EMEDIUMTYPE);
 	if (tamper && count) {
 		/* same size, one entry byte changed after the check */
 		copy = malloc(size);
@@ -293,7 +360,8 @@ static void check_accepted(const uint8_t *l, size_t size,
 	}
 	max = one_by_one ? 1 : MAX_ENTRIES;
 	for (;;) {
-		n = passgate_listfile_read(list, entries, max, err, sizeof(err));
+		n = passgate_listfile_read_entries(list, entries, max, err,
+						   sizeof(err));
 		if (n < 0) {
 			CHECK(tamper && count);
 			CHECK(errno == EBADMSG);
@@ -302,28 +370,32 @@ static void check_accepted(const uint8_t *l, size_t size,
 		if (n == 0) {
 			CHECK(!(tamper && count));
 			CHECK(got == count);
-			CHECK(passgate_listfile_read(list, entries, max, err,
-						     sizeof(err)) == 0);
+			CHECK(passgate_listfile_read_entries(list, entries, max,
+							     err, sizeof(err)) == 0);
 			break;
 		}
 		CHECK((size_t)n <= max && got + n <= count);
 		for (ssize_t i = 0; i < n; i++) {
-			const struct passgate_list_entry *e = &entries[i];
-			const uint8_t *raw = cur + HDR + (got + i) * ENT;
+			/* Both kinds: digest, status, flags, two u32 times. */
+			const struct passgate_list_entry *e =
+				(const void *)(entries + i * ent);
+			const uint8_t *raw = cur + HDR + (got + i) * ent;
 
 			CHECK(!memcmp(e->digest, raw, 16));
 			CHECK(e->status == raw[16] && e->flags == raw[17]);
 			CHECK(e->valid_from == le32(raw + 20));
 			CHECK(e->valid_until == le32(raw + 24));
-			CHECK(!memcmp(e->id_digest, raw + 32, 16));
+			CHECK(!memcmp((const uint8_t *)e + 32, raw + 32,
+				      ent - 32));
 			if (cur != l)
 				continue;
-			CHECK(e->status <= PASSGATE_STATUS_RED);
-			CHECK(passgate_list_status_name(e->status));
+			CHECK(e->status <= (tickets ? PASSGATE_TICKET_ISSUED :
+					    PASSGATE_STATUS_RED));
+			CHECK(tickets || passgate_list_status_name(e->status));
 			CHECK(e->status != PASSGATE_STATUS_REMOVE ||
 			      info->kind == PASSGATE_LIST_DELTA);
 			if (got + i)
-				CHECK(memcmp(raw - ENT, raw, 16) < 0);
+				CHECK(memcmp(raw - ent, raw, 16) < 0);
 		}
 		got += n;
 	}
@@ -425,7 +497,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mode & 0x04)
 			memcpy(list + 16, test_key_id, 8);
 		if (mode & 0x08)
-			put_le64(list + 64, (len - HDR) / ENT);
+			put_le64(list + 64, (len - HDR) /
+				 (entry_size(list) ?: ENT));
 	}
 	fuzz_write_file(list_path, list, len);
 
@@ -434,6 +507,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len >= HDR) {
 			memset(&parsed, 0, sizeof(parsed));
 			parsed.kind = le16(list + 10);
+			parsed.holds = le16(list + 96);
 			parsed.generation = le64(list + 24);
 			parsed.base_generation = le64(list + 32);
 			parsed.not_before = le64(list + 48);

@@ -289,6 +289,8 @@ static int set_wedge(struct passgate_config *cfg, const struct config_key *key,
 static const char *const fallbacks[] = { "deny", "defer", NULL };
 static const char *const yesno[] = { "no", "yes", NULL };
 static const char *const directions[] = { "exit", "entry", NULL };
+/* By &enum policy_ticket. */
+static const char *const tickets[] = { "off", "id-card", NULL };
 static const char *const slow_reasons[] = { "manual_check", "unknown", NULL };
 static const uint32_t slow_reason_values[] = {
 	PASSGATE_REASON_MANUAL_CHECK, PASSGATE_REASON_UNKNOWN,
@@ -319,6 +321,8 @@ static const struct config_key config_keys[] = {
 	  .choices = fallbacks },
 	{ .name = "require_ticket", .set = set_choice, FIELD(policy.require_ticket),
 	  .choices = yesno },
+	{ .name = "ticket", .set = set_choice, FIELD(policy.ticket),
+	  .choices = tickets },
 	{ .name = "direction", .set = set_choice, FIELD(policy.direction),
 	  .choices = directions },
 	{ .name = "fever_celsius", .set = set_celsius, FIELD(policy.fever_centi_c) },

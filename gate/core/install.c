@@ -19,12 +19,12 @@ struct install_reader {
 	size_t errlen;
 };
 
-static ssize_t install_next(void *ctx, struct passgate_list_entry *buf,
-			    size_t max)
+static ssize_t install_next(void *ctx, void *buf, size_t max)
 {
 	struct install_reader *r = ctx;
 
-	return passgate_listfile_read(r->list, buf, max, r->err, r->errlen);
+	return passgate_listfile_read_entries(r->list, buf, max, r->err,
+					      r->errlen);
 }
 
 enum passgate_refusal
@@ -34,9 +34,10 @@ passgate_install_check_station(const struct passgate_config *cfg,
 {
 	/* Signed with the header: a named station is this gate's or none. */
 	if (info->station[0] && strcmp(info->station, cfg->station)) {
-		snprintf(err, errlen, "generation %" PRIu64 " is for station "
-			 "\"%s\", this gate is at \"%s\"", info->generation,
-			 info->station, cfg->station);
+		snprintf(err, errlen, "%sgeneration %" PRIu64 " is for station "
+			 "\"%s\", this gate is at \"%s\"",
+			 info->holds == PASSGATE_LIST_TICKETS ? "ticket " : "",
+			 info->generation, info->station, cfg->station);
 		return PASSGATE_REFUSED_STATION;
 	}
 	return PASSGATE_REFUSED_NONE;
@@ -44,7 +45,10 @@ passgate_install_check_station(const struct passgate_config *cfg,
 
 /*
  * The checks that need the gate's own state, in the order they matter.
- * Each one fails closed: what cannot be checked refuses the list.
+ * Each one fails closed: what cannot be checked refuses the list.  A
+ * list is held to the record and the active generation of its own kind
+ * (what its signed header says it holds): a ticket list never rolls back
+ * the health codes, nor the reverse.
  */
 static enum passgate_refusal install_admissible(const struct passgate_config *cfg,
 						struct passgate_policy *policy,
@@ -53,6 +57,9 @@ static enum passgate_refusal install_admissible(const struct passgate_config *cf
 {
 	struct passgate_policy_active active;
 	struct passgate_record rec;
+	/* Messages name the kind: its generations are its own. */
+	const char *gen = info->holds == PASSGATE_LIST_TICKETS ?
+			  "ticket generation" : "generation";
 	uint64_t now = time(NULL);
 	enum passgate_refusal refusal;
 	bool has_active;
@@ -72,17 +79,21 @@ static enum passgate_refusal install_admissible(const struct passgate_config *cf
 	 * Without the record no generation can be told old: every list is
 	 * refused until an operator seeds it (passgatectl seed-generation).
 	 */
-	if (passgate_record_read(cfg->state_dir, cfg->gate, &rec)) {
-		snprintf(err, errlen, "the generation record of gate %u in %s "
-			 "is %s: no list is taken until an operator seeds it "
-			 "(passgatectl seed-generation)", cfg->gate,
-			 cfg->state_dir, errno == ENOENT ? "missing" :
-			 "unreadable");
+	if (passgate_record_read_list(cfg->state_dir, cfg->gate, info->holds,
+				      &rec)) {
+		snprintf(err, errlen, "the %sgeneration record of gate %u in "
+			 "%s is %s: no list is taken until an operator seeds "
+			 "it (passgatectl seed-generation%s)",
+			 info->holds == PASSGATE_LIST_TICKETS ? "ticket " : "",
+			 cfg->gate, cfg->state_dir, errno == ENOENT ?
+			 "missing" : "unreadable",
+			 info->holds == PASSGATE_LIST_TICKETS ? " --tickets" :
+			 "");
 		return PASSGATE_REFUSED_NO_RECORD;
 	}
 	if (info->generation <= rec.generation) {
-		snprintf(err, errlen, "generation %" PRIu64
-			 " is not above the last accepted, %" PRIu64,
+		snprintf(err, errlen, "%s %" PRIu64
+			 " is not above the last accepted, %" PRIu64, gen,
 			 info->generation, rec.generation);
 		return PASSGATE_REFUSED_ROLLBACK;
 	}
@@ -90,7 +101,7 @@ static enum passgate_refusal install_admissible(const struct passgate_config *cf
 	 * Whatever the record says, never older than what the kernel runs;
 	 * and when what it runs cannot be read, nothing is taken.
 	 */
-	has_active = !passgate_policy_active(policy, &active);
+	has_active = !passgate_policy_active_list(policy, info->holds, &active);
 	if (!has_active && errno != ENOENT) {
 		snprintf(err, errlen, "the generation active in the kernel "
 			 "cannot be read (%s): nothing is taken",
@@ -98,22 +109,23 @@ static enum passgate_refusal install_admissible(const struct passgate_config *cf
 		return PASSGATE_REFUSED_LOAD;
 	}
 	if (has_active && info->generation <= active.generation) {
-		snprintf(err, errlen, "generation %" PRIu64
-			 " is not above generation %" PRIu64 ", active in "
-			 "the kernel", info->generation, active.generation);
+		snprintf(err, errlen, "%s %" PRIu64
+			 " is not above %s %" PRIu64 ", active in the kernel",
+			 gen, info->generation, gen, active.generation);
 		return PASSGATE_REFUSED_ROLLBACK;
 	}
 	if (info->kind != PASSGATE_LIST_DELTA)
 		return PASSGATE_REFUSED_NONE;
 	if (!has_active) {
-		snprintf(err, errlen, "delta on generation %" PRIu64
-			 ", but no generation is active", info->base_generation);
+		snprintf(err, errlen, "delta on %s %" PRIu64
+			 ", but no %s is active", gen, info->base_generation,
+			 gen);
 		return PASSGATE_REFUSED_BASE;
 	}
 	if (active.generation != info->base_generation) {
-		snprintf(err, errlen, "delta on generation %" PRIu64
-			 ", but generation %" PRIu64 " is active",
-			 info->base_generation, active.generation);
+		snprintf(err, errlen, "delta on %s %" PRIu64
+			 ", but %s %" PRIu64 " is active", gen,
+			 info->base_generation, gen, active.generation);
 		return PASSGATE_REFUSED_BASE;
 	}
 	return PASSGATE_REFUSED_NONE;
@@ -125,6 +137,8 @@ static void install_note(struct passgate_gate *gate, unsigned int type,
 {
 	struct passgate_list_claim claim = { .flags = flags };
 
+	if (info->holds == PASSGATE_LIST_TICKETS)
+		claim.flags |= PASSGATE_CLAIM_TICKETS;
 	memcpy(claim.station, info->station,
 	       strnlen(info->station, sizeof(claim.station)));
 	passgate_gate_note(gate, type, arg, info->generation, &claim,
@@ -169,7 +183,8 @@ int passgate_install_list(const struct passgate_config *cfg,
 	if (*refusal != PASSGATE_REFUSED_NONE)
 		goto out_close;
 
-	if (passgate_policy_load(policy, info, install_next, &reader)) {
+	if (passgate_policy_load(policy, info, cfg->station, install_next,
+				 &reader)) {
 		saved = errno;
 		/* The reader leaves its own message when the file changed. */
 		if (!strstr(err, "file:"))
@@ -191,7 +206,8 @@ int passgate_install_list(const struct passgate_config *cfg,
 	memcpy(rec.key_id, info->key_id, sizeof(rec.key_id));
 	rec.expires_at = info->expires_at;
 	/* Active now; the record only ever follows what was swapped in. */
-	if (passgate_record_write(cfg->state_dir, cfg->gate, &rec)) {
+	if (passgate_record_write_list(cfg->state_dir, cfg->gate, info->holds,
+				       &rec)) {
 		saved = errno;
 		snprintf(err, errlen, "generation %" PRIu64
 			 " is active but its record failed: %s",
@@ -199,7 +215,7 @@ int passgate_install_list(const struct passgate_config *cfg,
 		*refusal = PASSGATE_REFUSED_NONE;
 		goto out_close;
 	}
-	passgate_kept_prune(cfg, info->generation);
+	passgate_kept_prune(cfg, info->holds, info->generation);
 	err[0] = '\0';
 	if (!kept)
 		snprintf(err, errlen, "generation %" PRIu64 " is active but "

@@ -20,12 +20,18 @@
 /* A minisign signature is a few hundred bytes. */
 #define SIG_MAX_BYTES 4096
 
-int passgate_kept_path(const struct passgate_config *cfg, uint64_t generation,
-		       int sig, char *buf, size_t len)
+/* What a kept list's name says it holds: "list", "tickets". */
+static const char *kept_kind(unsigned int holds)
 {
-	int n = snprintf(buf, len, "%s/gate%u.list-%" PRIu64 "%s",
-			 cfg->state_dir, cfg->gate, generation,
-			 sig ? SIG_SUFFIX : LIST_SUFFIX);
+	return holds == PASSGATE_LIST_TICKETS ? "tickets" : "list";
+}
+
+int passgate_kept_path(const struct passgate_config *cfg, unsigned int holds,
+		       uint64_t generation, int sig, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/gate%u.%s-%" PRIu64 "%s",
+			 cfg->state_dir, cfg->gate, kept_kind(holds),
+			 generation, sig ? SIG_SUFFIX : LIST_SUFFIX);
 
 	if (n < 0 || (size_t)n >= len) {
 		errno = ENAMETOOLONG;
@@ -97,6 +103,7 @@ static int check_copy(const struct passgate_config *cfg, const char *list,
 	if (ret)
 		return -1;
 	if (copy.generation != info->generation || copy.kind != info->kind ||
+	    copy.holds != info->holds ||
 	    copy.base_generation != info->base_generation ||
 	    memcmp(copy.key_id, info->key_id, sizeof(copy.key_id))) {
 		snprintf(err, errlen, "the copy is not the list that was "
@@ -116,8 +123,10 @@ int passgate_kept_store(const struct passgate_config *cfg, const char *path,
 	struct passgate_file_new list_nf, sig_nf;
 	uint64_t max = cfg->max_list_bytes ?: PASSGATE_LIST_MAX_BYTES;
 
-	if (passgate_kept_path(cfg, info->generation, 0, list, sizeof(list)) ||
-	    passgate_kept_path(cfg, info->generation, 1, sig, sizeof(sig)) ||
+	if (passgate_kept_path(cfg, info->holds, info->generation, 0, list,
+			       sizeof(list)) ||
+	    passgate_kept_path(cfg, info->holds, info->generation, 1, sig,
+			       sizeof(sig)) ||
 	    snprintf(from_sig, sizeof(from_sig), "%s.minisig", path) >=
 	    (int)sizeof(from_sig)) {
 		snprintf(err, errlen, "%s: %s", cfg->state_dir,
@@ -156,19 +165,21 @@ abort:
 }
 
 /*
- * A kept file's generation from its name "gateG.list-N.pgl[.minisig]";
- * *@temp for the hidden copies a crash left (".gateG.list-..."), whose
- * generation does not matter.  false: not a kept file of this gate.
+ * A kept file's generation from its name "gateG.list-N.pgl[.minisig]"
+ * (or gateG.tickets-N... for @holds tickets); *@temp for the hidden
+ * copies a crash left (".gateG.list-..."), whose generation does not
+ * matter.  false: not a kept file of this gate and kind.
  */
-static bool kept_name(const char *name, unsigned int gate, uint64_t *gen,
-		      bool *temp)
+static bool kept_name(const char *name, unsigned int gate, unsigned int holds,
+		      uint64_t *gen, bool *temp)
 {
 	char prefix[32];
 	const char *p;
 	char *end;
 	int n;
 
-	n = snprintf(prefix, sizeof(prefix), "gate%u.list-", gate);
+	n = snprintf(prefix, sizeof(prefix), "gate%u.%s-", gate,
+		     kept_kind(holds));
 	*temp = name[0] == '.';
 	p = name + *temp;
 	if (strncmp(p, prefix, n))
@@ -184,7 +195,7 @@ static bool kept_name(const char *name, unsigned int gate, uint64_t *gen,
 }
 
 void passgate_kept_prune(const struct passgate_config *cfg,
-			 uint64_t generation)
+			 unsigned int holds, uint64_t generation)
 {
 	uint64_t chain[PASSGATE_KEPT_CHAIN_MAX], gen = generation;
 	struct passgate_list_info info;
@@ -196,7 +207,8 @@ void passgate_kept_prune(const struct passgate_config *cfg,
 
 	while (gen && n < PASSGATE_KEPT_CHAIN_MAX) {
 		chain[n++] = gen;
-		if (passgate_kept_path(cfg, gen, 0, path, sizeof(path)) ||
+		if (passgate_kept_path(cfg, holds, gen, 0, path,
+				       sizeof(path)) ||
 		    passgate_listfile_peek(path, &info) ||
 		    info.kind != PASSGATE_LIST_DELTA ||
 		    info.base_generation >= gen)
@@ -207,7 +219,7 @@ void passgate_kept_prune(const struct passgate_config *cfg,
 	if (!dir)
 		return;
 	while ((de = readdir(dir))) {
-		if (!kept_name(de->d_name, cfg->gate, &gen, &temp))
+		if (!kept_name(de->d_name, cfg->gate, holds, &gen, &temp))
 			continue;
 		for (i = 0; !temp && i < n && chain[i] != gen; i++)
 			;

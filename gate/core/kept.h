@@ -14,6 +14,8 @@
  * and what no longer leads to the record's generation goes.
  *
  *   STATE_DIR/gateG.list-N.pgl, STATE_DIR/gateG.list-N.pgl.minisig
+ *   STATE_DIR/gateG.tickets-N.pgl, ...: the ticket lists, whose
+ *   generations are another sequence
  *
  * Nothing here is trusted for being here: restoring verifies every file
  * again as a new list.  Error contract: <common/fail.h>.
@@ -30,9 +32,12 @@
 /* A delta chain longer than this is not kept: the next full list is. */
 #define PASSGATE_KEPT_CHAIN_MAX 1024
 
-/* STATE_DIR/gateG.list-N.pgl (@sig: its .minisig); -1 if it is too long. */
-int passgate_kept_path(const struct passgate_config *cfg, uint64_t generation,
-		       int sig, char *buf, size_t len);
+/*
+ * STATE_DIR/gateG.list-N.pgl, or gateG.tickets-N.pgl for a list that
+ * holds tickets (@holds), @sig: its .minisig; -1 if it is too long.
+ */
+int passgate_kept_path(const struct passgate_config *cfg, unsigned int holds,
+		       uint64_t generation, int sig, char *buf, size_t len);
 
 /*
  * Keep a copy of the list at @path (and <path>.minisig), which was just
@@ -46,12 +51,13 @@ int passgate_kept_store(const struct passgate_config *cfg, const char *path,
 			size_t errlen);
 
 /*
- * The record names @generation now: remove every kept list that is not
- * on its chain (itself, and for a delta its base, down to a full list),
- * and copies a crash left half made.  The chain is read from the files'
- * headers unverified: this decides only what to delete.
+ * The record of the lists that hold @holds names @generation now: remove
+ * every kept list of that kind that is not on its chain (itself, and for
+ * a delta its base, down to a full list), and copies a crash left half
+ * made.  The chain is read from the files' headers unverified: this
+ * decides only what to delete.
  */
 void passgate_kept_prune(const struct passgate_config *cfg,
-			 uint64_t generation);
+			 unsigned int holds, uint64_t generation);
 
 #endif

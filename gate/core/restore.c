@@ -16,12 +16,22 @@
 #include "common/file.h"
 #include "common/minisign.h"
 
-/* A generation's entries, sorted by digest, as a full list holds them. */
+/*
+ * A generation's entries, sorted by digest, as a full list holds them:
+ * of either kind, @size bytes each, the digest first and the status next
+ * (<common/allowlist.h>), which is all that merging deltas needs.
+ */
 struct entries {
-	struct passgate_list_entry *e;
+	uint8_t *e;
+	size_t size;
 	size_t n;
 	size_t at;	/* the loader's position */
 };
+
+static uint8_t *entry_at(const struct entries *all, size_t i)
+{
+	return all->e + i * all->size;
+}
 
 /* Every entry of a verified list; its count is the header's. */
 static int read_entries(struct passgate_listfile *list, uint64_t count,
@@ -31,15 +41,18 @@ static int read_entries(struct passgate_listfile *list, uint64_t count,
 	ssize_t n;
 
 	out->n = 0;
-	out->e = calloc(cap, sizeof(*out->e));
+	out->size =
+		passgate_list_entry_size(passgate_listfile_info(list)->holds);
+	out->e = calloc(cap, out->size);
 	if (!out->e) {
 		snprintf(err, errlen, "%" PRIu64 " entries: %s", count,
 			 strerror(ENOMEM));
 		return -1;
 	}
 	/* Read to the end: only then were the entries the signed ones. */
-	while ((n = passgate_listfile_read(list, out->e + out->n,
-					   cap - out->n, err, errlen)) > 0) {
+	while ((n = passgate_listfile_read_entries(list, entry_at(out, out->n),
+						   cap - out->n, err,
+						   errlen)) > 0) {
 		out->n += n;
 		if (out->n == cap)
 			break;
@@ -61,11 +74,11 @@ static int read_entries(struct passgate_listfile *list, uint64_t count,
  */
 static int apply_delta(struct entries *all, const struct entries *delta)
 {
-	struct passgate_list_entry *out;
-	size_t i = 0, j = 0, k = 0;
+	size_t i = 0, j = 0, k = 0, size = all->size;
+	uint8_t *out;
 	int c;
 
-	out = calloc(all->n + delta->n + 1, sizeof(*out));
+	out = calloc(all->n + delta->n + 1, size);
 	if (!out)
 		return -1;
 	while (i < all->n || j < delta->n) {
@@ -74,14 +87,16 @@ static int apply_delta(struct entries *all, const struct entries *delta)
 		else if (j == delta->n)
 			c = -1;
 		else
-			c = memcmp(all->e[i].digest, delta->e[j].digest,
-				   sizeof(all->e[i].digest));
+			c = memcmp(entry_at(all, i), entry_at(delta, j),
+				   PASSGATE_LIST_DIGEST);
 		if (c < 0) {
-			out[k++] = all->e[i++];
+			memcpy(out + k++ * size, entry_at(all, i++), size);
 			continue;
 		}
-		if (delta->e[j].status != PASSGATE_STATUS_REMOVE)
-			out[k++] = delta->e[j];
+		/* The status follows the digest in every kind of entry. */
+		if (entry_at(delta, j)[PASSGATE_LIST_DIGEST] !=
+		    PASSGATE_STATUS_REMOVE)
+			memcpy(out + k++ * size, entry_at(delta, j), size);
 		i += !c;
 		j++;
 	}
@@ -91,13 +106,12 @@ static int apply_delta(struct entries *all, const struct entries *delta)
 	return 0;
 }
 
-static ssize_t entries_next(void *ctx, struct passgate_list_entry *buf,
-			    size_t max)
+static ssize_t entries_next(void *ctx, void *buf, size_t max)
 {
 	struct entries *all = ctx;
 	size_t n = all->n - all->at < max ? all->n - all->at : max;
 
-	memcpy(buf, all->e + all->at, n * sizeof(*buf));
+	memcpy(buf, entry_at(all, all->at), n * all->size);
 	all->at += n;
 	return n;
 }
@@ -106,8 +120,9 @@ static ssize_t entries_next(void *ctx, struct passgate_list_entry *buf,
  * The generations from the record's down to a full list, as the kept
  * files' headers claim them (verified one by one afterwards).
  */
-static int find_chain(const struct passgate_config *cfg, uint64_t generation,
-		      uint64_t *chain, size_t *len, char *err, size_t errlen)
+static int find_chain(const struct passgate_config *cfg, unsigned int holds,
+		      uint64_t generation, uint64_t *chain, size_t *len,
+		      char *err, size_t errlen)
 {
 	struct passgate_list_info claimed;
 	char path[PATH_MAX];
@@ -121,7 +136,8 @@ static int find_chain(const struct passgate_config *cfg, uint64_t generation,
 		}
 		chain[n++] = generation;
 		errno = 0;
-		if (passgate_kept_path(cfg, generation, 0, path, sizeof(path)) ||
+		if (passgate_kept_path(cfg, holds, generation, 0, path,
+				       sizeof(path)) ||
 		    passgate_listfile_peek(path, &claimed)) {
 			snprintf(err, errlen, "no list of generation %" PRIu64
 				 " is kept (%s: %s)", generation, path,
@@ -146,6 +162,7 @@ static int find_chain(const struct passgate_config *cfg, uint64_t generation,
 /* Open and verify the kept list of chain[@i], and check its place. */
 static struct passgate_listfile *open_piece(const struct passgate_config *cfg,
 					    const struct passgate_trust *trust,
+					    unsigned int holds,
 					    const uint64_t *chain, size_t i,
 					    size_t len,
 					    enum passgate_refusal *refusal,
@@ -158,7 +175,7 @@ static struct passgate_listfile *open_piece(const struct passgate_config *cfg,
 	char path[PATH_MAX];
 
 	*refusal = PASSGATE_REFUSED_UNVERIFIED;
-	if (passgate_kept_path(cfg, chain[i], 0, path, sizeof(path))) {
+	if (passgate_kept_path(cfg, holds, chain[i], 0, path, sizeof(path))) {
 		snprintf(err, errlen, "%s: %s", cfg->state_dir,
 			 strerror(errno));
 		return NULL;
@@ -170,12 +187,15 @@ static struct passgate_listfile *open_piece(const struct passgate_config *cfg,
 	info = passgate_listfile_info(list);
 	*refusal = PASSGATE_REFUSED_NOT_KEPT;
 	if (info->generation != chain[i] || info->kind != kind ||
+	    info->holds != holds ||
 	    (kind == PASSGATE_LIST_DELTA &&
 	     info->base_generation != chain[i + 1])) {
 		snprintf(err, errlen, "%s: verified as generation %" PRIu64
-			 " (%s), not where generation %" PRIu64 "'s chain "
-			 "needs it", path, info->generation,
-			 passgate_list_kind_name(info->kind) ?: "?", chain[i]);
+			 " (%s, %s), not where generation %" PRIu64 "'s chain "
+			 "of %s needs it", path, info->generation,
+			 passgate_list_kind_name(info->kind) ?: "?",
+			 passgate_list_holds_name(info->holds) ?: "?",
+			 chain[i], passgate_list_holds_name(holds));
 		goto refuse;
 	}
 	*refusal = passgate_install_check_station(cfg, info, err, errlen);
@@ -213,7 +233,7 @@ static enum passgate_refusal top_admissible(const struct passgate_record *rec,
 }
 
 /* Verify the chain, oldest first, into @all; the top's header in @info. */
-static int build(const struct passgate_config *cfg,
+static int build(const struct passgate_config *cfg, unsigned int holds,
 		 const struct passgate_record *rec, const uint64_t *chain,
 		 size_t len, struct entries *all,
 		 struct passgate_list_info *info,
@@ -230,8 +250,8 @@ static int build(const struct passgate_config *cfg,
 	if (!trust)
 		return -1;
 	while (i--) {
-		list = open_piece(cfg, trust, chain, i, len, refusal, err,
-				  errlen);
+		list = open_piece(cfg, trust, holds, chain, i, len, refusal,
+				  err, errlen);
 		if (!list)
 			goto out;
 		*info = *passgate_listfile_info(list);
@@ -269,20 +289,23 @@ out:
 }
 
 static void restore_note(struct passgate_gate *gate, unsigned int type,
-			 unsigned int arg, uint64_t generation,
-			 const char *station, uint32_t flags)
+			 unsigned int arg, unsigned int holds,
+			 uint64_t generation, const char *station,
+			 uint32_t flags)
 {
 	struct passgate_list_claim claim = {
 		.flags = PASSGATE_CLAIM_RESTORED | flags,
 	};
 
+	if (holds == PASSGATE_LIST_TICKETS)
+		claim.flags |= PASSGATE_CLAIM_TICKETS;
 	memcpy(claim.station, station, strnlen(station, sizeof(claim.station)));
 	passgate_gate_note(gate, type, arg, generation, &claim, sizeof(claim));
 }
 
 int passgate_restore_list(const struct passgate_config *cfg,
 			  struct passgate_policy *policy,
-			  struct passgate_gate *gate,
+			  struct passgate_gate *gate, unsigned int holds,
 			  struct passgate_list_info *info,
 			  enum passgate_refusal *refusal, char *err,
 			  size_t errlen)
@@ -296,6 +319,7 @@ int passgate_restore_list(const struct passgate_config *cfg,
 	size_t len;
 
 	memset(info, 0, sizeof(*info));
+	info->holds = holds;
 	*refusal = PASSGATE_REFUSED_LOAD;
 	lock = passgate_record_lock(cfg->state_dir, cfg->gate);
 	if (lock < 0) {
@@ -303,12 +327,12 @@ int passgate_restore_list(const struct passgate_config *cfg,
 			 strerror(errno));
 		return -1;
 	}
-	if (passgate_record_read(cfg->state_dir, cfg->gate, &rec) ||
+	if (passgate_record_read_list(cfg->state_dir, cfg->gate, holds, &rec) ||
 	    !rec.generation) {
 		ret = 1;
 		goto out_unlock;
 	}
-	if (!passgate_policy_active(policy, &active)) {
+	if (!passgate_policy_active_list(policy, holds, &active)) {
 		ret = 1;
 		goto out_unlock;
 	}
@@ -318,8 +342,9 @@ int passgate_restore_list(const struct passgate_config *cfg,
 		goto out;
 	}
 	*refusal = PASSGATE_REFUSED_NOT_KEPT;
-	if (find_chain(cfg, rec.generation, chain, &len, err, errlen) ||
-	    build(cfg, &rec, chain, len, &all, info, refusal, err, errlen))
+	if (find_chain(cfg, holds, rec.generation, chain, &len, err, errlen) ||
+	    build(cfg, holds, &rec, chain, len, &all, info, refusal, err,
+		  errlen))
 		goto out;
 
 	/* One swap, straight to the record's generation, as a full list. */
@@ -328,7 +353,8 @@ int passgate_restore_list(const struct passgate_config *cfg,
 	whole.base_generation = 0;
 	whole.entry_count = all.n;
 	*refusal = PASSGATE_REFUSED_LOAD;
-	if (passgate_policy_load(policy, &whole, entries_next, &all)) {
+	if (passgate_policy_load(policy, &whole, cfg->station, entries_next,
+				 &all)) {
 		snprintf(err, errlen, "loading generation %" PRIu64 ": %s",
 			 info->generation, strerror(errno));
 		goto out;
@@ -337,16 +363,18 @@ int passgate_restore_list(const struct passgate_config *cfg,
 	ret = 0;
 out:
 	/* What failed is the record's generation, whichever piece did. */
-	if (ret)
+	if (ret) {
 		info->generation = rec.generation;
+		info->holds = holds;
+	}
 	if (gate && ret)
-		restore_note(gate, PASSGATE_EV_LIST_REFUSED, *refusal,
+		restore_note(gate, PASSGATE_EV_LIST_REFUSED, *refusal, holds,
 			     rec.generation, info->station,
 			     *refusal == PASSGATE_REFUSED_UNVERIFIED ?
 			     PASSGATE_CLAIM_UNVERIFIED : 0);
 	else if (gate)
 		restore_note(gate, PASSGATE_EV_LIST_ACTIVATED, info->kind,
-			     info->generation, info->station, 0);
+			     holds, info->generation, info->station, 0);
 out_unlock:
 	free(all.e);
 	passgate_record_unlock(lock);

@@ -15,7 +15,8 @@
 #include "gate/core/install.h"
 
 /*
- * Restore into @policy the generation of the record of cfg->gate: its
+ * Restore into @policy the generation of the record of cfg->gate for the
+ * lists that hold @holds (health codes and tickets each have theirs): its
  * kept full list and the deltas on it, in order, each one's signature
  * verified against cfg->trust_dir and its generation, kind, base and
  * station checked; the generation's own list (@info) must also be in its
@@ -31,7 +32,7 @@
  */
 int passgate_restore_list(const struct passgate_config *cfg,
 			  struct passgate_policy *policy,
-			  struct passgate_gate *gate,
+			  struct passgate_gate *gate, unsigned int holds,
 			  struct passgate_list_info *info,
 			  enum passgate_refusal *refusal, char *err,
 			  size_t errlen);

@@ -9,8 +9,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/allowlist.h"
 #include "common/file.h"
 #include "gate/core/state.h"
+
+/* STATE_DIR/gateG.generation, or STATE_DIR/gateG.tickets.generation. */
+static int record_path(char *buf, size_t len, const char *dir,
+		       unsigned int gate, unsigned int holds)
+{
+	int n;
+
+	if (holds != PASSGATE_LIST_CODES && holds != PASSGATE_LIST_TICKETS) {
+		errno = EINVAL;
+		return -1;
+	}
+	n = snprintf(buf, len, "%s/gate%u%s.generation", dir, gate,
+		     holds == PASSGATE_LIST_TICKETS ? ".tickets" : "");
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
 
 /*
  * Root (an operator's passgatectl) writing into the daemon's folder gives
@@ -72,15 +92,16 @@ void passgate_record_unlock(int fd)
 		close(fd);
 }
 
-int passgate_record_read(const char *dir, unsigned int gate,
-			 struct passgate_record *rec)
+int passgate_record_read_list(const char *dir, unsigned int gate,
+			      unsigned int holds, struct passgate_record *rec)
 {
 	char path[PATH_MAX], key[17];
 	unsigned int i, byte;
 	int n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/gate%u.generation", dir, gate);
+	if (record_path(path, sizeof(path), dir, gate, holds))
+		return -1;
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
@@ -101,13 +122,15 @@ int passgate_record_read(const char *dir, unsigned int gate,
 	return 0;
 }
 
-int passgate_record_write(const char *dir, unsigned int gate,
-			  const struct passgate_record *rec)
+int passgate_record_write_list(const char *dir, unsigned int gate,
+			       unsigned int holds,
+			       const struct passgate_record *rec)
 {
 	char path[PATH_MAX], text[128];
 	int n;
 
-	snprintf(path, sizeof(path), "%s/gate%u.generation", dir, gate);
+	if (record_path(path, sizeof(path), dir, gate, holds))
+		return -1;
 	n = snprintf(text, sizeof(text), "generation=%" PRIu64 "\nkey_id=",
 		     rec->generation);
 	for (int i = 0; i < 8; i++)
@@ -120,8 +143,8 @@ int passgate_record_write(const char *dir, unsigned int gate,
 	return own_like_dir(dir, -1, path);
 }
 
-int passgate_record_seed(const char *dir, unsigned int gate,
-			 uint64_t generation)
+int passgate_record_seed_list(const char *dir, unsigned int gate,
+			      unsigned int holds, uint64_t generation)
 {
 	struct passgate_record rec = { .generation = generation };
 	int lock, ret, e;
@@ -129,9 +152,28 @@ int passgate_record_seed(const char *dir, unsigned int gate,
 	lock = passgate_record_lock(dir, gate);
 	if (lock < 0)
 		return -1;
-	ret = passgate_record_write(dir, gate, &rec);
+	ret = passgate_record_write_list(dir, gate, holds, &rec);
 	e = errno;
 	passgate_record_unlock(lock);
 	errno = e;
 	return ret;
+}
+
+int passgate_record_read(const char *dir, unsigned int gate,
+			 struct passgate_record *rec)
+{
+	return passgate_record_read_list(dir, gate, PASSGATE_LIST_CODES, rec);
+}
+
+int passgate_record_write(const char *dir, unsigned int gate,
+			  const struct passgate_record *rec)
+{
+	return passgate_record_write_list(dir, gate, PASSGATE_LIST_CODES, rec);
+}
+
+int passgate_record_seed(const char *dir, unsigned int gate,
+			 uint64_t generation)
+{
+	return passgate_record_seed_list(dir, gate, PASSGATE_LIST_CODES,
+					 generation);
 }

@@ -133,14 +133,17 @@ static int report_active(const struct options *o, const char *path)
 		return 0;
 	}
 	info = passgate_listfile_info(list);
+	/* The daemon told the kind from the header; so does this. */
 	if (o->json)
 		printf("{\"generation\":%" PRIu64 ",\"kind\":\"%s\",\"entries\":%"
-		       PRIu64 ",\"expires_at\":%" PRIu64 "}\n", info->generation,
-		       passgate_list_kind_name(info->kind), info->entry_count,
-		       info->expires_at);
+		       PRIu64 ",\"expires_at\":%" PRIu64 ",\"holds\":\"%s\"}\n",
+		       info->generation, passgate_list_kind_name(info->kind),
+		       info->entry_count, info->expires_at,
+		       passgate_list_holds_name(info->holds));
 	else
-		printf("generation %" PRIu64 " (%s, %" PRIu64
+		printf("%sgeneration %" PRIu64 " (%s, %" PRIu64
 		       " entries) active, expires %" PRIu64 "\n",
+		       info->holds == PASSGATE_LIST_TICKETS ? "ticket " : "",
 		       info->generation, passgate_list_kind_name(info->kind),
 		       info->entry_count, info->expires_at);
 	passgate_listfile_close(list);

@@ -208,27 +208,40 @@ static int cmd_events(const struct options *o, int argc, char **argv)
 	return 0;
 }
 
-/* status: the gate, its lanes and the active list at a glance. */
+/* status: the gate, its lanes and the active lists at a glance. */
 static int cmd_status(const struct options *o, int argc, char **argv)
 {
-	struct passgate_policy_active active = { 0 };
+	struct passgate_policy_active active = { 0 }, tickets = { 0 };
 	struct passgate_policy *policy;
 	int ret;
 
 	policy = passgate_policy_adopt(o->config.pin_root, o->gate);
 	if (policy && passgate_policy_active(policy, &active))
 		memset(&active, 0, sizeof(active));
+	if (policy && passgate_policy_active_list(policy, PASSGATE_LIST_TICKETS,
+						  &tickets))
+		memset(&tickets, 0, sizeof(tickets));
 	passgate_policy_close(policy);
 	if (o->json)
 		printf("{\"policy\":%s,\"generation\":%llu,\"entries\":%llu,"
-		       "\"expires_tai\":%u,\"gate\":", policy ? "true" : "false",
+		       "\"expires_tai\":%u,\"ticket_generation\":%llu,"
+		       "\"ticket_entries\":%llu,\"ticket_expires_tai\":%u,"
+		       "\"gate\":", policy ? "true" : "false",
 		       (unsigned long long)active.generation,
-		       (unsigned long long)active.entries, active.expires_tai);
+		       (unsigned long long)active.entries, active.expires_tai,
+		       (unsigned long long)tickets.generation,
+		       (unsigned long long)tickets.entries,
+		       tickets.expires_tai);
 	else
 		printf("policy %s, list generation %llu (%llu entries, "
-		       "expires TAI %u)\n", policy ? "pinned" : "NOT LOADED",
+		       "expires TAI %u), ticket list generation %llu (%llu "
+		       "entries, expires TAI %u)\n",
+		       policy ? "pinned" : "NOT LOADED",
 		       (unsigned long long)active.generation,
-		       (unsigned long long)active.entries, active.expires_tai);
+		       (unsigned long long)active.entries, active.expires_tai,
+		       (unsigned long long)tickets.generation,
+		       (unsigned long long)tickets.entries,
+		       tickets.expires_tai);
 	fflush(stdout);
 	ret = cmd_gate(o, argc, argv);
 	if (o->json)
@@ -302,7 +315,7 @@ static const struct command {
 	{ "fire-reset", "", 1, 0, cmd_fire_reset },
 	{ "load", "LIST [--timeout SECONDS]", 2, 4, cmd_load },
 	{ "list", "", 1, 0, cmd_list },
-	{ "seed-generation", "N", 2, 0, cmd_seed },
+	{ "seed-generation", "[--tickets] N", 2, 3, cmd_seed },
 };
 
 static void usage_to(FILE *f)

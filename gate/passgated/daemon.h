@@ -25,9 +25,11 @@ enum daemon_source {
 	SOURCE_WEDGE,
 	SOURCE_METRICS,
 	SOURCE_WATCHDOG,
+	SOURCE_TICKETS,
 };
 
 struct passgate_journal;
+struct ring_buffer;
 
 struct daemon {
 	const char *config_path;
@@ -40,6 +42,7 @@ struct daemon {
 	int spool_lock;		/* the spool folder, flock()ed: ours alone */
 	int expiry_fd;
 	uint64_t expired_generation;
+	uint64_t expired_tickets;	/* the ticket generation told expired */
 	struct passgate_scanboard *board[DAEMON_MAX_BOARDS];
 	unsigned int boards;
 	uint8_t *staff;		/* sorted digests of the staff file */
@@ -50,6 +53,11 @@ struct daemon {
 	struct wedge_bridge *wedge;
 	int metrics_fd;
 	int watchdog_fd;	/* systemd's watchdog, when set */
+	/* Tickets used here, reported by the policy, kept in a log. */
+	struct ring_buffer *tickets_ring;
+	int tickets_fd;
+	struct policy_ticket_record *tickets_batch;
+	size_t tickets_batched;
 };
 
 /*
@@ -64,10 +72,15 @@ int spool_open(struct daemon *d);
 void spool_handle(struct daemon *d);
 void spool_close(struct daemon *d);
 
-/* restore.c: the record's generation again, when the kernel has none */
+/* restore.c: the records' generations again, when the kernel has none */
 void restore_run(struct daemon *d);
 
-/* expiry.c: the active list's expiry puts the gate in degraded mode */
+/* tickets.c: tickets used here, kept across a reboot */
+int tickets_open(struct daemon *d);
+void tickets_handle(struct daemon *d);
+void tickets_close(struct daemon *d);
+
+/* expiry.c: an active list's expiry puts the gate in degraded mode */
 int expiry_open(struct daemon *d);
 void expiry_arm(struct daemon *d);
 void expiry_handle(struct daemon *d);

@@ -257,6 +257,9 @@ static int run(struct daemon *d)
 			case SOURCE_WATCHDOG:
 				watchdog_handle(d);
 				break;
+			case SOURCE_TICKETS:
+				tickets_handle(d);
+				break;
 			}
 		}
 	}
@@ -268,6 +271,7 @@ static void cleanup(struct daemon *d)
 	if (d->watchdog_fd >= 0)
 		close(d->watchdog_fd);
 	metrics_close(d);
+	tickets_close(d);
 	wedge_close(d);
 	audit_close(d);
 	slow_close(d);
@@ -297,6 +301,7 @@ int main(int argc, char **argv)
 		.flush_fd = -1,
 		.metrics_fd = -1,
 		.watchdog_fd = -1,
+		.tickets_fd = -1,
 	};
 	char err[512];
 	int opt, ret = 1;
@@ -333,7 +338,8 @@ int main(int argc, char **argv)
 		goto out;
 	/* Before the expiry timer and the spool: both build on it. */
 	restore_run(&d);
-	if (expiry_open(&d) || spool_open(&d) || wedge_open(&d) ||
+	if (tickets_open(&d) || expiry_open(&d) || spool_open(&d) ||
+	    wedge_open(&d) ||
 	    metrics_open(&d) || drop_capabilities(&d))
 		goto out;
 	ret = run(&d) ? 1 : 0;

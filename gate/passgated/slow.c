@@ -4,8 +4,9 @@
  * degraded gate, by configuration), read from each lane's scanboard node
  * and answered before their deadline.  The gate PC's own source of truth
  * is the staff file: credentials that are not the health authority's
- * business (staff and maintenance cards), accepted here; every other
- * deferred scan is denied with slow_reason.
+ * business (staff and maintenance cards), accepted here; an expired ID
+ * card is refused as the fast path refuses it; every other deferred scan
+ * is denied with slow_reason (gate/core/deferred.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/passgate.h>
 
 #include "daemon.h"
 #include "common/digest.h"
+#include "gate/core/deferred.h"
 
 static int digest_cmp(const void *a, const void *b)
 {
@@ -112,19 +115,20 @@ static bool slow_is_staff(const struct daemon *d, const struct passgate_scan *s)
 void slow_handle(struct daemon *d, unsigned int index)
 {
 	struct passgate_scanboard *sb = d->board[index];
+	enum passgate_verdict verdict;
 	struct passgate_scan scan;
+	uint32_t reason;
 	int ret;
 
 	while (passgate_scanboard_read_scan(sb, &scan) == 1) {
-		if (slow_is_staff(d, &scan))
-			ret = passgate_scanboard_answer(sb, scan.scan_id,
-							PASSGATE_VERDICT_ACCEPT,
-							PASSGATE_REASON_NONE,
-							d->cfg.policy.direction);
-		else
-			ret = passgate_scanboard_answer(sb, scan.scan_id,
-							PASSGATE_VERDICT_DENY,
-							d->cfg.slow_reason, 0);
+		verdict = passgate_deferred_verdict(&scan,
+						    slow_is_staff(d, &scan),
+						    d->cfg.slow_reason,
+						    time(NULL), &reason);
+		ret = passgate_scanboard_answer(sb, scan.scan_id, verdict,
+						reason,
+						verdict == PASSGATE_VERDICT_ACCEPT ?
+						d->cfg.policy.direction : 0);
 		if (ret)
 			passgate_log_pri(LOG_WARNING,
 					 PASSGATE_LOG_LANE(scan.lane),

@@ -94,16 +94,21 @@ static void spool_take(struct daemon *d, const char *sub, const char *name)
 	}
 	passgate_log_pri(LOG_NOTICE, PASSGATE_LOG_FIELDS(
 			 .generation = info.generation),
-			 "list %s: generation %" PRIu64 " (%s, %" PRIu64
-			 " entries) active", name, info.generation,
-			 passgate_list_kind_name(info.kind), info.entry_count);
+			 "list %s: %sgeneration %" PRIu64 " (%s, %" PRIu64
+			 " entries) active", name,
+			 info.holds == PASSGATE_LIST_TICKETS ? "ticket " : "",
+			 info.generation, passgate_list_kind_name(info.kind),
+			 info.entry_count);
 	/* Active, but a restart would not find it again. */
 	if (err[0])
 		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
 				 .generation = info.generation, .reason = err),
 				 "list %s: %s", name, err);
 	spool_move(d, sub, name, "processed", NULL);
-	d->expired_generation = 0;
+	if (info.holds == PASSGATE_LIST_TICKETS)
+		d->expired_tickets = 0;
+	else
+		d->expired_generation = 0;
 	expiry_arm(d);
 }
 

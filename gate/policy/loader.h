@@ -21,7 +21,7 @@
 
 struct passgate_policy;
 
-/* The active generation, from its own entry in the list map. */
+/* An active generation, from its own entry in its list map. */
 struct passgate_policy_active {
 	uint64_t generation;
 	uint32_t not_before_tai;
@@ -49,28 +49,54 @@ int passgate_policy_get_config(struct passgate_policy *policy,
 			       struct policy_config *cfg);
 int passgate_policy_set_config(struct passgate_policy *policy,
 			       const struct policy_config *cfg);
-/* ENOENT: no generation loaded yet. */
+/*
+ * The active generation of the list that holds @holds (&enum
+ * passgate_list_holds).  ENOENT: none loaded yet.
+ */
+int passgate_policy_active_list(struct passgate_policy *policy,
+				unsigned int holds,
+				struct passgate_policy_active *active);
+/* The same for the health codes. */
 int passgate_policy_active(struct passgate_policy *policy,
 			   struct passgate_policy_active *active);
 int passgate_policy_counters(struct passgate_policy *policy,
 			     uint64_t counters[POLICY_COUNTERS]);
 
-/* Fills @buf with up to @max entries; 0 at the end, -1 on error. */
-typedef ssize_t (*passgate_entry_reader)(void *ctx,
-					 struct passgate_list_entry *buf,
-					 size_t max);
+/*
+ * Fills @buf with up to @max entries of the type the list holds
+ * (passgate_list_entry_size()); 0 at the end, -1 on error.
+ */
+typedef ssize_t (*passgate_entry_reader)(void *ctx, void *buf, size_t max);
 
 /*
  * Build the generation described by @info in a new map, with the entries
- * @next reads, and swap it in: a full list replaces the active one, a
- * delta is applied to a copy of it.  Nothing is swapped unless @next
- * reached its end without error: no scan ever sees a half-built or
- * unverified map.  The caller has checked generation and base
- * (passgate_install_list()).
+ * @next reads, and swap it into the slot of what the list holds: a full
+ * list replaces the active one, a delta is applied to a copy of it.
+ * Nothing is swapped unless @next reached its end without error: no scan
+ * ever sees a half-built or unverified map.  The caller has checked
+ * generation and base (passgate_install_list()).  @station is this
+ * gate's: a ticket for it is marked POLICY_TICKET_HERE.
  */
 int passgate_policy_load(struct passgate_policy *policy,
 			 const struct passgate_list_info *info,
-			 passgate_entry_reader next, void *ctx);
+			 const char *station, passgate_entry_reader next,
+			 void *ctx);
+/* One list entry of a list that holds @holds, as the program needs it. */
+void passgate_policy_entry(unsigned int holds, const void *entry,
+			   const char *station, struct policy_key *key,
+			   struct policy_entry *val);
+
+/*
+ * Tickets used at this gate (docs/policy.md): add one unless it is
+ * already there (0 either way); every one there, in a malloc'd array in
+ * *@out (how many, or -1); the ring buffer on which the program reports
+ * each new use as a struct policy_ticket_record.
+ */
+int passgate_policy_ticket_use_add(struct passgate_policy *policy,
+				   const struct policy_ticket_record *rec);
+ssize_t passgate_policy_ticket_uses(struct passgate_policy *policy,
+				    struct policy_ticket_record **out);
+int passgate_policy_ticket_log_fd(const struct passgate_policy *policy);
 
 /* CLOCK_TAI seconds for a CLOCK_REALTIME (Unix) time in seconds. */
 uint32_t passgate_policy_tai_seconds(uint64_t unix_seconds);

@@ -2,11 +2,14 @@
 /*
  * passgate's gate policy on the fast path ("1+1-1"): a GREEN health code
  * and the ID card bound to it, scanned on the same lane within a window
- * in either order, open the lane; everything else is decided here too, or
- * deferred to the daemon by configuration.  See docs/policy.md.
+ * in either order, open the lane; with ticket checking on, the ID card
+ * must also hold a ticket to this station for now, which the exit uses
+ * up.  Everything else is decided here too, or deferred to the daemon by
+ * configuration.  See docs/policy.md.
  */
 #include <linux/bpf.h>
 #include <linux/types.h>
+#include <asm-generic/errno-base.h>
 #include <bpf/bpf_helpers.h>
 
 #include <linux/passgate.h>
@@ -24,13 +27,30 @@ struct list_map {
 	__uint(value_size, sizeof(struct policy_entry));
 };
 
-/* Slot 0 holds the active generation's map; userspace swaps it whole. */
+/*
+ * Slot 0 holds the active health-code generation's map, slot 1 the
+ * active ticket generation's; userspace swaps each whole, on its own.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
+	__uint(max_entries, POLICY_LIST_SLOTS);
 	__type(key, __u32);
 	__array(values, struct list_map);
 } lists SEC(".maps");
+
+/* Tickets used here: a second exit on one is TICKET_USED. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, POLICY_TICKET_USES);
+	__type(key, struct policy_ticket_key);
+	__type(value, struct policy_ticket_use);
+} ticket_uses SEC(".maps");
+
+/* Each use, for the daemon to keep across a reboot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, POLICY_TICKET_LOG_BYTES);
+} ticket_log SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -100,6 +120,26 @@ static __always_inline void fallback(struct passgate_decision *d, __u32 how,
 		  PASSGATE_VERDICT_DENY, reason);
 }
 
+static __always_inline int outside(__u32 from, __u32 until, __u32 now_s)
+{
+	return (from && now_s < from) || (until && now_s >= until);
+}
+
+/* A list map usable now, in the slot of its kind: its own entry says. */
+static __always_inline int usable(void *list, __u8 holds, __u32 now_s)
+{
+	struct policy_entry *meta;
+	struct policy_key key;
+
+	if (!list)
+		return 0;
+	__builtin_memset(key.digest, POLICY_META_BYTE, POLICY_DIGEST);
+	meta = bpf_map_lookup_elem(list, &key);
+	return meta && meta->status == POLICY_STATUS_META &&
+	       meta->flags == holds && now_s >= meta->valid_from &&
+	       now_s < meta->valid_until;
+}
+
 static __always_inline void accept(struct passgate_decision *d,
 				   const struct policy_config *cfg,
 				   const struct policy_key *code, __u64 now_ns)
@@ -110,10 +150,72 @@ static __always_inline void accept(struct passgate_decision *d,
 	decide(d, PASSGATE_VERDICT_ACCEPT, PASSGATE_REASON_NONE);
 }
 
+/*
+ * The ID card @id's ticket, for this station and now, used up; else the
+ * denial.  Returns 1 when the exit may go on.
+ */
+static __always_inline int use_ticket(struct passgate_decision *d,
+				      void *tickets, const __u8 *id,
+				      __u32 now_s)
+{
+	struct policy_ticket_record rec;
+	struct policy_entry *t;
+	struct policy_key key;
+	long err;
+
+	__builtin_memcpy(key.digest, id, POLICY_DIGEST);
+	t = bpf_map_lookup_elem(tickets, &key);
+	if (!t || t->status != PASSGATE_TICKET_ISSUED ||
+	    !(t->flags & POLICY_TICKET_HERE)) {
+		decide(d, PASSGATE_VERDICT_DENY,
+		       PASSGATE_REASON_FARE_ADJUSTMENT);
+		return 0;
+	}
+	__builtin_memcpy(rec.key.id_digest, id, POLICY_DIGEST);
+	__builtin_memcpy(rec.key.ticket, t->ticket, POLICY_TICKET_NUMBER);
+	if ((t->flags & POLICY_TICKET_USED) ||
+	    bpf_map_lookup_elem(&ticket_uses, &rec.key)) {
+		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_TICKET_USED);
+		return 0;
+	}
+	if (outside(t->valid_from, t->valid_until, now_s)) {
+		decide(d, PASSGATE_VERDICT_DENY,
+		       PASSGATE_REASON_FARE_ADJUSTMENT);
+		return 0;
+	}
+	rec.use.used_at = now_s;
+	rec.use.valid_until = t->valid_until;
+	/* Two lanes at once: one of them finds it taken. */
+	err = bpf_map_update_elem(&ticket_uses, &rec.key, &rec.use,
+				  BPF_NOEXIST);
+	if (err) {
+		decide(d, PASSGATE_VERDICT_DENY, err == -EEXIST ?
+		       PASSGATE_REASON_TICKET_USED :
+		       PASSGATE_REASON_FARE_ADJUSTMENT);
+		return 0;
+	}
+	bpf_ringbuf_output(&ticket_log, &rec, sizeof(rec), 0);
+	return 1;
+}
+
+/* Code @code and its ID card @id are here: with its ticket, if needed. */
+static __always_inline void exit_paired(struct passgate_decision *d,
+					const struct policy_config *cfg,
+					void *tickets,
+					const struct policy_key *code,
+					const __u8 *id, __u64 now_ns,
+					__u32 now_s)
+{
+	if (tickets && !use_ticket(d, tickets, id, now_s))
+		return;
+	accept(d, cfg, code, now_ns);
+}
+
 /* The code's entry decides alone, or waits for its ID card. */
 static __always_inline void decide_code(struct passgate_decision *d,
 					const struct policy_config *cfg,
 					struct policy_lane *pl, void *list,
+					void *tickets,
 					const struct policy_key *key,
 					__u64 now_ns, __u32 now_s)
 {
@@ -125,8 +227,7 @@ static __always_inline void decide_code(struct passgate_decision *d,
 		fallback(d, cfg->unknown, PASSGATE_REASON_UNKNOWN);
 		return;
 	}
-	if ((e->valid_from && now_s < e->valid_from) ||
-	    (e->valid_until && now_s >= e->valid_until)) {
+	if (outside(e->valid_from, e->valid_until, now_s)) {
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_NOT_VALID);
 		return;
 	}
@@ -151,7 +252,12 @@ static __always_inline void decide_code(struct passgate_decision *d,
 		}
 	}
 	if (digest_zero(e->id_digest)) {
-		accept(d, cfg, key, now_ns);
+		/* No ID card, no ticket: to the manual lane. */
+		if (tickets)
+			decide(d, PASSGATE_VERDICT_DENY,
+			       PASSGATE_REASON_FARE_ADJUSTMENT);
+		else
+			accept(d, cfg, key, now_ns);
 		return;
 	}
 
@@ -159,7 +265,8 @@ static __always_inline void decide_code(struct passgate_decision *d,
 	if (pl->id_ns && now_ns - pl->id_ns < cfg->pair_window_ns) {
 		pl->id_ns = 0;
 		if (digest_eq(pl->id_digest, e->id_digest))
-			accept(d, cfg, key, now_ns);
+			exit_paired(d, cfg, tickets, key, e->id_digest, now_ns,
+				    now_s);
 		else
 			decide(d, PASSGATE_VERDICT_DENY,
 			       PASSGATE_REASON_ID_MISMATCH);
@@ -171,13 +278,32 @@ static __always_inline void decide_code(struct passgate_decision *d,
 	decide(d, PASSGATE_VERDICT_PENDING, PASSGATE_REASON_WAIT_ID);
 }
 
+/* An ID card read with its dates, past its last day (a SAM reader's). */
+static __always_inline int card_expired(const struct passgate_decision *d,
+					const struct policy_config *cfg,
+					__u32 now_s)
+{
+	__u32 until = d->card_valid_until;
+
+	return (d->flags & PASSGATE_SCAN_F_CARD_DATES) && until &&
+	       now_s >= (__u64)until + cfg->tai_offset_s;
+}
+
 static __always_inline void decide_id(struct passgate_decision *d,
 				      const struct policy_config *cfg,
-				      struct policy_lane *pl,
+				      struct policy_lane *pl, void *tickets,
 				      const struct policy_key *key,
-				      __u64 now_ns)
+				      __u64 now_ns, __u32 now_s)
 {
 	struct policy_key code;
+
+	/* Refused, and no half of a pairing is left waiting for it. */
+	if (card_expired(d, cfg, now_s)) {
+		pl->code_ns = 0;
+		pl->id_ns = 0;
+		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_ID_EXPIRED);
+		return;
+	}
 
 	/* The code came first: is this its ID? */
 	if (pl->code_ns && now_ns - pl->code_ns < cfg->pair_window_ns) {
@@ -188,7 +314,7 @@ static __always_inline void decide_id(struct passgate_decision *d,
 			return;
 		}
 		__builtin_memcpy(code.digest, pl->code_digest, POLICY_DIGEST);
-		accept(d, cfg, &code, now_ns);
+		exit_paired(d, cfg, tickets, &code, key->digest, now_ns, now_s);
 		return;
 	}
 	pl->code_ns = 0;
@@ -201,14 +327,14 @@ SEC("raw_tp.w/passgate_decide")
 int passgate_policy(__u64 *ctx)
 {
 	struct passgate_decision *d = (void *)ctx[0];
+	__u32 codes = POLICY_SLOT_CODES, slot = POLICY_SLOT_TICKETS;
+	void *list, *tickets = NULL;
 	struct policy_config *cfg;
-	struct policy_entry *meta;
 	struct policy_lane *pl;
 	struct policy_key key;
 	__u32 zero = 0, lane;
 	__u64 now_ns, tai_ns;
 	__u32 now_s;
-	void *list;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || d->gate != cfg->gate)
@@ -222,17 +348,19 @@ int passgate_policy(__u64 *ctx)
 	tai_ns = bpf_ktime_get_tai_ns();
 	now_s = tai_ns / NSEC_PER_SEC;
 
-	/* One lookup of the slot: this scan sees one generation only. */
-	list = bpf_map_lookup_elem(&lists, &zero);
-	if (!list) {
+	/* One lookup of each slot: this scan sees one generation of each. */
+	list = bpf_map_lookup_elem(&lists, &codes);
+	if (!usable(list, PASSGATE_LIST_CODES, now_s)) {
 		fallback(d, cfg->degraded, PASSGATE_REASON_LIST_EXPIRED);
 		return 0;
 	}
-	__builtin_memset(key.digest, POLICY_META_BYTE, POLICY_DIGEST);
-	meta = bpf_map_lookup_elem(list, &key);
-	if (!meta || now_s < meta->valid_from || now_s >= meta->valid_until) {
-		fallback(d, cfg->degraded, PASSGATE_REASON_LIST_EXPIRED);
-		return 0;
+	if (cfg->ticket == POLICY_TICKET_ID_CARD) {
+		tickets = bpf_map_lookup_elem(&lists, &slot);
+		if (!usable(tickets, PASSGATE_LIST_TICKETS, now_s)) {
+			fallback(d, cfg->degraded,
+				 PASSGATE_REASON_LIST_EXPIRED);
+			return 0;
+		}
 	}
 
 	if (d->lane_state == PASSGATE_STATE_CLOSED) {
@@ -252,9 +380,9 @@ int passgate_policy(__u64 *ctx)
 	/* Map helpers take no tracepoint-buffer pointer: copy to the stack. */
 	__builtin_memcpy(key.digest, d->digest, POLICY_DIGEST);
 	if (d->kind == PASSGATE_CRED_ID_CARD)
-		decide_id(d, cfg, pl, &key, now_ns);
+		decide_id(d, cfg, pl, tickets, &key, now_ns, now_s);
 	else
-		decide_code(d, cfg, pl, list, &key, now_ns, now_s);
+		decide_code(d, cfg, pl, list, tickets, &key, now_ns, now_s);
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * passgate-issuer: build, a signed full list from a CSV file.
+ * passgate-issuer: build, a signed full list from a CSV file: health
+ * codes, or with --tickets the railway's tickets (the ID card is the
+ * ticket), a list with generations of its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,10 +26,12 @@ void print_written(const char *path, const struct passgate_list_info *info)
 	char id[PASSGATE_KEY_ID_HEX];
 
 	passgate_key_id_format(info->key_id, id);
-	printf("%s: %s list, generation %" PRIu64 ", base %" PRIu64 ", %" PRIu64
-	       " entries, key id %s\n%s.minisig: signature\n", path,
-	       passgate_list_kind_name(info->kind), info->generation,
-	       info->base_generation, info->entry_count, id, path);
+	printf("%s: %s %slist, generation %" PRIu64 ", base %" PRIu64 ", %"
+	       PRIu64 " entries, key id %s\n%s.minisig: signature\n", path,
+	       passgate_list_kind_name(info->kind),
+	       info->holds == PASSGATE_LIST_TICKETS ? "ticket " : "",
+	       info->generation, info->base_generation, info->entry_count, id,
+	       path);
 }
 
 int cmd_build(int argc, char **argv)
@@ -40,6 +44,7 @@ int cmd_build(int argc, char **argv)
 		{ "expires", required_argument, NULL, 'e' },
 		{ "not-before", required_argument, NULL, 'n' },
 		{ "station", required_argument, NULL, 't' },
+		{ "tickets", no_argument, NULL, 'T' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -48,7 +53,7 @@ int cmd_build(int argc, char **argv)
 	const char *out = NULL, *expires = NULL, *not_before = NULL;
 	const char *generation = NULL, *station = "";
 	struct passgate_list_info info = { .kind = PASSGATE_LIST_FULL };
-	struct passgate_list_entry *entries;
+	void *entries;
 	uint8_t id_key[PASSGATE_KEY_SIZE];
 	struct passgate_seckey *sec;
 	uint64_t now = time(NULL);
@@ -65,6 +70,7 @@ int cmd_build(int argc, char **argv)
 		case 'e': expires = optarg; break;
 		case 'n': not_before = optarg; break;
 		case 't': station = optarg; break;
+		case 'T': info.holds = PASSGATE_LIST_TICKETS; break;
 		case 'o': out = optarg; break;
 		case 'h':
 			usage_text(stdout);
@@ -76,6 +82,9 @@ int cmd_build(int argc, char **argv)
 	if (!sec_path || !csv_path || !generation || !expires || !out ||
 	    optind != argc)
 		return usage("build needs --secret, --csv, --generation, --expires and -o");
+	/* Tickets are keyed by the ID card's digest: always keyed. */
+	if (info.holds == PASSGATE_LIST_TICKETS && !key_path)
+		return usage("build --tickets needs --id-key");
 	if (parse_u64(generation, UINT64_MAX, &info.generation) ||
 	    !info.generation)
 		return usage("--generation: a whole number from 1");
@@ -101,13 +110,14 @@ int cmd_build(int argc, char **argv)
 		ret = refuse("build: %s", err);
 		goto out_wipe;
 	}
-	count = read_csv(csv_path, key_path ? id_key : NULL, &entries);
+	count = read_csv(csv_path, key_path ? id_key : NULL, info.holds,
+			 &entries);
 	if (count < 0) {
 		ret = EXIT_REFUSED;
 		goto out_free_key;
 	}
-	if (passgate_listfile_write(out, &info, entries, count, sec, err,
-				    sizeof(err))) {
+	if (passgate_listfile_write_entries(out, &info, entries, count, sec,
+					    err, sizeof(err))) {
 		ret = refuse("build: %s", err);
 	} else {
 		print_written(out, &info);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * passgate-issuer: delta, the signed difference between two lists.
+ * passgate-issuer: delta, the signed difference between two lists of one
+ * kind (health codes or tickets).  Entries of both kinds start with the
+ * digest and the status (<common/allowlist.h>), which is all the
+ * difference needs; the rest of an entry is compared whole.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,23 +26,24 @@
 struct list_cursor {
 	struct passgate_listfile *list;
 	const char *path;
-	struct passgate_list_entry buf[READ_BATCH];
+	uint8_t *buf;		/* READ_BATCH entries of @size bytes */
+	size_t size;
 	size_t have, next;
 	int done;
 };
 
 /* The next entry, or NULL at the end (*@failed set on an error). */
-static const struct passgate_list_entry *cursor_next(struct list_cursor *c,
-						     int *failed)
+static const uint8_t *cursor_next(struct list_cursor *c, int *failed)
 {
 	char err[ERR_MAX];
 	ssize_t n;
 
 	if (c->next < c->have)
-		return &c->buf[c->next++];
+		return c->buf + c->next++ * c->size;
 	if (c->done)
 		return NULL;
-	n = passgate_listfile_read(c->list, c->buf, READ_BATCH, err, sizeof(err));
+	n = passgate_listfile_read_entries(c->list, c->buf, READ_BATCH, err,
+					   sizeof(err));
 	if (n < 0) {
 		refuse("delta: %s: %s", c->path, err);
 		*failed = 1;
@@ -52,33 +56,33 @@ static const struct passgate_list_entry *cursor_next(struct list_cursor *c,
 	}
 	c->have = n;
 	c->next = 1;
-	return &c->buf[0];
+	return c->buf;
 }
 
-/* Append to a growing array of entries. */
-static int push_entry(struct passgate_list_entry **entries, size_t *count,
-		      size_t *cap, const struct passgate_list_entry *e)
+/* Append to a growing array of entries of @size bytes. */
+static int push_entry(uint8_t **entries, size_t size, size_t *count,
+		      size_t *cap, const uint8_t *e)
 {
-	struct passgate_list_entry *grown;
+	uint8_t *grown;
 
 	if (*count == *cap) {
 		*cap = *cap ? 2 * *cap : 1024;
-		grown = realloc(*entries, *cap * sizeof(*grown));
+		grown = realloc(*entries, *cap * size);
 		if (!grown)
 			return -1;
 		*entries = grown;
 	}
-	(*entries)[(*count)++] = *e;
+	memcpy(*entries + (*count)++ * size, e, size);
 	return 0;
 }
 
 /* What changed from @old to @new: new or changed entries, and REMOVEs. */
 static int diff_lists(struct list_cursor *old, struct list_cursor *new,
-		      struct passgate_list_entry **out, size_t *count)
+		      uint8_t **out, size_t *count)
 {
-	const struct passgate_list_entry *o, *n;
-	struct passgate_list_entry removal;
-	size_t cap = 0;
+	size_t cap = 0, size = new->size;
+	uint8_t removal[sizeof(struct passgate_ticket_entry)];
+	const uint8_t *o, *n;
 	int failed = 0, d, ret = 0;
 
 	*out = NULL;
@@ -86,20 +90,19 @@ static int diff_lists(struct list_cursor *old, struct list_cursor *new,
 	o = cursor_next(old, &failed);
 	n = cursor_next(new, &failed);
 	while (!failed && !ret && (o || n)) {
-		d = !o ? 1 : !n ? -1 : memcmp(o->digest, n->digest,
-					      PASSGATE_LIST_DIGEST);
+		d = !o ? 1 : !n ? -1 : memcmp(o, n, PASSGATE_LIST_DIGEST);
 		if (d < 0) {
-			memset(&removal, 0, sizeof(removal));
-			memcpy(removal.digest, o->digest, PASSGATE_LIST_DIGEST);
-			removal.status = PASSGATE_STATUS_REMOVE;
-			ret = push_entry(out, count, &cap, &removal);
+			/* The digest alone; status REMOVE (0) follows it. */
+			memset(removal, 0, sizeof(removal));
+			memcpy(removal, o, PASSGATE_LIST_DIGEST);
+			ret = push_entry(out, size, count, &cap, removal);
 			o = cursor_next(old, &failed);
 		} else if (d > 0) {
-			ret = push_entry(out, count, &cap, n);
+			ret = push_entry(out, size, count, &cap, n);
 			n = cursor_next(new, &failed);
 		} else {
-			if (memcmp(o, n, sizeof(*o)))
-				ret = push_entry(out, count, &cap, n);
+			if (memcmp(o, n, size))
+				ret = push_entry(out, size, count, &cap, n);
 			o = cursor_next(old, &failed);
 			n = cursor_next(new, &failed);
 		}
@@ -131,7 +134,7 @@ int cmd_delta(int argc, char **argv)
 	const struct passgate_list_info *oi, *ni;
 	struct passgate_list_info info = { .kind = PASSGATE_LIST_DELTA };
 	char err[ERR_MAX], oid[PASSGATE_KEY_ID_HEX], nid[PASSGATE_KEY_ID_HEX];
-	struct passgate_list_entry *entries = NULL;
+	uint8_t *entries = NULL;
 	struct passgate_trust *trust = NULL;
 	struct passgate_pubkey *pub;
 	struct passgate_seckey *sec;
@@ -201,6 +204,19 @@ int cmd_delta(int argc, char **argv)
 		refuse("delta: both --from and --to must be full lists");
 		goto out_close;
 	}
+	if (oi->holds != ni->holds) {
+		refuse("delta: %s holds %s, %s holds %s: not one kind of list",
+		       from, passgate_list_holds_name(oi->holds), to,
+		       passgate_list_holds_name(ni->holds));
+		goto out_close;
+	}
+	old->size = new->size = passgate_list_entry_size(ni->holds);
+	old->buf = malloc(READ_BATCH * old->size);
+	new->buf = malloc(READ_BATCH * new->size);
+	if (!old->buf || !new->buf) {
+		refuse("delta: out of memory");
+		goto out_close;
+	}
 	if (memcmp(oi->key_id, ni->key_id, PASSGATE_KEY_ID_SIZE)) {
 		refuse("delta: %s is signed by key %s, %s by key %s: not the same issuer key",
 		       from, oid, to, nid);
@@ -218,14 +234,15 @@ int cmd_delta(int argc, char **argv)
 	}
 	if (diff_lists(old, new, &entries, &count))
 		goto out_close;
+	info.holds = ni->holds;
 	info.generation = ni->generation;
 	info.base_generation = oi->generation;
 	info.issued_at = time(NULL);
 	info.not_before = ni->not_before;
 	info.expires_at = ni->expires_at;
 	strcpy(info.station, ni->station);
-	if (passgate_listfile_write(out, &info, entries, count, sec, err,
-				    sizeof(err))) {
+	if (passgate_listfile_write_entries(out, &info, entries, count, sec,
+					    err, sizeof(err))) {
 		refuse("delta: %s", err);
 		goto out_close;
 	}
@@ -233,6 +250,8 @@ int cmd_delta(int argc, char **argv)
 	ret = 0;
 out_close:
 	free(entries);
+	free(new->buf);
+	free(old->buf);
 	passgate_listfile_close(new->list);
 	passgate_listfile_close(old->list);
 out_free_cursors:

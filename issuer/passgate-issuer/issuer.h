@@ -18,6 +18,8 @@
 #define ERR_MAX 512
 #define CSV_HEADER "code,status,id_number,valid_from,valid_until,ticket"
 #define CSV_FIELDS 6
+#define CSV_TICKET_HEADER "id_number,station,valid_from,valid_until,train,ticket,used"
+#define CSV_TICKET_FIELDS 7
 #define READ_BATCH 4096
 
 extern const char *const prog;
@@ -33,9 +35,13 @@ int parse_u64(const char *s, uint64_t max, uint64_t *out);
 int parse_time(const char *s, uint64_t now, uint64_t *out);
 void format_time(uint64_t t, char *buf, size_t len);
 
-/* csv.c: the entries of @path, sorted; how many, or -1 (said why). */
-ssize_t read_csv(const char *path, const uint8_t *id_key,
-		 struct passgate_list_entry **out);
+/*
+ * csv.c: the entries of @path, of the list that holds @holds (struct
+ * passgate_list_entry or passgate_ticket_entry), sorted; how many, or -1
+ * (said why).
+ */
+ssize_t read_csv(const char *path, const uint8_t *id_key, unsigned int holds,
+		 void **out);
 /* build.c: what a written list holds, on stdout. */
 void print_written(const char *path, const struct passgate_list_info *info);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * passgate-issuer: make issuer keys, build and sign allowlists from a CSV
- * file, derive deltas between two lists, verify a list, print a digest.
+ * passgate-issuer: make issuer keys, build and sign allowlists (health
+ * codes, or tickets) from a CSV file, derive deltas between two lists,
+ * verify a list, print a digest.
  * docs/allowlist-format.md describes the files and every command.
  *
  * Exit status: 0 done, 1 refused or failed, 2 usage.
@@ -33,13 +34,15 @@ void usage_text(FILE *out)
 		"  %1$s -h|--help | -V|--version\n"
 		"  %1$s keygen --public FILE --secret FILE\n"
 		"  %1$s build --secret KEY [--id-key FILE] --csv FILE --generation N\n"
-		"      --expires TIME [--not-before TIME] [--station CODE] -o LIST\n"
+		"      --expires TIME [--not-before TIME] [--station CODE] [--tickets]\n"
+		"      -o LIST\n"
 		"  %1$s delta --secret KEY --from OLD --to NEW [--trust DIR] -o DELTA\n"
 		"  %1$s verify --trust DIR [--json] LIST\n"
 		"  %1$s digest --kind code|id|ticket [--id-key FILE] TOKEN\n"
 		"\n"
 		"TIME: unix seconds, or +N followed by d, h, m or s (from now).\n"
 		"CSV columns: " CSV_HEADER "\n"
+		"  with --tickets (--id-key needed): " CSV_TICKET_HEADER "\n"
 		"Exit status: 0 done, 1 refused or failed, 2 usage.\n", prog);
 }
 

@@ -54,6 +54,8 @@ static void print_json(const char *path, const struct passgate_list_info *info,
 				       json_object_new_string(id_or_error));
 		json_object_object_add(o, "bytes",
 				       json_object_new_uint64(info->file_size));
+		json_object_object_add(o, "holds", json_object_new_string(
+				passgate_list_holds_name(info->holds)));
 	}
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -114,6 +116,7 @@ int cmd_verify(int argc, char **argv)
 	format_time(info.expires_at, expires, sizeof(expires));
 	printf("%s: accepted\n"
 	       "kind:            %s\n"
+	       "holds:           %s\n"
 	       "generation:      %" PRIu64 "\n"
 	       "base generation: %" PRIu64 "\n"
 	       "issued at:       %" PRIu64 " (%s)\n"
@@ -122,7 +125,8 @@ int cmd_verify(int argc, char **argv)
 	       "entries:         %" PRIu64 "\n"
 	       "station:         %s\n"
 	       "key id:          %s\n",
-	       path, passgate_list_kind_name(info.kind), info.generation,
+	       path, passgate_list_kind_name(info.kind),
+	       passgate_list_holds_name(info.holds), info.generation,
 	       info.base_generation, info.issued_at, issued, info.not_before,
 	       not_before, info.expires_at, expires, info.entry_count,
 	       *info.station ? info.station : "(any)", id);

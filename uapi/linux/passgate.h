@@ -778,7 +778,9 @@ struct passgate_key {
  * @arg: the event's @arg
  * @value: the event's @value
  * @data: the event's @data (LIST_ACTIVATED, LIST_REFUSED: a &struct
- *	passgate_list_claim); zero when the caller's struct ends at @value
+ *	passgate_list_claim; LIST_EXPIRED and RECORD_SEEDED of tickets: one
+ *	with %PASSGATE_CLAIM_TICKETS); zero when the caller's struct ends at
+ *	@value
  */
 struct passgate_note {
 	__u32 size;
@@ -797,6 +799,11 @@ struct passgate_note {
  * kept, because the kernel had none (a reboot, a module reload)
  */
 #define PASSGATE_CLAIM_RESTORED (1u << 1)
+/*
+ * &struct passgate_list_claim.flags: a list of train tickets, whose
+ * generations are a sequence of their own; without it, health codes
+ */
+#define PASSGATE_CLAIM_TICKETS (1u << 2)
 
 /**
  * struct passgate_list_claim - what a list said of itself, in the @data
@@ -804,7 +811,8 @@ struct passgate_note {
  * @station: the station its header names, NUL-padded; all zero: none,
  *	or no header could be read
  * @flags: %PASSGATE_CLAIM_UNVERIFIED when its signature did not verify,
- *	%PASSGATE_CLAIM_RESTORED when it was restored at the daemon's start
+ *	%PASSGATE_CLAIM_RESTORED when it was restored at the daemon's start,
+ *	%PASSGATE_CLAIM_TICKETS when it holds tickets
  * @__reserved: zero
  */
 struct passgate_list_claim {

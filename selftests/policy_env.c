@@ -30,9 +30,16 @@ int policy_env_setup(struct policy_env *env, const char *name,
 int policy_env_setup_on(struct policy_env *env, const char *name,
 			const char *extra, unsigned int gate)
 {
+	if (policy_env_setup_gate(env, name, extra, gate))
+		return -1;
+	return policy_env_open_policy(env);
+}
+
+int policy_env_setup_gate(struct policy_env *env, const char *name,
+			  const char *extra, unsigned int gate)
+{
 	char path[PATH_MAX], pub[PATH_MAX], text[2048], err[256];
 	struct passgate_key k = { .size = sizeof(k) };
-	bool adopted;
 
 	memset(env, 0, sizeof(*env));
 	env->events = env->board = env->turnstile = -1;
@@ -94,6 +101,12 @@ int policy_env_setup_on(struct policy_env *env, const char *name,
 				   "turnstile", O_RDWR | O_NONBLOCK);
 	if (env->board < 0 || env->turnstile < 0)
 		return fail("lane 1", strerror(errno));
+	return 0;
+}
+
+int policy_env_open_policy(struct policy_env *env)
+{
+	bool adopted;
 
 	passgate_policy_unpin(env->cfg.pin_root, env->gate_id);
 	env->policy = passgate_policy_open(env->cfg.pin_root, env->gate_id,
@@ -142,6 +155,46 @@ int policy_env_install(struct policy_env *env, struct passgate_list_info *info,
 				  info, &refusal, err, sizeof(err)))
 		return fail(path, err);
 	return 0;
+}
+
+int policy_env_install_tickets(struct policy_env *env,
+			       struct passgate_list_info *info,
+			       struct passgate_ticket_entry *tickets,
+			       size_t n)
+{
+	enum passgate_refusal refusal;
+	char path[PATH_MAX], err[512];
+	struct passgate_record rec;
+
+	if (passgate_record_read_list(env->cfg.state_dir, env->gate_id,
+				      PASSGATE_LIST_TICKETS, &rec) &&
+	    passgate_record_seed_list(env->cfg.state_dir, env->gate_id,
+				      PASSGATE_LIST_TICKETS, 0))
+		return fail("ticket record", strerror(errno));
+	snprintf(path, sizeof(path), "%s/t%llu.pgl", env->dir,
+		 (unsigned long long)info->generation);
+	if (passgate_listfile_write_tickets(path, info, tickets, n, env->sec,
+					    err, sizeof(err)) ||
+	    passgate_install_list(&env->cfg, env->policy, env->gate, path,
+				  info, &refusal, err, sizeof(err)))
+		return fail(path, err);
+	return 0;
+}
+
+void policy_env_ticket(struct passgate_ticket_entry *t, const char *id,
+		       const char *station, uint32_t from, uint32_t until,
+		       const char *train, const char *number, bool used)
+{
+	memset(t, 0, sizeof(*t));
+	policy_env_id_digest(id, t->digest, sizeof(t->digest));
+	t->status = PASSGATE_TICKET_ISSUED;
+	t->flags = used ? PASSGATE_TICKET_USED : 0;
+	t->valid_from = from;
+	t->valid_until = until;
+	/* NUL-padded, as the format has them; the test's are short. */
+	memcpy(t->station, station, strnlen(station, sizeof(t->station)));
+	memcpy(t->train, train, strnlen(train, sizeof(t->train)));
+	memcpy(t->ticket, number, strnlen(number, sizeof(t->ticket)));
 }
 
 int policy_env_scan(struct policy_env *env, unsigned int kind,

@@ -48,11 +48,31 @@ int policy_env_setup(struct policy_env *env, const char *name,
  * SAM module and the QR engine; POLICY_ENV_GATE builds one as above. */
 int policy_env_setup_on(struct policy_env *env, const char *name,
 			const char *extra, unsigned int gate);
+/*
+ * The same in two steps, for a test that attaches a program of its own
+ * to the decision before the policy's (it then runs first).
+ */
+int policy_env_setup_gate(struct policy_env *env, const char *name,
+			  const char *extra, unsigned int gate);
+int policy_env_open_policy(struct policy_env *env);
 void policy_env_teardown(struct policy_env *env);
 
 /* Sign @entries as the list @info into the folder and install it. */
 int policy_env_install(struct policy_env *env, struct passgate_list_info *info,
 		       struct passgate_list_entry *entries, size_t n);
+/* The same for a ticket list (its record seeded at 0 if it has none). */
+int policy_env_install_tickets(struct policy_env *env,
+			       struct passgate_list_info *info,
+			       struct passgate_ticket_entry *tickets,
+			       size_t n);
+/*
+ * A ticket for ID card @id (its digest under the gate's key): leave
+ * @station between @from and @until (unix seconds, 0: no bound) on ticket
+ * @number of @train; @used as the railway says.
+ */
+void policy_env_ticket(struct passgate_ticket_entry *t, const char *id,
+		       const char *station, uint32_t from, uint32_t until,
+		       const char *train, const char *number, bool used);
 
 /*
  * A scan on lane 1 through the bridge; the verdict (>= 0) and its reason,

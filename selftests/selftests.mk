@@ -8,12 +8,13 @@ TEST_CPPFLAGS := $(CPPFLAGS) -isystem $(KSRC)/tools/testing/selftests \
 TEST_WARN := $(WARN) -Wno-unused-parameter -Wno-sign-compare
 
 GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
-	policy_test netlink_test daemon_test wedge_test fault_test soak_test \
+	policy_test ticket_test netlink_test daemon_test wedge_test \
+	fault_test soak_test \
 	outage_test vectors_test gates_test hostile_test egress_test \
 	upgrade_test readers_test \
 	factory_test
 HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test \
-	journal_seal_test wedge_test \
+	journal_seal_test wedge_test ticket_state_test \
 	event_format_test samframe_test qrframe_test
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
@@ -32,7 +33,8 @@ PRIVILEGE_TEST_BIN := $(BUILD)/selftests/privilege_test
 POWERCUT_BIN := $(BUILD)/selftests/powercut_test
 AML := $(BUILD)/selftests/testgate.aml
 
-TEST_BPF := $(BUILD)/selftests/decide_test.skel.h
+TEST_BPF := $(BUILD)/selftests/decide_test.skel.h \
+	$(BUILD)/selftests/card_dates.skel.h
 $(BUILD)/selftests/%.bpf.o: selftests/bpf/%.bpf.c selftests/bpf/%.h \
 		uapi/linux/passgate.h | $(STAMP)
 	@mkdir -p $(@D)
@@ -49,6 +51,7 @@ GUEST_TEST_LIB := selftests/gate_fixture.c selftests/factory_gate.c \
 GUEST_TEST_HDR := selftests/gate_fixture.h selftests/factory_gate.h \
 	selftests/board.h selftests/readersim.h driver/samframe.h \
 	selftests/policy_env.h driver/scanframe.h selftests/bpf/decide_test.h \
+	selftests/card_reader.h selftests/bpf/card_dates.h \
 	$(GATE_HDR)
 TEST_LDLIBS = $(GATE_ARCHIVES) $(GATE_LDLIBS)
 

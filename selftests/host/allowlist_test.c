@@ -326,6 +326,278 @@ TEST_F(allowlist, tampered_list)
 		TH_LOG("%s", self->err);
 }
 
+/* Ticket lists: the same file, entries of their own. */
+
+/* Three tickets, digests 0x40.., 0x20.., 0x80.. (unsorted on purpose). */
+static void tickets_default(struct passgate_ticket_entry t[3])
+{
+	static const char *const stations[] = { "hze", "sha", "hze" };
+	static const char *const numbers[] = { "E123456789", "E2", "E3" };
+	size_t i;
+
+	memset(t, 0, 3 * sizeof(*t));
+	for (i = 0; i < 3; i++) {
+		memset(t[i].digest, 0x40 >> (i == 1) << (i == 2),
+		       PASSGATE_LIST_DIGEST);
+		t[i].status = PASSGATE_TICKET_ISSUED;
+		t[i].valid_from = 1700000000;
+		t[i].valid_until = 1700007200;
+		memcpy(t[i].station, stations[i], strlen(stations[i]));
+		memcpy(t[i].ticket, numbers[i], strlen(numbers[i]));
+		memcpy(t[i].train, "G1234", 5);
+	}
+	t[2].flags = PASSGATE_TICKET_USED;
+}
+
+static const struct passgate_list_info ticket_info = {
+	.kind = PASSGATE_LIST_FULL, .generation = 3,
+	.issued_at = 1700000000, .not_before = 1700000000,
+	.expires_at = 1700600000, .station = "hze",
+};
+
+TEST_F(allowlist, ticket_list_round_trip)
+{
+	struct passgate_list_info info = ticket_info, got;
+	struct passgate_ticket_entry in[3], out[3];
+	char comment[PASSGATE_TRUSTED_COMMENT_MAX], sig[256];
+	struct passgate_listfile *list;
+
+	tickets_default(in);
+	ASSERT_EQ(0, passgate_listfile_write_tickets(self->list, &info, in, 3,
+						     self->sec, self->err,
+						     ERR_MAX))
+		TH_LOG("%s", self->err);
+	EXPECT_EQ(PASSGATE_LIST_TICKETS, info.holds);
+	EXPECT_EQ(128 + 3 * 72, info.file_size);
+	EXPECT_EQ(0x20, in[0].digest[0]);	/* sorted by the writer */
+	EXPECT_EQ(0x80, in[2].digest[0]);
+
+	ASSERT_EQ(0, check(self, 0, &got)) TH_LOG("%s", self->err);
+	EXPECT_EQ(PASSGATE_LIST_TICKETS, got.holds);
+	EXPECT_EQ(3, got.generation);
+	EXPECT_EQ(3, got.entry_count);
+	/* The trusted comment says what the list holds. */
+	snprintf(sig, sizeof(sig), "%s.minisig", self->list);
+	ASSERT_EQ(0, passgate_signature_verify_file(self->list, sig, self->trust,
+						    comment, sizeof(comment),
+						    self->err, ERR_MAX));
+	EXPECT_STREQ("passgate-list v1 holds=tickets kind=full generation=3 base=0 not_before=1700000000 expires=1700600000 entries=3",
+		     comment);
+
+	list = passgate_listfile_open(self->list, NULL, self->trust, 0,
+				      self->err, ERR_MAX);
+	ASSERT_NE(NULL, list) TH_LOG("%s", self->err);
+	ASSERT_EQ(3, passgate_listfile_read_tickets(list, out, 3, self->err,
+						    ERR_MAX))
+		TH_LOG("%s", self->err);
+	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+	EXPECT_EQ(0, passgate_listfile_read_tickets(list, out, 3, self->err,
+						    ERR_MAX))
+		TH_LOG("%s", self->err);
+	passgate_listfile_close(list);
+}
+
+TEST_F(allowlist, ticket_list_tampered)
+{
+	struct passgate_list_info info = ticket_info;
+	struct passgate_ticket_entry in[3];
+
+	tickets_default(in);
+	ASSERT_EQ(0, passgate_listfile_write_tickets(self->list, &info, in, 3,
+						     self->sec, self->err,
+						     ERR_MAX));
+	/* The USED flag of the first ticket, taken off after signing. */
+	flip_byte(self->list, 128 + 17);
+	ASSERT_EQ(-1, check(self, 0, NULL));
+	EXPECT_NE(NULL, strstr(self->err, "signature: does not verify"))
+		TH_LOG("%s", self->err);
+	/* The header's kind turned to health codes after signing. */
+	info = ticket_info;
+	tickets_default(in);
+	ASSERT_EQ(0, passgate_listfile_write_tickets(self->list, &info, in, 3,
+						     self->sec, self->err,
+						     ERR_MAX));
+	flip_byte(self->list, 112);
+	ASSERT_EQ(-1, check(self, 0, NULL));
+	EXPECT_NE(NULL, strstr(self->err, "signature: does not verify"))
+		TH_LOG("%s", self->err);
+}
+
+/* Neither kind is read as the other, nor signed as the other. */
+TEST_F(allowlist, a_list_is_read_only_as_what_it_holds)
+{
+	struct passgate_list_info info = ticket_info;
+	struct passgate_ticket_entry tickets[3];
+	struct passgate_list_entry codes[RAW_ENTRIES];
+	struct passgate_listfile *list;
+	struct raw_list r;
+
+	tickets_default(tickets);
+	ASSERT_EQ(0, passgate_listfile_write_tickets(self->list, &info,
+						     tickets, 3, self->sec,
+						     self->err, ERR_MAX));
+	list = passgate_listfile_open(self->list, NULL, self->trust, 0,
+				      self->err, ERR_MAX);
+	ASSERT_NE(NULL, list) TH_LOG("%s", self->err);
+	EXPECT_EQ(-1, passgate_listfile_read(list, codes, RAW_ENTRIES,
+					     self->err, ERR_MAX));
+	EXPECT_EQ(EMEDIUMTYPE, errno);
+	EXPECT_STREQ("file: holds tickets, not health codes", self->err);
+	/* Refused before a byte: it reads as tickets all the same. */
+	EXPECT_EQ(3, passgate_listfile_read_tickets(list, tickets, 3,
+						    self->err, ERR_MAX));
+	passgate_listfile_close(list);
+
+	raw_default(&r, self->sec);
+	ASSERT_EQ(0, raw_write(&r, self->list, self->sec, NULL));
+	list = passgate_listfile_open(self->list, NULL, self->trust, 0,
+				      self->err, ERR_MAX);
+	ASSERT_NE(NULL, list) TH_LOG("%s", self->err);
+	EXPECT_EQ(PASSGATE_LIST_CODES, passgate_listfile_info(list)->holds);
+	EXPECT_EQ(-1, passgate_listfile_read_tickets(list, tickets, 3,
+						     self->err, ERR_MAX));
+	EXPECT_EQ(EMEDIUMTYPE, errno);
+	EXPECT_STREQ("file: holds health codes, not tickets", self->err);
+	passgate_listfile_close(list);
+
+	/* A code list's header saying tickets: its entry size is wrong. */
+	raw_default(&r, self->sec);
+	r.header.holds = PASSGATE_LIST_TICKETS;
+	REFUSED(&r, "header: entry_size 48, must be 72 for tickets");
+	raw_default(&r, self->sec);
+	r.header.holds = 7;
+	REFUSED(&r, "header: holds 7 is neither health codes (0) nor tickets (1)");
+	/* Signed with a health-code list's comment for a ticket header. */
+	raw_default(&r, self->sec);
+	r.header.holds = PASSGATE_LIST_TICKETS;
+	r.header.entry_size = sizeof(struct passgate_ticket_entry);
+	r.count = 0;
+	r.header.entry_count = 0;
+	ASSERT_EQ(0, raw_write(&r, self->list, self->sec,
+			       "passgate-list v1 kind=full generation=42 base=0 not_before=1700000000 expires=1700604800 entries=0"));
+	ASSERT_EQ(-1, check(self, 0, NULL));
+	EXPECT_NE(NULL, strstr(self->err, "signature: trusted comment"))
+		TH_LOG("%s", self->err);
+}
+
+/* Each ticket entry's fields, checked after the signature. */
+static const char *const ticket_spoils[] = {
+	"entry 0: unknown ticket status 2",
+	"entry 0: status REMOVE in a full list",
+	"entry 0: unknown flags 0x02",
+	"entry 0: reserved bytes not zero",
+	"entry 0: valid_from 1700007201 is after valid_until 1700007200",
+	"entry 0: station is not a station code",
+	"entry 0: station is not a station code",
+	"entry 0: ticket number is not printable ASCII",
+	"entry 0: train is not printable ASCII",
+};
+
+/* Spoil @t the way ticket_spoils[@i] says it is refused. */
+static void ticket_spoil(struct passgate_ticket_entry *t, size_t i)
+{
+	switch (i) {
+	case 0: t->status = 2; break;
+	case 1: t->status = PASSGATE_STATUS_REMOVE; break;
+	case 2: t->flags = 2; break;
+	case 3: t->reserved2 = 1; break;
+	case 4: t->valid_from = 1700007201; break;
+	case 5: memset(t->station, 0, sizeof(t->station)); break;
+	case 6: t->station[10] = 'x'; break;	/* not NUL-padded */
+	case 7: t->ticket[1] = ' '; break;
+	case 8: memset(t->train, 0, sizeof(t->train)); break;
+	}
+}
+
+TEST_F(allowlist, ticket_entries_refused)
+{
+	struct passgate_list_info info = ticket_info;
+	struct passgate_ticket_entry t[3];
+	struct raw_tickets {
+		struct passgate_list_header header;
+		struct passgate_ticket_entry entries[3];
+	} raw;
+	char comment[PASSGATE_LIST_COMMENT_MAX], sig[256];
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < ARRAY_SIZE(ticket_spoils); i++) {
+		tickets_default(t);
+		info = ticket_info;
+		/* The writer refuses it too: write a good one, then spoil. */
+		ASSERT_EQ(0, passgate_listfile_write_tickets(self->list, &info,
+							     t, 3, self->sec,
+							     self->err,
+							     ERR_MAX));
+		f = fopen(self->list, "r");
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(1, fread(&raw, sizeof(raw), 1, f));
+		fclose(f);
+		ticket_spoil(&raw.entries[0], i);
+		f = fopen(self->list, "w");
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(1, fwrite(&raw, sizeof(raw), 1, f));
+		fclose(f);
+		ASSERT_EQ(0, passgate_listfile_comment(&info, comment,
+						       sizeof(comment)));
+		snprintf(sig, sizeof(sig), "%s.minisig", self->list);
+		ASSERT_EQ(0, passgate_seckey_sign_file(self->sec, self->list,
+						       comment, sig, NULL, 0));
+		EXPECT_EQ(-1, check(self, 0, NULL)) TH_LOG("%s", ticket_spoils[i]);
+		EXPECT_NE(NULL, strstr(self->err, ticket_spoils[i]))
+			TH_LOG("want \"%s\", got \"%s\"", ticket_spoils[i],
+			       self->err);
+		/* ... and the writer before anything is written. */
+		unlink(self->list);
+		tickets_default(t);
+		ticket_spoil(&t[1], i);	/* 0x20..: entry 0 once sorted */
+		info = ticket_info;
+		EXPECT_EQ(-1, passgate_listfile_write_tickets(self->list, &info,
+							      t, 3, self->sec,
+							      self->err,
+							      ERR_MAX));
+		EXPECT_NE(NULL, strstr(self->err, ticket_spoils[i]))
+			TH_LOG("writer: want \"%s\", got \"%s\"",
+			       ticket_spoils[i], self->err);
+		EXPECT_EQ(-1, access(self->list, F_OK));
+	}
+}
+
+/* A delta of tickets: REMOVE entries bare, as for health codes. */
+TEST_F(allowlist, ticket_delta_remove_entries)
+{
+	struct passgate_list_info info = ticket_info, got;
+	struct passgate_ticket_entry t[3];
+
+	tickets_default(t);
+	info.kind = PASSGATE_LIST_DELTA;
+	info.generation = 4;
+	info.base_generation = 3;
+	memset(&t[0], 0, sizeof(t[0]));
+	memset(t[0].digest, 0x40, PASSGATE_LIST_DIGEST);
+	ASSERT_EQ(0, passgate_listfile_write_tickets(self->list, &info, t, 3,
+						     self->sec, self->err,
+						     ERR_MAX))
+		TH_LOG("%s", self->err);
+	ASSERT_EQ(0, check(self, 0, &got)) TH_LOG("%s", self->err);
+	EXPECT_EQ(PASSGATE_LIST_DELTA, got.kind);
+	EXPECT_EQ(PASSGATE_LIST_TICKETS, got.holds);
+	/* A REMOVE that still carries its train. */
+	tickets_default(t);
+	memset(&t[0], 0, sizeof(t[0]));
+	memset(t[0].digest, 0x40, PASSGATE_LIST_DIGEST);
+	memcpy(t[0].train, "G1", 2);
+	info = ticket_info;
+	info.kind = PASSGATE_LIST_DELTA;
+	info.generation = 4;
+	info.base_generation = 3;
+	EXPECT_EQ(-1, passgate_listfile_write_tickets(self->list, &info, t, 3,
+						      self->sec, self->err,
+						      ERR_MAX));
+	EXPECT_NE(NULL, strstr(self->err, "a REMOVE entry carries only its digest"))
+		TH_LOG("%s", self->err);
+}
+
 /* Rewrite line @line (0-based) of a signature file through @edit. */
 static int edit_sig_line(const char *list, int line,
 			 void (*edit)(char *text, size_t len))

@@ -19,6 +19,7 @@
 #include "kselftest_harness.h"
 #include "gate_fixture.h"
 #include "policy_env.h"
+#include "card_reader.h"
 
 #define LANE POLICY_ENV_LANE
 #define VECTORS "selftests/vectors/gate.vec"
@@ -49,26 +50,36 @@ static int lookup(const char *const *names, size_t n, const char *word)
 
 FIXTURE(vectors) {
 	struct policy_env env;
+	struct card_dates_bpf *reader;	/* ID cards' dates, as a SAM reads them */
 	struct passgate_list_info info;
 	struct passgate_list_entry entries[ENTRIES_MAX];
+	struct passgate_ticket_entry tickets[ENTRIES_MAX];
 	size_t n;
 	unsigned int line, scans, walks;
 };
 
 FIXTURE_SETUP(vectors)
 {
-	ASSERT_EQ(0, policy_env_setup(&self->env, "vectors",
-				      "pair_window_ms = 60000\n"));
+	ASSERT_EQ(0, policy_env_setup_gate(&self->env, "vectors",
+					   "pair_window_ms = 60000\n",
+					   POLICY_ENV_GATE));
+	/* Before the policy: it runs first on each decision. */
+	self->reader = card_reader_attach(POLICY_ENV_GATE);
+	ASSERT_NE(NULL, self->reader);
+	ASSERT_EQ(0, policy_env_open_policy(&self->env));
 }
 
 FIXTURE_TEARDOWN(vectors)
 {
+	if (self->reader)
+		card_dates_bpf__destroy(self->reader);
 	policy_env_teardown(&self->env);
 }
 
-static int list_begin(FIXTURE_DATA(vectors) *self, char **w)
+static int list_begin(FIXTURE_DATA(vectors) *self, char **w, bool tickets)
 {
 	memset(&self->info, 0, sizeof(self->info));
+	self->info.holds = tickets ? PASSGATE_LIST_TICKETS : PASSGATE_LIST_CODES;
 	self->n = 0;
 	if (!w[1] || !w[2])
 		return -1;
@@ -90,7 +101,8 @@ static int list_entry(FIXTURE_DATA(vectors) *self, char **w)
 	struct passgate_list_entry *e = &self->entries[self->n];
 	int st;
 
-	if (self->n == ENTRIES_MAX || !w[1])
+	if (self->n == ENTRIES_MAX || !w[1] ||
+	    self->info.holds != PASSGATE_LIST_CODES)
 		return -1;
 	st = lookup(status, 4, w[2]);
 	if (st < 0)
@@ -113,24 +125,60 @@ static int list_entry(FIXTURE_DATA(vectors) *self, char **w)
 	return 0;
 }
 
+/* Seconds from now (+N, -N), or 0: no bound. */
+static uint32_t from_now(const char *w)
+{
+	long long n = strtoll(w, NULL, 10);
+
+	return n ? time(NULL) + n : 0;
+}
+
+/* ticket ID_NUMBER STATION|here FROM UNTIL TRAIN NUMBER [used] */
+static int ticket_entry(FIXTURE_DATA(vectors) *self, char **w)
+{
+	int i;
+
+	for (i = 1; i <= 6; i++)
+		if (!w[i])
+			return -1;
+	if (self->n == ENTRIES_MAX ||
+	    self->info.holds != PASSGATE_LIST_TICKETS ||
+	    (w[7] && strcmp(w[7], "used")))
+		return -1;
+	policy_env_ticket(&self->tickets[self->n++], w[1],
+			  strcmp(w[2], "here") ? w[2] : self->env.cfg.station,
+			  from_now(w[3]), from_now(w[4]), w[5], w[6], w[7]);
+	return 0;
+}
+
 static int install(FIXTURE_DATA(vectors) *self)
 {
 	struct passgate_policy_active active;
+	unsigned int holds = self->info.holds;
 
-	if (policy_env_install(&self->env, &self->info, self->entries,
-			       self->n) ||
-	    passgate_policy_active(self->env.policy, &active))
+	if (holds == PASSGATE_LIST_TICKETS ?
+	    policy_env_install_tickets(&self->env, &self->info, self->tickets,
+				       self->n) :
+	    policy_env_install(&self->env, &self->info, self->entries,
+			       self->n))
+		return -1;
+	if (passgate_policy_active_list(self->env.policy, holds, &active))
 		return -1;
 	return active.generation == self->info.generation ? 0 : -1;
 }
 
-/* scan code|id TOKEN [temp=N] VERDICT REASON */
+/*
+ * scan code|id TOKEN [temp=N] [card=FROM:UNTIL] VERDICT REASON: card=
+ * reads the ID card with its dates, seconds from now (UNTIL 0: a
+ * long-term card).
+ */
 static int scan(struct __test_metadata *_metadata,
 		FIXTURE_DATA(vectors) *self, char **w)
 {
 	int temperature = -1, want, want_reason, got;
+	const char *token = w[2], *card = NULL;
 	unsigned int kind, reason;
-	const char *token = w[2];
+	char *until;
 
 	if (!w[1] || !token)
 		return -1;
@@ -139,11 +187,22 @@ static int scan(struct __test_metadata *_metadata,
 	w += 3;
 	if (*w && !strncmp(*w, "temp=", 5))
 		temperature = atoi(*w++ + 5);
+	if (*w && !strncmp(*w, "card=", 5))
+		card = *w++ + 5;
 	want = lookup(verdicts, ARRAY_SIZE(verdicts), w[0]);
 	want_reason = w[0] ? lookup(reasons, ARRAY_SIZE(reasons), w[1]) : -1;
 	if (want < 0 || want_reason < 0)
 		return -1;
+	if (card) {
+		until = strchr(card, ':');
+		if (kind != PASSGATE_CRED_ID_CARD || !until ||
+		    card_reader_set(self->reader, POLICY_ENV_ID_KEY, token,
+				    from_now(card), from_now(until + 1)))
+			return -1;
+	}
 	got = policy_env_scan(&self->env, kind, token, temperature, &reason);
+	if (card && card_reader_forget(self->reader, POLICY_ENV_ID_KEY, token))
+		return -1;
 	self->scans++;
 	EXPECT_EQ(want, got) TH_LOG("line %u", self->line);
 	EXPECT_EQ(want_reason, reason) TH_LOG("line %u: reason %s", self->line,
@@ -180,6 +239,10 @@ static int set(FIXTURE_DATA(vectors) *self, char **w)
 		return -1;
 	if (!strcmp(w[1], "require_ticket"))
 		pc.require_ticket = atoi(w[2]);
+	else if (!strcmp(w[1], "ticket") && !strcmp(w[2], "id-card"))
+		pc.ticket = POLICY_TICKET_ID_CARD;
+	else if (!strcmp(w[1], "ticket") && !strcmp(w[2], "off"))
+		pc.ticket = POLICY_TICKET_OFF;
 	else if (!strcmp(w[1], "fever"))
 		pc.fever_centi_c = atoi(w[2]);
 	else
@@ -215,9 +278,13 @@ static int run_line(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(vectors) *self, char **w)
 {
 	if (!strcmp(w[0], "list"))
-		return list_begin(self, w);
+		return list_begin(self, w, false);
+	if (!strcmp(w[0], "tickets"))
+		return list_begin(self, w, true);
 	if (!strcmp(w[0], "entry"))
 		return list_entry(self, w);
+	if (!strcmp(w[0], "ticket"))
+		return ticket_entry(self, w);
 	if (!strcmp(w[0], "install"))
 		return install(self);
 	if (!strcmp(w[0], "scan"))

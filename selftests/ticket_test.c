@@ -8,7 +8,8 @@
  * generations, refusals and expiry; and the tickets used here outlast a
  * reboot.  ID cards carry their validity dates as a SAM reader reads
  * them: a stand-in program stamps them on the decision ahead of the
- * policy (selftests/card_reader.h).
+ * policy (selftests/card_reader.h), and, end to end, the gate's own SAM
+ * reader does (fixture sam_tickets).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,8 @@
 #include "policy_env.h"
 #include "board.h"
 #include "card_reader.h"
+#include "readersim.h"
+#include "samframe.h"
 #include "gate/core/install.h"
 #include "gate/core/state.h"
 #include "gate/core/ticketlog.h"
@@ -657,6 +660,155 @@ TEST_F(tickets, an_expired_ticket_list_is_degraded_with_its_event)
 	/* The health codes are not expired: without tickets, exits go on. */
 	ASSERT_EQ(0, set_ticket(self, POLICY_TICKET_OFF, POLICY_FALLBACK_DENY));
 	EXPECT_EXIT(ACCEPT, PASSGATE_REASON_NONE, FRANK);
+}
+
+/*
+ * The same through the gate's own readers: the QR engine and the ID-card
+ * SAM module on gate 0's lane 1 (driver/qrengine.c, samreader.c), played
+ * at the far ends of their cables (selftests/readersim.c).  The card's
+ * validity dates come from the module, as they will at a station.
+ */
+#define SAM_LANE 1
+#define SAM_CODE_A "HC:SAMT:ALICE"
+#define SAM_CODE_F "HC:SAMT:FRANK"
+
+FIXTURE(sam_tickets) {
+	struct policy_env env;
+	struct sam_sim sam;
+	bool sam_started;
+	int qr;
+	char alice[19];
+	char frank[19];
+};
+
+/* An ID number with its check character: @first17 and the right one. */
+static void id_number(char out[19], const char *first17)
+{
+	static const char checks[] = "0123456789X";
+	int i;
+
+	snprintf(out, 19, "%.17s0", first17);
+	for (i = 0; i < 11; i++) {
+		out[17] = checks[i];
+		if (passgate_id_number_valid(out))
+			return;
+	}
+}
+
+FIXTURE_SETUP(sam_tickets)
+{
+	struct passgate_list_entry e[2] = { { .status = 0 } };
+	struct passgate_ticket_entry t[2];
+	struct passgate_list_info info = {
+		.kind = PASSGATE_LIST_FULL,
+		.generation = 1,
+		.issued_at = time(NULL),
+		.not_before = time(NULL) - 60,
+		.expires_at = time(NULL) + HOUR,
+	};
+
+	self->qr = -1;
+	ASSERT_EQ(0, gate_restore());
+	ASSERT_EQ(0, policy_env_setup_on(&self->env, "samtickets",
+					 "pair_window_ms = 60000\n"
+					 "ticket = id-card\n"
+					 "station = " STATION "\n", 0));
+	id_number(self->alice, "33010619900101002");
+	id_number(self->frank, "33010619900101003");
+	policy_env_code_digest(SAM_CODE_A, e[0].digest, sizeof(e[0].digest));
+	policy_env_id_digest(self->alice, e[0].id_digest,
+			     sizeof(e[0].id_digest));
+	policy_env_code_digest(SAM_CODE_F, e[1].digest, sizeof(e[1].digest));
+	policy_env_id_digest(self->frank, e[1].id_digest,
+			     sizeof(e[1].id_digest));
+	e[0].status = e[1].status = PASSGATE_STATUS_GREEN;
+	ASSERT_EQ(0, policy_env_install(&self->env, &info, e, 2));
+	policy_env_ticket(&t[0], self->alice, STATION, time(NULL) - 600,
+			  time(NULL) + HOUR, "G1234", "E1001", false);
+	policy_env_ticket(&t[1], self->frank, STATION, time(NULL) - 600,
+			  time(NULL) + HOUR, "G1234", "E1002", false);
+	info.station[0] = '\0';
+	ASSERT_EQ(0, policy_env_install_tickets(&self->env, &info, t, 2));
+
+	ASSERT_EQ(0, sam_sim_start(&self->sam, SAM_FAR_TTY));
+	self->sam_started = true;
+	self->qr = qr_open(QR_FAR_TTY);
+	ASSERT_LE(0, self->qr);
+	/* Whatever the gate polled before the simulator listened is gone. */
+	ASSERT_EQ(0, sam_sim_wait(&self->sam,
+				  offsetof(struct sam_counts, absent), 1));
+}
+
+FIXTURE_TEARDOWN(sam_tickets)
+{
+	if (self->sam_started)
+		sam_sim_stop(&self->sam);
+	if (self->qr >= 0)
+		close(self->qr);
+	policy_env_teardown(&self->env);
+	gate_restore();
+}
+
+/* The next verdict on the lane and its reason; the verdict or -ETIMEDOUT. */
+static int sam_verdict(FIXTURE_DATA(sam_tickets) *self, unsigned int *reason)
+{
+	struct passgate_verdict_record rec;
+	struct passgate_event ev;
+
+	if (gate_wait_event(self->env.events, PASSGATE_EV_VERDICT, SAM_LANE,
+			    &ev))
+		return -ETIMEDOUT;
+	memcpy(&rec, ev.data, sizeof(rec));
+	*reason = rec.reason;
+	return ev.arg;
+}
+
+/* A card onto the reader, after the one before was taken off and seen gone. */
+static int present(FIXTURE_DATA(sam_tickets) *self, const char *id,
+		   const char *until)
+{
+	struct sam_counts n;
+	struct sam_card c;
+
+	sam_sim_remove(&self->sam);
+	n = sam_sim_counts(&self->sam);
+	if (sam_sim_wait(&self->sam, offsetof(struct sam_counts, absent),
+			 n.absent + 1))
+		return -ETIMEDOUT;
+	sam_card_make(&c, id, "20200101", until, "旅客", "浙江省杭州市");
+	sam_sim_place(&self->sam, &c);
+	return 0;
+}
+
+#define EXPECT_SAM(_verdict, _reason)					\
+	do {								\
+		unsigned int _r = ~0u;					\
+		EXPECT_EQ(_verdict, sam_verdict(self, &_r));		\
+		EXPECT_EQ(_reason, _r) TH_LOG("reason %u", _r);		\
+	} while (0)
+
+TEST_F(sam_tickets, the_card_on_the_reader_is_the_ticket)
+{
+	ASSERT_EQ(0, qr_send(self->qr, NULL, SAM_CODE_A, 0));
+	EXPECT_SAM(PENDING, PASSGATE_REASON_WAIT_ID);
+	ASSERT_EQ(0, present(self, self->alice, "20991231"));
+	EXPECT_SAM(ACCEPT, PASSGATE_REASON_NONE);
+	ASSERT_EQ(0, lane_relock(SAM_LANE));
+
+	/* Back through the gate on the same ticket. */
+	ASSERT_EQ(0, qr_send(self->qr, NULL, SAM_CODE_A, 0));
+	EXPECT_SAM(PENDING, PASSGATE_REASON_WAIT_ID);
+	ASSERT_EQ(0, present(self, self->alice, "20991231"));
+	EXPECT_SAM(DENY, PASSGATE_REASON_TICKET_USED);
+
+	/* A card the module reads as expired: refused, and waits for nothing. */
+	ASSERT_EQ(0, present(self, self->frank, "20200102"));
+	EXPECT_SAM(DENY, PASSGATE_REASON_ID_EXPIRED);
+	ASSERT_EQ(0, qr_send(self->qr, NULL, SAM_CODE_F, 0));
+	EXPECT_SAM(PENDING, PASSGATE_REASON_WAIT_ID);
+	/* The same number on a long-term card. */
+	ASSERT_EQ(0, present(self, self->frank, ""));
+	EXPECT_SAM(ACCEPT, PASSGATE_REASON_NONE);
 }
 
 TEST_HARNESS_MAIN

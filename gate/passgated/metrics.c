@@ -96,19 +96,38 @@ static void policy_metrics(struct daemon *d, FILE *f)
 						(unsigned long long)
 						counters[v * POLICY_REASONS + r]);
 	}
-	if (passgate_policy_active(d->policy, &active))
+	if (!passgate_policy_active(d->policy, &active))
+		fprintf(f, "# HELP passgate_list_generation The active list's "
+			"generation.\n"
+			"# TYPE passgate_list_generation gauge\n"
+			"passgate_list_generation{gate=\"%s\"} %llu\n"
+			"# HELP passgate_list_entries Entries of the active list.\n"
+			"# TYPE passgate_list_entries gauge\n"
+			"passgate_list_entries{gate=\"%s\"} %llu\n"
+			"# HELP passgate_list_expires_in_seconds Until the "
+			"active list expires (degraded mode then).\n"
+			"# TYPE passgate_list_expires_in_seconds gauge\n"
+			"passgate_list_expires_in_seconds{gate=\"%s\"} %lld\n",
+			g, (unsigned long long)active.generation, g,
+			(unsigned long long)active.entries, g,
+			(long long)active.expires_tai -
+			passgate_policy_tai_seconds(time(NULL)));
+	if (passgate_policy_active_list(d->policy, PASSGATE_LIST_TICKETS,
+					&active))
 		return;
-	fprintf(f, "# HELP passgate_list_generation The active list's "
-		"generation.\n"
-		"# TYPE passgate_list_generation gauge\n"
-		"passgate_list_generation{gate=\"%s\"} %llu\n"
-		"# HELP passgate_list_entries Entries of the active list.\n"
-		"# TYPE passgate_list_entries gauge\n"
-		"passgate_list_entries{gate=\"%s\"} %llu\n"
-		"# HELP passgate_list_expires_in_seconds Until the "
-		"active list expires (degraded mode then).\n"
-		"# TYPE passgate_list_expires_in_seconds gauge\n"
-		"passgate_list_expires_in_seconds{gate=\"%s\"} %lld\n",
+	fprintf(f, "# HELP passgate_ticket_list_generation The active ticket "
+		"list's generation.\n"
+		"# TYPE passgate_ticket_list_generation gauge\n"
+		"passgate_ticket_list_generation{gate=\"%s\"} %llu\n"
+		"# HELP passgate_ticket_list_entries Tickets in the active "
+		"ticket list.\n"
+		"# TYPE passgate_ticket_list_entries gauge\n"
+		"passgate_ticket_list_entries{gate=\"%s\"} %llu\n"
+		"# HELP passgate_ticket_list_expires_in_seconds Until the "
+		"active ticket list expires (degraded mode then, with ticket "
+		"checking on).\n"
+		"# TYPE passgate_ticket_list_expires_in_seconds gauge\n"
+		"passgate_ticket_list_expires_in_seconds{gate=\"%s\"} %lld\n",
 		g, (unsigned long long)active.generation, g,
 		(unsigned long long)active.entries, g,
 		(long long)active.expires_tai -

@@ -259,6 +259,25 @@ TEST_F(tickets, a_valid_ticket_opens_the_lane_once)
 	EXPECT_EXIT(DENY, PASSGATE_REASON_TICKET_USED, GRACE);
 }
 
+/*
+ * The lane still unlocked for the passenger before: the exit cannot
+ * happen now (LANE_BUSY), and so uses no ticket.
+ */
+TEST_F(tickets, a_lane_that_cannot_open_uses_no_ticket)
+{
+	unsigned int r = ~0u;
+
+	ASSERT_EQ(0, install_tickets(self, 1));
+	ASSERT_EQ(0, lane_cmd_open(self->env.turnstile, PASSGATE_DIR_EXIT));
+	EXPECT_EQ(PENDING, policy_env_scan(&self->env, CODE, people[ALICE].code,
+					   -1, &r));
+	EXPECT_EQ(DENY, policy_env_scan(&self->env, ID, people[ALICE].id, -1,
+					&r));
+	EXPECT_EQ(PASSGATE_REASON_LANE_BUSY, r);
+	ASSERT_EQ(0, gate_lane_relock(GATE, LANE));
+	EXPECT_EXIT(ACCEPT, PASSGATE_REASON_NONE, ALICE);
+}
+
 TEST_F(tickets, no_ticket_for_here_and_now_goes_to_fare_adjustment)
 {
 	ASSERT_EQ(0, install_tickets(self, 1));

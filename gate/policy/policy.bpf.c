@@ -198,7 +198,11 @@ static __always_inline int use_ticket(struct passgate_decision *d,
 	return 1;
 }
 
-/* Code @code and its ID card @id are here: with its ticket, if needed. */
+/*
+ * Code @code and its ID card @id are here: with its ticket, if needed.
+ * A lane still unlocked for someone else would turn the ACCEPT into
+ * LANE_BUSY: no ticket is used for an exit that cannot happen.
+ */
 static __always_inline void exit_paired(struct passgate_decision *d,
 					const struct policy_config *cfg,
 					void *tickets,
@@ -206,6 +210,10 @@ static __always_inline void exit_paired(struct passgate_decision *d,
 					const __u8 *id, __u64 now_ns,
 					__u32 now_s)
 {
+	if (tickets && d->lane_state == PASSGATE_STATE_UNLOCKED) {
+		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_LANE_BUSY);
+		return;
+	}
 	if (tickets && !use_ticket(d, tickets, id, now_s))
 		return;
 	accept(d, cfg, code, now_ns);

@@ -690,6 +690,7 @@ TEST_F(tickets, an_expired_ticket_list_is_degraded_with_its_event)
 #define SAM_LANE 1
 #define SAM_CODE_A "HC:SAMT:ALICE"
 #define SAM_CODE_F "HC:SAMT:FRANK"
+#define SAM_CODE_G "HC:SAMT:GINA"
 
 FIXTURE(sam_tickets) {
 	struct policy_env env;
@@ -698,6 +699,7 @@ FIXTURE(sam_tickets) {
 	int qr;
 	char alice[19];
 	char frank[19];
+	char gina[19];
 };
 
 /* An ID number with its check character: @first17 and the right one. */
@@ -716,8 +718,8 @@ static void id_number(char out[19], const char *first17)
 
 FIXTURE_SETUP(sam_tickets)
 {
-	struct passgate_list_entry e[2] = { { .status = 0 } };
-	struct passgate_ticket_entry t[2];
+	struct passgate_list_entry e[3] = { { .status = 0 } };
+	struct passgate_ticket_entry t[3];
 	struct passgate_list_info info = {
 		.kind = PASSGATE_LIST_FULL,
 		.generation = 1,
@@ -734,20 +736,27 @@ FIXTURE_SETUP(sam_tickets)
 					 "station = " STATION "\n", 0));
 	id_number(self->alice, "33010619900101002");
 	id_number(self->frank, "33010619900101003");
+	id_number(self->gina, "33010619900101004");
 	policy_env_code_digest(SAM_CODE_A, e[0].digest, sizeof(e[0].digest));
 	policy_env_id_digest(self->alice, e[0].id_digest,
 			     sizeof(e[0].id_digest));
 	policy_env_code_digest(SAM_CODE_F, e[1].digest, sizeof(e[1].digest));
 	policy_env_id_digest(self->frank, e[1].id_digest,
 			     sizeof(e[1].id_digest));
-	e[0].status = e[1].status = PASSGATE_STATUS_GREEN;
-	ASSERT_EQ(0, policy_env_install(&self->env, &info, e, 2));
+	policy_env_code_digest(SAM_CODE_G, e[2].digest, sizeof(e[2].digest));
+	policy_env_id_digest(self->gina, e[2].id_digest,
+			     sizeof(e[2].id_digest));
+	e[0].status = e[1].status = e[2].status = PASSGATE_STATUS_GREEN;
+	ASSERT_EQ(0, policy_env_install(&self->env, &info, e, 3));
 	policy_env_ticket(&t[0], self->alice, STATION, time(NULL) - 600,
 			  time(NULL) + HOUR, "G1234", "E1001", false);
 	policy_env_ticket(&t[1], self->frank, STATION, time(NULL) - 600,
 			  time(NULL) + HOUR, "G1234", "E1002", false);
+	/* Gina's train goes on to the next station: she leaves there. */
+	policy_env_ticket(&t[2], self->gina, "nbe", time(NULL) - 600,
+			  time(NULL) + HOUR, "G1234", "E1003", false);
 	info.station[0] = '\0';
-	ASSERT_EQ(0, policy_env_install_tickets(&self->env, &info, t, 2));
+	ASSERT_EQ(0, policy_env_install_tickets(&self->env, &info, t, 3));
 
 	ASSERT_EQ(0, sam_sim_start(&self->sam, SAM_FAR_TTY));
 	self->sam_started = true;
@@ -828,6 +837,13 @@ TEST_F(sam_tickets, the_card_on_the_reader_is_the_ticket)
 	/* The same number on a long-term card. */
 	ASSERT_EQ(0, present(self, self->frank, ""));
 	EXPECT_SAM(ACCEPT, PASSGATE_REASON_NONE);
+	ASSERT_EQ(0, lane_relock(SAM_LANE));
+
+	/* Another station's ticket: to the manual lane. */
+	ASSERT_EQ(0, qr_send(self->qr, NULL, SAM_CODE_G, 0));
+	EXPECT_SAM(PENDING, PASSGATE_REASON_WAIT_ID);
+	ASSERT_EQ(0, present(self, self->gina, "20991231"));
+	EXPECT_SAM(DENY, PASSGATE_REASON_FARE_ADJUSTMENT);
 }
 
 TEST_HARNESS_MAIN

@@ -70,18 +70,10 @@ static uint64_t boottime_ns(void)
 
 static void id_of(unsigned int i, char out[19])
 {
-	static const char checks[] = "0123456789X";
-	int k;
+	char first17[24];
 
-	memcpy(out, "330106199001010000", 19);
-	out[14] = '0' + i / 100 % 10;
-	out[15] = '0' + i / 10 % 10;
-	out[16] = '0' + i % 10;
-	for (k = 0; k < 11; k++) {
-		out[17] = checks[k];
-		if (passgate_id_number_valid(out))
-			return;
-	}
+	snprintf(first17, sizeof(first17), "33010619900101%03u", i % 1000);
+	sam_id_number(out, first17);
 }
 
 static void code_of(unsigned int i, char *out, size_t len)

@@ -88,14 +88,12 @@ static void code_of(unsigned int i, char *buf, size_t len)
 }
 
 /* A well-formed ID number (the SAM module checks its last character). */
-static void id_of(unsigned int i, char *buf, size_t len)
+static void id_of(unsigned int i, char out[19])
 {
-	static const char checks[] = "0123456789X";
-	unsigned int k;
+	char first17[24];
 
-	snprintf(buf, len, "3301061990%07u0", i % 10000000);
-	for (k = 0; k < 11 && !passgate_id_number_valid(buf); k++)
-		buf[17] = checks[k];
+	snprintf(first17, sizeof(first17), "3301061990%07u", i % 10000000);
+	sam_id_number(out, first17);
 }
 
 static void die(const char *what)
@@ -137,7 +135,7 @@ static int make_list(struct demo *d, const char *name, unsigned int kind,
 		e[n].status = kind == PASSGATE_LIST_DELTA ?
 			      PASSGATE_STATUS_RED : passenger_status(i);
 		if (passenger_has_id(i)) {
-			id_of(i, token, sizeof(token));
+			id_of(i, token);
 			passgate_digest_compute(PASSGATE_CRED_ID_CARD, token,
 						strlen(token),
 						(const uint8_t *)ID_KEY, digest);
@@ -350,7 +348,7 @@ static void passenger(struct demo *d, unsigned int i, bool red_now)
 	bool id_first = i % 4 >= 2;
 
 	code_of(i, code, sizeof(code));
-	id_of(i, id, sizeof(id));
+	id_of(i, id);
 	if (status == PASSGATE_STATUS_RED) {
 		v = scan(d, lane, PASSGATE_CRED_HEALTH_CODE, code, &reason);
 		expect(d, i, "red code", v, reason, PASSGATE_VERDICT_DENY,

@@ -29,20 +29,6 @@
 #define NAME "张三丰"
 #define ADDRESS "浙江省杭州市上城区东站路一号"
 
-/* An ID number with its check character: @first17 digits and the right one. */
-static void id_number(char out[19], const char *first17)
-{
-	static const char checks[] = "0123456789X";
-	int i;
-
-	snprintf(out, 19, "%.17s0", first17);
-	for (i = 0; i < 11; i++) {
-		out[17] = checks[i];
-		if (passgate_id_number_valid(out))
-			return;
-	}
-}
-
 FIXTURE(readers) {
 	struct policy_env env;
 	struct sam_sim sam;
@@ -71,7 +57,7 @@ FIXTURE_SETUP(readers)
 	ASSERT_EQ(0, gate_restore());
 	ASSERT_EQ(0, policy_env_setup_on(&self->env, "readers",
 					 "pair_window_ms = 60000\n", 0));
-	id_number(self->id, "11010519491231002");
+	sam_id_number(self->id, "11010519491231002");
 	ASSERT_EQ(0, install_list(&self->env, self->id));
 	ASSERT_EQ(0, sam_sim_start(&self->sam, SAM_FAR_TTY));
 	self->qr = qr_open(QR_FAR_TTY);
@@ -206,7 +192,7 @@ TEST_F(readers, the_cards_dates_reach_the_slow_path)
 
 	/* A long-term card: the flag, and no expiry. */
 	sam_sim_remove(&self->sam);
-	id_number(other, "33010219800101123");
+	sam_id_number(other, "33010219800101123");
 	card(&c, other, "");
 	sam_sim_place(&self->sam, &c);
 	ASSERT_EQ(1, poll(&pfd, 1, GATE_WAIT_MS));
@@ -244,7 +230,7 @@ TEST_F(readers, a_card_left_on_the_reader_is_decided_once)
 	ASSERT_EQ(0, sam_sim_wait(&self->sam,
 				  offsetof(struct sam_counts, absent),
 				  n.absent + 1));
-	id_number(other, "44030519900307001");
+	sam_id_number(other, "44030519900307001");
 	card(&next, other, "20991231");
 	sam_sim_place(&self->sam, &next);
 	ASSERT_EQ(PASSGATE_CRED_ID_CARD,

@@ -116,6 +116,19 @@ void sam_card_text(const struct sam_card *c, uint8_t text[256])
 		   c->valid_until[0] ? c->valid_until : "长期");
 }
 
+void sam_id_number(char out[19], const char *first17)
+{
+	static const char checks[] = "0123456789X";
+	int i;
+
+	snprintf(out, 19, "%.17s0", first17);
+	for (i = 0; i < 11; i++) {
+		out[17] = checks[i];
+		if (passgate_id_number_valid(out))
+			return;
+	}
+}
+
 void sam_card_make(struct sam_card *c, const char *number, const char *from,
 		   const char *until, const char *name, const char *address)
 {

@@ -91,6 +91,8 @@ struct sam_counts sam_sim_counts(struct sam_sim *s);
  * reaches @at_least: 0, or -ETIMEDOUT after GATE_WAIT_MS.
  */
 int sam_sim_wait(struct sam_sim *s, size_t offset, uint64_t at_least);
+/* A well-formed ID number: @first17 digits and their check character. */
+void sam_id_number(char out[19], const char *first17);
 /* A card with @number, valid from @from until @until ("" long-term). */
 void sam_card_make(struct sam_card *c, const char *number, const char *from,
 		   const char *until, const char *name, const char *address);

@@ -702,20 +702,6 @@ FIXTURE(sam_tickets) {
 	char gina[19];
 };
 
-/* An ID number with its check character: @first17 and the right one. */
-static void id_number(char out[19], const char *first17)
-{
-	static const char checks[] = "0123456789X";
-	int i;
-
-	snprintf(out, 19, "%.17s0", first17);
-	for (i = 0; i < 11; i++) {
-		out[17] = checks[i];
-		if (passgate_id_number_valid(out))
-			return;
-	}
-}
-
 FIXTURE_SETUP(sam_tickets)
 {
 	struct passgate_list_entry e[3] = { { .status = 0 } };
@@ -734,9 +720,9 @@ FIXTURE_SETUP(sam_tickets)
 					 "pair_window_ms = 60000\n"
 					 "ticket = id-card\n"
 					 "station = " STATION "\n", 0));
-	id_number(self->alice, "33010619900101002");
-	id_number(self->frank, "33010619900101003");
-	id_number(self->gina, "33010619900101004");
+	sam_id_number(self->alice, "33010619900101002");
+	sam_id_number(self->frank, "33010619900101003");
+	sam_id_number(self->gina, "33010619900101004");
 	policy_env_code_digest(SAM_CODE_A, e[0].digest, sizeof(e[0].digest));
 	policy_env_id_digest(self->alice, e[0].id_digest,
 			     sizeof(e[0].id_digest));

@@ -26,7 +26,9 @@ packages="
 	qemu-system-x86 acpica-tools
 	clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libsodium-dev libsqlite3-dev
-	libjson-c-dev libsystemd-dev
+	libjson-c-dev libsystemd-dev libncurses-dev tmux
+	libmicrohttpd-dev chromium fonts-dejavu-core
+	prometheus prometheus-node-exporter
 	pkg-config minisign dkms scdoc man-db
 	debhelper dh-dkms lintian mmdebstrap
 	mosquitto mosquitto-clients libmosquitto-dev libcurl4-openssl-dev

@@ -404,12 +404,22 @@ TEST_F(policy, refusals_change_nothing)
 	struct stat st;
 	int fd;
 
+	time_t made = time(NULL);
+
 	ASSERT_EQ(0, make_list(self, list, "g2.pgl", PASSGATE_LIST_FULL, 2, 0,
 			       3600, green, 1));
 	ASSERT_EQ(0, install(self, list, NULL));
 	ASSERT_EQ(0, gate_wait_event(self->events, PASSGATE_EV_LIST_ACTIVATED,
 				     PASSGATE_LANE_NONE, &ev));
 	EXPECT_EQ(2, ev.value);
+	/* The event says until when, as the signed header does. */
+	{
+		struct passgate_list_claim claim;
+
+		memcpy(&claim, ev.data, sizeof(claim));
+		EXPECT_LE((uint64_t)made + 3600, claim.expires_at);
+		EXPECT_GE((uint64_t)time(NULL) + 3600, claim.expires_at);
+	}
 
 #define REFUSED(_why)							\
 	do {								\

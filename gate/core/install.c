@@ -141,6 +141,8 @@ static void install_note(struct passgate_gate *gate, unsigned int type,
 		claim.flags |= PASSGATE_CLAIM_TICKETS;
 	memcpy(claim.station, info->station,
 	       strnlen(info->station, sizeof(claim.station)));
+	if (type == PASSGATE_EV_LIST_ACTIVATED)
+		claim.expires_at = info->expires_at;
 	passgate_gate_note(gate, type, arg, info->generation, &claim,
 			   sizeof(claim));
 }

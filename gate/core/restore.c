@@ -291,10 +291,11 @@ out:
 static void restore_note(struct passgate_gate *gate, unsigned int type,
 			 unsigned int arg, unsigned int holds,
 			 uint64_t generation, const char *station,
-			 uint32_t flags)
+			 uint64_t expires_at, uint32_t flags)
 {
 	struct passgate_list_claim claim = {
 		.flags = PASSGATE_CLAIM_RESTORED | flags,
+		.expires_at = expires_at,
 	};
 
 	if (holds == PASSGATE_LIST_TICKETS)
@@ -369,12 +370,13 @@ out:
 	}
 	if (gate && ret)
 		restore_note(gate, PASSGATE_EV_LIST_REFUSED, *refusal, holds,
-			     rec.generation, info->station,
+			     rec.generation, info->station, 0,
 			     *refusal == PASSGATE_REFUSED_UNVERIFIED ?
 			     PASSGATE_CLAIM_UNVERIFIED : 0);
 	else if (gate)
 		restore_note(gate, PASSGATE_EV_LIST_ACTIVATED, info->kind,
-			     holds, info->generation, info->station, 0);
+			     holds, info->generation, info->station,
+			     info->expires_at, 0);
 out_unlock:
 	free(all.e);
 	passgate_record_unlock(lock);

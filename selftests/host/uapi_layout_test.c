@@ -76,6 +76,7 @@ TEST(note_layout)
 	EXPECT_EQ(24, offsetof(struct passgate_note, data));
 	EXPECT_EQ(32, sizeof(struct passgate_list_claim));
 	EXPECT_EQ(16, offsetof(struct passgate_list_claim, flags));
+	EXPECT_EQ(24, offsetof(struct passgate_list_claim, expires_at));
 }
 
 TEST(ioctl_numbers_stable)

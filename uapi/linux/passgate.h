@@ -814,11 +814,14 @@ struct passgate_note {
  *	%PASSGATE_CLAIM_RESTORED when it was restored at the daemon's start,
  *	%PASSGATE_CLAIM_TICKETS when it holds tickets
  * @__reserved: zero
+ * @expires_at: unix seconds after which the list is not used, as its
+ *	header says (LIST_ACTIVATED; 0 in older records and refusals)
  */
 struct passgate_list_claim {
 	char station[16];
 	__u32 flags;
-	__u32 __reserved[3];
+	__u32 __reserved;
+	__u64 expires_at;
 };
 
 /**

@@ -38,8 +38,11 @@ PROG_SRC_passgate-uplink = $(MQTT_TLS_SRC)
 PROG_ARCHIVES_passgated := $(GATE_ARCHIVES)
 PROG_ARCHIVES_passgatectl := $(GATE_ARCHIVES)
 PROG_ARCHIVES_passgate-uplink := $(GATE_ARCHIVES)
-$(BUILD)/bin/passgatectl: PROG_CPPFLAGS = $(NL_CFLAGS)
-$(BUILD)/bin/passgatectl: PROG_LDLIBS = $(GATE_LDLIBS)
+# top draws with ncurses (its wide-character build, as Debian ships it).
+CURSES_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncursesw)
+CURSES_LIBS = $(shell $(PKG_CONFIG) --libs ncursesw)
+$(BUILD)/bin/passgatectl: PROG_CPPFLAGS = $(NL_CFLAGS) $(CURSES_CFLAGS)
+$(BUILD)/bin/passgatectl: PROG_LDLIBS = $(GATE_LDLIBS) $(CURSES_LIBS)
 
 # passgated's wedge bridge (passgated/wedge.c) reads input devices with
 # libevdev and builds SCAN frames with the module's own encoder.

@@ -24,7 +24,8 @@ A64_MAKE = $(MAKE) BUILD=$(A64) STAMP=$(STAMP) KSRC=$(KSRC) \
 	CROSS_TRIPLE=$(A64_TRIPLE) CROSS_SYSROOT=$(A64_SYSROOT)
 
 # What the arm64 guest runs (absolute: from the arm64 module's folder).
-A64_TESTS = $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS) station_test) \
+A64_TESTS = $(addprefix $(abspath $(A64))/selftests/,$(GUEST_TESTS) station_test \
+	top_test) \
 	$(addprefix $(abspath $(A64))/host/,$(HOST_TESTS))
 
 $(A64_STAMP): scripts/setup-arm64.sh scripts/kernel-abi.sh | $(STAMP)

@@ -36,7 +36,8 @@ host_packages="gcc-$triple libc6-dev-arm64-cross linux-libc-dev-arm64-cross
 # (OpenSSL's, as on x86) and libpq come with theirs.
 runtime=(libc6 libgcc-s1 libbpf1 libelf1 zlib1g libzstd1 libsodium23
 	libsqlite3-0 libnl-3-200 libnl-genl-3-200 libevdev2 libjson-c5
-	libsystemd0 libcap2 libgcrypt20 libgpg-error0 liblz4-1 liblzma5
+	libncursesw6 libncurses6 libtinfo6 libsystemd0 libcap2 libgcrypt20
+	libgpg-error0 liblz4-1 liblzma5
 	libmosquitto1 libcurl4 libpq5 libssl3 libbrotli1 libidn2-0
 	libunistring2 libnghttp2-14 libpsl5 librtmp1 libssh2-1 libgnutls30
 	libhogweed6 libnettle8 libgmp10 libp11-kit0 libffi8 libtasn1-6
@@ -44,10 +45,12 @@ runtime=(libc6 libgcc-s1 libbpf1 libelf1 zlib1g libzstd1 libsodium23
 	libkeyutils1 libldap-2.5-0 libsasl2-2 libsasl2-modules-db libdb5.3)
 dev=(libbpf-dev libelf-dev zlib1g-dev libsodium-dev libsqlite3-dev
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libjson-c-dev libsystemd-dev
-	libmosquitto-dev libcurl4-openssl-dev libpq-dev libssl-dev)
+	libmosquitto-dev libcurl4-openssl-dev libpq-dev libssl-dev
+	libncurses-dev)
 # (libssl-dev: libpq-dev's Depends.)
-# The rootfs only: what selftests/station_test.c and
-# qemu/guest-privileges.sh run.  /bin/sh is dash, as on Debian (busybox's
+# The rootfs only: what selftests/station_test.c, top_test.c (tmux, the
+# terminal descriptions, the C.UTF-8 locale tmux wants, from libc-bin)
+# and qemu/guest-privileges.sh run.  /bin/sh is dash, as on Debian (busybox's
 # sh runs its own applets before any program in PATH: util-linux's
 # setpriv, say); the broker and its client; PostgreSQL's server and psql
 # (with all the server's Depends: llvmjit.so, ICU); the https list server
@@ -59,7 +62,7 @@ station=(dash mosquitto mosquitto-clients libcjson1 libdlt2 libwrap0
 	postgresql-15 postgresql-client-15 libicu72 libllvm14 libz3-4
 	libedit2 libbsd0 libmd0 libxml2 libxslt1.1 libpam0g libselinux1
 	libpcre2-8-0 libaudit1 libcap-ng0 libstdc++6 libuuid1 libreadline8
-	libtinfo6 libncursesw6
+	tmux libevent-core-2.1-7 libutempter0 ncurses-base libc-bin
 	python3-minimal python3.11-minimal libpython3.11-minimal
 	libpython3.11-stdlib libexpat1 libbz2-1.0 libcrypt1 libnsl2 libtirpc3
 	bash openssl util-linux libsmartcols1 libblkid1 libmount1 libudev1
@@ -139,7 +142,17 @@ sed -i "s|^include .*|include $common/Makefile|" "$headers/Makefile"
 [[ -f $kdir/lib/modules/$kver/modules.dep ]] || /sbin/depmod -b "$kdir" "$kver"
 
 # --- sysroot and rootfs ---------------------------------------------------
-list() { local p; for p; do printf '%s:arm64 ' "$p"; done; }
+# Architecture-independent packages are named without :arm64.
+indep=(ncurses-base)
+list() {
+	local p
+	for p; do
+		case " ${indep[*]} " in
+		*" $p "*) printf '%s ' "$p" ;;
+		*) printf '%s:arm64 ' "$p" ;;
+		esac
+	done
+}
 # shellcheck disable=SC2046 # package names: no spaces, no globs
 fetch $(list "${runtime[@]}" "${dev[@]}" "${station[@]}" busybox-static)
 if [[ $(cat "$build/sysroot/.pkgs" 2>/dev/null) != "$(list "${runtime[@]}" "${dev[@]}")" ]]; then

@@ -29,6 +29,9 @@ STATION_TEST_BIN := $(BUILD)/selftests/station_test
 # has busybox where this test runs coreutils' install (there
 # turnstile_test and scan_test check the kernel's half).
 PRIVILEGE_TEST_BIN := $(BUILD)/selftests/privilege_test
+# passgatectl top in a real tmux (selftests/top_test.c), in both guests
+# (the arm64 rootfs has tmux: scripts/setup-arm64.sh).
+TOP_TEST_BIN := $(BUILD)/selftests/top_test
 # Run by selftests/powercut.sh in two boots of their own, not in the list.
 POWERCUT_BIN := $(BUILD)/selftests/powercut_test
 AML := $(BUILD)/selftests/testgate.aml
@@ -66,7 +69,7 @@ $(BOARD_SCAN): selftests/board_scan.c selftests/board.c selftests/board.h \
 		-lsodium
 
 tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(HOST_TOOLS) \
-	$(PRIVILEGE_TEST_BIN) $(BOARD_SCAN) \
+	$(PRIVILEGE_TEST_BIN) $(TOP_TEST_BIN) $(BOARD_SCAN) \
 	$(if $(STATION_BIN),$(STATION_TEST_BIN))
 $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(TEST_BPF) $(GATE_ARCHIVES) $(HARNESS)

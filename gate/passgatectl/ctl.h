@@ -36,6 +36,7 @@ int cmd_log(const struct options *o, int argc, char **argv);
 int cmd_log_verify(const struct options *o, int argc, char **argv);
 int cmd_stats(const struct options *o, int argc, char **argv);
 int cmd_monitor(const struct options *o, int argc, char **argv);
+int cmd_top(const struct options *o, int argc, char **argv);
 int cmd_list(const struct options *o, int argc, char **argv);
 int cmd_seed(const struct options *o, int argc, char **argv);
 

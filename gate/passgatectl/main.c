@@ -305,6 +305,7 @@ static const struct command {
 	{ "reset", "LANE|all", 2, 0, cmd_reset },
 	{ "status", "", 1, 0, cmd_status },
 	{ "monitor", "", 1, 0, cmd_monitor },
+	{ "top", "", 1, 0, cmd_top },
 	{ "log", "[--lane N] [--type TYPE] [--limit N]", 1, 7, cmd_log },
 	{ "log-verify", "", 1, 0, cmd_log_verify },
 	{ "stats", "", 1, 0, cmd_stats },

@@ -135,6 +135,7 @@ check: all fuzz-build arm64
 		selftests/host/collector_test.sh selftests/host/log_test.sh \
 		fuzz/run.sh \
 		-- $(GUEST_BIN) $(PRIVILEGE_TEST_BIN) $(STATION_TEST_BIN) \
+		$(METRICS_TEST_BIN) \
 		-- $(A64_TESTS)
 
 # make soak: the long reliability runs (scripts/soak.sh); make reliability

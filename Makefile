@@ -133,9 +133,9 @@ check: all fuzz-build arm64
 		selftests/host/cli_test.sh selftests/host/notify_test.sh \
 		selftests/host/completion_test.sh selftests/host/man_test.sh \
 		selftests/host/collector_test.sh selftests/host/log_test.sh \
-		fuzz/run.sh \
+		selftests/host/alerts_test.sh fuzz/run.sh \
 		-- $(GUEST_BIN) $(PRIVILEGE_TEST_BIN) $(TOP_TEST_BIN) \
-		$(STATION_TEST_BIN) \
+		$(STATION_TEST_BIN) $(METRICS_TEST_BIN) \
 		-- $(A64_TESTS)
 
 # make soak: the long reliability runs (scripts/soak.sh); make reliability
@@ -184,7 +184,8 @@ install: userspace man
 		$(DESTDIR)/usr/share/man/man1 $(DESTDIR)/usr/share/man/man5 \
 		$(DESTDIR)/usr/share/man/man8 \
 		$(DESTDIR)/usr/share/bash-completion/completions \
-		$(DESTDIR)/usr/share/doc/passgate/examples $(DKMS_SRC)
+		$(DESTDIR)/usr/share/doc/passgate/examples \
+		$(DESTDIR)/usr/share/passgate/prometheus $(DKMS_SRC)
 	install -m 755 $(BUILD)/bin/passgatectl $(STATION_CA) \
 		$(BUILD)/bin/passgate-issuer \
 		$(addprefix $(BUILD)/bin/,$(STATION_BIN)) $(DESTDIR)/usr/bin/
@@ -207,6 +208,8 @@ install: userspace man
 	install -m 644 README.md docs/*.md $(DESTDIR)/usr/share/doc/passgate/
 	install -m 644 dist/passgated-wedge.conf \
 		$(DESTDIR)/usr/share/doc/passgate/examples/
+	install -m 644 dist/prometheus/passgate-alerts.yml \
+		$(DESTDIR)/usr/share/passgate/prometheus/
 	cp -r Kbuild driver uapi $(DKMS_SRC)/
 	sed 's/@PASSGATE_VERSION@/$(PASSGATE_VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
 	find $(DKMS_SRC) \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' \

@@ -81,6 +81,7 @@ const char *passgate_lane_state_name(unsigned int state);
 const char *passgate_lane_mode_name(unsigned int mode);
 const char *passgate_gate_mode_name(unsigned int mode);
 const char *passgate_direction_name(unsigned int direction);
+const char *passgate_reader_name(unsigned int reader);
 /**
  * struct passgate_event_origin - where an event was read, for its format
  * @gate_name: the gate's name at the station; adds "gate" and "kind" to

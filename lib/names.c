@@ -51,6 +51,12 @@ static const char *const gate_mode_names[] = {
 	[PASSGATE_GATE_LOCK_ALL] = "lock-all",
 };
 
+static const char *const reader_names[] = {
+	[PASSGATE_READER_BOARD] = "board",
+	[PASSGATE_READER_ID_SAM] = "id-sam",
+	[PASSGATE_READER_QR_ENGINE] = "qr-engine",
+};
+
 static const char *const direction_names[] = {
 	[PASSGATE_DIR_EXIT] = "exit",
 	[PASSGATE_DIR_ENTRY] = "entry",
@@ -133,6 +139,11 @@ const char *passgate_lane_mode_name(unsigned int mode)
 const char *passgate_gate_mode_name(unsigned int mode)
 {
 	return name_of(gate_mode_names, NAME_COUNT(gate_mode_names), mode);
+}
+
+const char *passgate_reader_name(unsigned int reader)
+{
+	return name_of(reader_names, NAME_COUNT(reader_names), reader);
 }
 
 const char *passgate_direction_name(unsigned int direction)

@@ -5,7 +5,8 @@
 # - the users and groups of dist/passgate.sysusers, by systemd-sysusers
 #   (into $GATEPC_ROOT/etc, bind-mounted over /etc: the root is read-only);
 # - the folders of dist/passgate.tmpfiles, by systemd-tmpfiles, under
-#   $GATEPC_ROOT, and its pin folder on the real bpffs;
+#   $GATEPC_ROOT, and its pin folder on the real bpffs; node_exporter's
+#   textfile folder there first as prometheus-node-exporter ships it;
 # - udevd with dist/60-passgate.rules as its only rule, so every node,
 #   those of gates made later included, gets the group and ACL an
 #   installed gate gives it.
@@ -38,6 +39,10 @@ privileges() {
 	for f in passwd group shadow gshadow; do
 		mount --bind $GATEPC_ROOT/etc/$f /etc/$f || return 1
 	done
+	# mkdir, not install: the arm64 root's busybox has no install.
+	mkdir -p $GATEPC_ROOT/var/lib/prometheus/node-exporter &&
+		chmod 0755 $GATEPC_ROOT/var/lib/prometheus/node-exporter ||
+		return 1
 	systemd-tmpfiles --create --root=$GATEPC_ROOT \
 		"$dist/passgate.tmpfiles" || return 1
 	systemd-tmpfiles --create --prefix=/sys/fs/bpf \

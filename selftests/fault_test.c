@@ -2,11 +2,13 @@
 /*
  * Faults: the daemon killed in the middle of a list load, and the disk
  * under the journal full.  The gate keeps deciding through both, the
- * active generation stays whole, and nothing is left behind.
+ * active generation stays whole, nothing is left behind, and the metrics
+ * say what happened.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +94,9 @@ static void write_config(FIXTURE_DATA(fault) *self, const char *journal)
 	FILE *f = fopen(self->config, "w");
 
 	fprintf(f, "trust_dir = %s/trust\nspool_dir = %s/spool\n"
-		"state_dir = %s/state\njournal = %s\npin_root = %s\n",
-		self->dir, self->dir, self->dir, journal, PIN_ROOT);
+		"state_dir = %s/state\njournal = %s\npin_root = %s\n"
+		"metrics_file = %s/metrics.prom\n",
+		self->dir, self->dir, self->dir, journal, PIN_ROOT, self->dir);
 	fclose(f);
 }
 
@@ -259,10 +262,49 @@ TEST_F(fault, daemon_killed_during_a_list_load)
 	      (unsigned int)active.entries);
 }
 
+/* The value of @series in the daemon's textfile, or -1. */
+static long long metric(FIXTURE_DATA(fault) *self, const char *series)
+{
+	char path[PATH_MAX + 16], line[512];
+	size_t n = strlen(series);
+	long long value = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/metrics.prom", self->dir);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, series, n) && line[n] == ' ')
+			value = strtoll(line + n + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return value;
+}
+
+/*
+ * Until the textfile (rewritten every 2 s) says @series is at least
+ * @least, within GATE_WAIT_MS: its value then, or the last one seen.
+ */
+static long long metric_reaches(FIXTURE_DATA(fault) *self,
+				const char *series, long long least)
+{
+	long long value, waited;
+
+	for (waited = 0;; waited += 100) {
+		value = metric(self, series);
+		if (value >= least || waited >= GATE_WAIT_MS)
+			return value;
+		poll(NULL, 0, 100);
+	}
+}
+
+#define FAST_DECISIONS "passgate_decision_duration_seconds_count{gate=" \
+	"\"gate0\",path=\"fast\"}"
+
 TEST_F(fault, journal_disk_full)
 {
 	char tiny[PATH_MAX], journal[PATH_MAX + 16], log[PATH_MAX + 16];
 	char path[PATH_MAX + 32], text[8192] = "";
+	long long decided;
 	bool said, up;
 	int i, fd;
 
@@ -294,6 +336,18 @@ TEST_F(fault, journal_disk_full)
 	ASSERT_EQ(PASSGATE_VERDICT_ACCEPT, scan(self, "HC:F:1:8"));
 	up = kill(self->pid, 0) == 0;
 	EXPECT_TRUE(up);
+	/*
+	 * The metrics say so too, and the daemon still reads every event
+	 * for them: the decisions after the failure are counted.
+	 */
+	EXPECT_EQ(1, metric_reaches(self, "passgate_journal_failures_total{"
+				    "gate=\"gate0\"}", 1));
+	decided = metric_reaches(self, FAST_DECISIONS, 1);
+	ASSERT_LT(0, decided);
+	for (int k = 0; k < 5; k++)
+		ASSERT_EQ(PASSGATE_VERDICT_ACCEPT, scan(self, "HC:F:1:9"));
+	EXPECT_LE(decided + 5, metric_reaches(self, FAST_DECISIONS,
+					      decided + 5));
 	TH_LOG("journal full after %d scans", i);
 	tally("the journal's disk full", i + 1,
 	      "the daemon says so loudly and stays up; every scan decided",

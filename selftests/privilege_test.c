@@ -11,13 +11,16 @@
  *   CAP_BPF alone once it decides; with either missing it cannot start
  *   (that is how the two were found to be needed);
  * - the uplink's user opens no node, reaches no BPF object and writes
- *   nothing of the gate's but the spool inbox.
+ *   nothing of the gate's but the spool inbox;
+ * - both write their textfiles into node_exporter's folder, each only
+ *   its own files there.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -39,6 +43,7 @@
 #define SPOOL GATEPC_ROOT "/var/spool/passgate/gate0"
 #define STATE GATEPC_ROOT "/var/lib/passgate"
 #define PINS "/sys/fs/bpf/passgate"
+#define TEXTFILES GATEPC_ROOT "/var/lib/prometheus/node-exporter"
 #define CONFIG "/tmp/privilege-gate0.conf"
 #define LOG "/tmp/privilege-passgated.log"
 
@@ -76,7 +81,7 @@ FIXTURE_SETUP(priv)
 		 "gate = 0\ntrust_dir = /tmp\nspool_dir = " SPOOL "\n"
 		 "state_dir = " STATE "\npin_root = " PINS "\n"
 		 "id_key_file = /nonexistent\n"
-		 "metrics_file = " STATE "/metrics.prom\n");
+		 "metrics_file = " TEXTFILES "/passgate-gate0.prom\n");
 	ASSERT_EQ(0, file_write(CONFIG, text, strlen(text)));
 	ASSERT_EQ(0, chmod(CONFIG, 0644));
 	unlink(LOG);
@@ -95,6 +100,8 @@ FIXTURE_TEARDOWN(priv)
 		process_stop(self->daemon, SIGTERM);
 	passgate_policy_unpin(PINS, 0);
 	unlink(CONFIG);
+	if (system("rm -f " TEXTFILES "/*.prom"))
+		TH_LOG("textfiles left");
 }
 
 /*
@@ -331,6 +338,97 @@ TEST_F(priv, uplink_user_reaches_nothing_but_its_inbox)
 	ASSERT_EQ(0, start_daemon(self, "+bpf,+perfmon"));
 	EXPECT_EQ(0, as_user(self->uplink_uid, self->uplink_gid, 0,
 			     uplink_checks, NULL));
+}
+
+/*
+ * Write @name in node_exporter's folder as node_exporter's textfiles are
+ * written (beside it, then renamed over it): 0 or the errno.
+ */
+static int textfile_replace(const char *name)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), TEXTFILES "/%s", name);
+	snprintf(tmp, sizeof(tmp), TEXTFILES "/.%s.new", name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return errno;
+	}
+	return 0;
+}
+
+/* @arg: NULL before the uplink wrote its file, anything after. */
+static int daemon_textfiles(const void *arg)
+{
+	if (!arg)
+		return textfile_replace("passgate-gate9.prom") ? 1 : 0;
+	if (textfile_replace("passgate-gate9.prom"))
+		return 2;
+	/* Sticky: neither another collector's file nor the uplink's. */
+	if (textfile_replace("other.prom") != EPERM)
+		return 3;
+	if (!unlink(TEXTFILES "/other.prom") || errno != EPERM)
+		return 4;
+	if (!unlink(TEXTFILES "/passgate-uplink-gate9.prom") ||
+	    errno != EPERM)
+		return 5;
+	return 0;
+}
+
+static int uplink_textfiles(const void *arg)
+{
+	(void)arg;
+	if (textfile_replace("passgate-uplink-gate9.prom"))
+		return 1;
+	if (textfile_replace("passgate-gate9.prom") != EPERM)
+		return 2;
+	if (textfile_replace("other.prom") != EPERM)
+		return 3;
+	return 0;
+}
+
+static int stranger_textfiles(const void *arg)
+{
+	(void)arg;
+	return textfile_replace("stranger.prom") == EACCES ? 0 : 1;
+}
+
+/*
+ * dist/passgate.tmpfiles on node_exporter's folder: the daemon's and the
+ * uplink's groups add their textfiles, each replaces only its own (the
+ * sticky bit), anyone else adds nothing; and passgated, as its unit runs
+ * it, writes metrics_file there (node_exporter, as user prometheus, reads
+ * it: 0644).
+ */
+TEST_F(priv, textfiles_where_node_exporter_reads_them)
+{
+	long long end;
+	struct stat st;
+
+	ASSERT_EQ(0, file_write(TEXTFILES "/other.prom", "", 0));
+	ASSERT_EQ(0, chmod(TEXTFILES "/other.prom", 0644));
+	EXPECT_EQ(0, as_user(self->daemon_uid, self->daemon_gid, 0,
+			     daemon_textfiles, NULL));
+	EXPECT_EQ(0, as_user(self->uplink_uid, self->uplink_gid, 0,
+			     uplink_textfiles, NULL));
+	EXPECT_EQ(0, as_user(self->daemon_uid, self->daemon_gid, 0,
+			     daemon_textfiles, self));
+	EXPECT_EQ(0, as_user(65534, 65534, 0, stranger_textfiles, NULL));
+
+	ASSERT_EQ(0, passgate_record_seed(STATE, 0, 0));
+	ASSERT_EQ(0, start_daemon(self, "+bpf,+perfmon"));
+	/* Its first write follows "ready"; a bounded wait for it. */
+	end = time(NULL) + 10;
+	while (stat(TEXTFILES "/passgate-gate0.prom", &st) && time(NULL) < end)
+		poll(NULL, 0, 50);
+	ASSERT_EQ(0, stat(TEXTFILES "/passgate-gate0.prom", &st));
+	EXPECT_EQ(self->daemon_uid, st.st_uid);
+	EXPECT_EQ(0644, st.st_mode & 07777);
 }
 
 TEST_HARNESS_MAIN

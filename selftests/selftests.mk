@@ -24,6 +24,10 @@ HOST_TOOLS := $(BUILD)/host/batch_tool
 # The station (Mosquitto, PostgreSQL, the station programs), in both guests
 # (the arm64 rootfs has the servers: scripts/setup-arm64.sh).
 STATION_TEST_BIN := $(BUILD)/selftests/station_test
+# Metrics through a real node_exporter and Prometheus (both from the
+# host's root): x86 guest only, since the arm64 rootfs has no Prometheus
+# (scripts/setup-arm64.sh names no such package).
+METRICS_TEST_BIN := $(BUILD)/selftests/metrics_test
 # The gate PC's users, folders and udev rule (qemu/guest-privileges.sh):
 # x86 guest only for now.  The arm64 guest is a gate PC too, but its root
 # has busybox where this test runs coreutils' install (there
@@ -69,7 +73,8 @@ $(BOARD_SCAN): selftests/board_scan.c selftests/board.c selftests/board.h \
 		-lsodium
 
 tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(HOST_TOOLS) \
-	$(PRIVILEGE_TEST_BIN) $(TOP_TEST_BIN) $(BOARD_SCAN) \
+	$(PRIVILEGE_TEST_BIN) $(TOP_TEST_BIN) $(METRICS_TEST_BIN) \
+	$(BOARD_SCAN) \
 	$(if $(STATION_BIN),$(STATION_TEST_BIN))
 $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(TEST_BPF) $(GATE_ARCHIVES) $(HARNESS)

@@ -774,7 +774,8 @@ TEST_F_TIMEOUT(station, lists_down_events_up_through_an_outage, 900)
 		const char *const lines[] = { want };
 
 		snprintf(want, sizeof(want),
-			 "passgate_list_generation{gate=\"%s\"} 2\n",
+			 "passgate_list_generation{gate=\"%s\",list=\"codes\"}"
+			 " 2\n",
 			 self->gate[i].name);
 		ret = metrics_show(self, &self->gate[i], "state", lines, 1);
 		EXPECT_EQ(0, ret);

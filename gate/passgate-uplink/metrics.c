@@ -20,33 +20,83 @@
 #include "gate/core/journal.h"
 #include "lib/libpassgate.h"
 
+enum uplink_metric {
+	UPLINK_CONNECTED,
+	UPLINK_BACKLOG,
+	UPLINK_DELIVERED,
+	UPLINK_PUBLISHED,
+	UPLINK_BATCHES,
+	UPLINK_CONFIRMED,
+	UPLINK_RESENDS,
+	UPLINK_STALLS,
+	UPLINK_FORGED,
+	UPLINK_CONNECTS,
+	UPLINK_SPOOLED,
+	UPLINK_METRICS
+};
+
+static const struct {
+	const char *name, *type, *help;
+} uplink_metrics[UPLINK_METRICS] = {
+	[UPLINK_CONNECTED] = { "passgate_broker_connected", "gauge",
+		"1 while the uplink is connected to the broker." },
+	[UPLINK_BACKLOG] = { "passgate_journal_backlog_rows", "gauge",
+		"Journal rows the collector has not yet confirmed." },
+	[UPLINK_DELIVERED] = { "passgate_journal_delivered_position", "gauge",
+		"The delivered mark: the collector has verified and stored "
+		"every journal row up to this position (a row number)." },
+	[UPLINK_PUBLISHED] = { "passgate_uplink_published_rows_total",
+		"counter", "Journal rows published, resent ones included." },
+	[UPLINK_BATCHES] = { "passgate_uplink_batches_total", "counter",
+		"Sealed batches published." },
+	[UPLINK_CONFIRMED] = { "passgate_uplink_confirmations_total",
+		"counter", "Confirmations from the collector that moved the "
+		"delivered mark." },
+	[UPLINK_RESENDS] = { "passgate_uplink_resend_requests_total",
+		"counter", "Resend requests from the collector." },
+	[UPLINK_STALLS] = { "passgate_uplink_stalls_total", "counter",
+		"Times nothing was confirmed for 5 s and the uplink published "
+		"again." },
+	[UPLINK_FORGED] = { "passgate_uplink_forged_reports_total", "counter",
+		"Confirmations and resend requests not signed by the "
+		"collector's key, ignored." },
+	[UPLINK_CONNECTS] = { "passgate_uplink_connections_total", "counter",
+		"Connections to the broker." },
+	[UPLINK_SPOOLED] = { "passgate_lists_spooled_generation", "gauge",
+		"The newest list generation put in the spool (a hint, not what "
+		"the gate has)." },
+};
 
 void metrics_write(struct uplink *u)
 {
 	static time_t last;
-	uint64_t delivered, published, batches, confirmed, resends, stalls;
-	uint64_t connects, head, forged;
 	const char *g = u->cfg.gate_name;
-	bool connected;
+	uint64_t value[UPLINK_METRICS];
 	time_t now = time(NULL);
+	int64_t delivered_ns;
 	char *text = NULL;
 	size_t len = 0;
+	unsigned int i;
 	FILE *f;
+	int ret, e;
 
 	if (!u->cfg.uplink_metrics_file[0] || now == last)
 		return;
 	last = now;
 	pthread_mutex_lock(&u->lock);
-	connected = u->connected;
-	delivered = u->delivered;
-	published = u->published;
-	batches = u->batches;
-	confirmed = u->confirmed;
-	resends = u->resends;
-	stalls = u->stalls;
-	forged = u->forged;
-	connects = u->connects;
-	head = u->head;
+	value[UPLINK_CONNECTED] = u->connected;
+	value[UPLINK_BACKLOG] = u->head > u->delivered ?
+				u->head - u->delivered : 0;
+	value[UPLINK_DELIVERED] = u->delivered;
+	value[UPLINK_PUBLISHED] = u->published;
+	value[UPLINK_BATCHES] = u->batches;
+	value[UPLINK_CONFIRMED] = u->confirmed;
+	value[UPLINK_RESENDS] = u->resends;
+	value[UPLINK_STALLS] = u->stalls;
+	value[UPLINK_FORGED] = u->forged;
+	value[UPLINK_CONNECTS] = u->connects;
+	value[UPLINK_SPOOLED] = u->lists_spooled;
+	delivered_ns = u->delivered_ns;
 	pthread_mutex_unlock(&u->lock);
 
 	f = open_memstream(&text, &len);
@@ -55,48 +105,34 @@ void metrics_write(struct uplink *u)
 				 strerror(errno));
 		return;
 	}
-	fprintf(f,
-		"# HELP passgate_broker_connected 1 while the uplink is connected to the broker.\n"
-		"# TYPE passgate_broker_connected gauge\n"
-		"passgate_broker_connected{gate=\"%s\"} %d\n"
-		"# HELP passgate_journal_backlog_rows Journal rows the collector has not yet confirmed.\n"
-		"# TYPE passgate_journal_backlog_rows gauge\n"
-		"passgate_journal_backlog_rows{gate=\"%s\"} %" PRIu64 "\n"
-		"# HELP passgate_journal_delivered_pos The collector has verified and stored every journal row up to this position.\n"
-		"# TYPE passgate_journal_delivered_pos gauge\n"
-		"passgate_journal_delivered_pos{gate=\"%s\"} %" PRIu64 "\n"
-		"# HELP passgate_uplink_published_total Journal rows published, resent ones included.\n"
-		"# TYPE passgate_uplink_published_total counter\n"
-		"passgate_uplink_published_total{gate=\"%s\"} %" PRIu64 "\n"
-		"# HELP passgate_uplink_batches_total Sealed batches published.\n"
-		"# TYPE passgate_uplink_batches_total counter\n"
-		"passgate_uplink_batches_total{gate=\"%s\"} %" PRIu64 "\n"
-		"# HELP passgate_uplink_confirmed_total Confirmations from the collector that moved the delivered mark.\n"
-		"# TYPE passgate_uplink_confirmed_total counter\n"
-		"passgate_uplink_confirmed_total{gate=\"%s\"} %" PRIu64 "\n"
-		"# HELP passgate_uplink_resends_total Resend requests from the collector.\n"
-		"# TYPE passgate_uplink_resends_total counter\n"
-		"passgate_uplink_resends_total{gate=\"%s\"} %" PRIu64 "\n"
-		"# HELP passgate_uplink_stalls_total Times nothing was confirmed for 5 s and the uplink published again.\n"
-		"# TYPE passgate_uplink_stalls_total counter\n"
-		"passgate_uplink_stalls_total{gate=\"%s\"} %" PRIu64 "\n"
-		"# HELP passgate_uplink_forged_reports_total Confirmations and resend requests not signed by the collector's key, ignored.\n"
-		"# TYPE passgate_uplink_forged_reports_total counter\n"
-		"passgate_uplink_forged_reports_total{gate=\"%s\"} %" PRIu64 "\n"
-		"# HELP passgate_uplink_connects_total Connections to the broker.\n"
-		"# TYPE passgate_uplink_connects_total counter\n"
-		"passgate_uplink_connects_total{gate=\"%s\"} %" PRIu64 "\n"
-		"# HELP passgate_lists_spooled_generation The newest list generation put in the spool (a hint, not what the gate has).\n"
-		"# TYPE passgate_lists_spooled_generation gauge\n"
-		"passgate_lists_spooled_generation{gate=\"%s\"} %" PRIu64 "\n",
-		g, connected, g, head > delivered ? head - delivered : 0, g,
-		delivered, g, published, g, batches, g, confirmed, g, resends,
-		g, stalls, g, forged, g, connects, g,
-		u->lists_spooled);
+	for (i = 0; i < UPLINK_METRICS; i++)
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s{gate=\"%s\"} %"
+			PRIu64 "\n", uplink_metrics[i].name,
+			uplink_metrics[i].help, uplink_metrics[i].name,
+			uplink_metrics[i].type, uplink_metrics[i].name, g,
+			value[i]);
+	/* Known once the journal is open (the mark is read with it). */
+	if (delivered_ns)
+		fprintf(f, "# HELP passgate_journal_delivered_timestamp_seconds"
+			" When the delivered mark last moved on (Unix time; at "
+			"start, when the mark was saved).\n"
+			"# TYPE passgate_journal_delivered_timestamp_seconds "
+			"gauge\n"
+			"passgate_journal_delivered_timestamp_seconds{gate="
+			"\"%s\"} %.3f\n", g, delivered_ns * 1e-9);
 	/* Whole or not at all: a scraper never reads half a file. */
-	if (fclose(f) ||
-	    passgate_file_replace(u->cfg.uplink_metrics_file, text, len, 0644))
-		passgate_log_pri(LOG_WARNING, NULL, "metrics %s: %s",
-				 u->cfg.uplink_metrics_file, strerror(errno));
+	ret = fclose(f);
+	if (!ret)
+		ret = passgate_file_replace(u->cfg.uplink_metrics_file, text,
+					    len, 0644);
+	e = errno;
 	free(text);
+	/* Said once, not every second; and once more when it works again. */
+	if (ret && !u->metrics_failing)
+		passgate_log_pri(LOG_WARNING, NULL, "metrics %s: %s",
+				 u->cfg.uplink_metrics_file, strerror(e));
+	else if (!ret && u->metrics_failing)
+		passgate_log("metrics %s written again",
+			     u->cfg.uplink_metrics_file);
+	u->metrics_failing = ret != 0;
 }

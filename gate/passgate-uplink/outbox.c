@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,9 +40,16 @@ static uint64_t now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
+static int64_t timespec_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
 int outbox_open(struct uplink *u)
 {
 	char err[256], line[64];
+	struct timespec now;
+	struct stat st;
 	FILE *f;
 
 	u->journal = passgate_journal_open(u->cfg.journal, u->cfg.gate,
@@ -57,12 +65,17 @@ int outbox_open(struct uplink *u)
 		return -1;
 	}
 	u->journal_waiting = false;
+	/* The mark's own time says since when nothing was delivered. */
+	clock_gettime(CLOCK_REALTIME, &now);
 	f = fopen(u->outbox_path, "re");
 	if (f) {
 		if (fgets(line, sizeof(line), f))
 			u->delivered = strtoull(line, NULL, 10);
+		if (!fstat(fileno(f), &st))
+			now = st.st_mtim;
 		fclose(f);
 	}
+	u->delivered_ns = timespec_ns(&now);
 	u->saved = u->delivered;
 	u->sent = u->delivered;
 	u->progress_ms = now_ms();
@@ -98,6 +111,7 @@ static void take_reports(struct uplink *u)
 {
 	uint8_t hash[PASSGATE_JOURNAL_HASH_SIZE], mine[PASSGATE_JOURNAL_HASH_SIZE];
 	uint64_t pos, resend;
+	struct timespec now;
 	bool stored;
 	char hex[2 * sizeof(hash) + 1];
 	unsigned int i, done;
@@ -119,8 +133,10 @@ static void take_reports(struct uplink *u)
 				mismatch(u, pos, hex);
 			u->mismatch_pos = pos;
 		} else {
+			clock_gettime(CLOCK_REALTIME, &now);
 			pthread_mutex_lock(&u->lock);
 			u->delivered = pos;
+			u->delivered_ns = timespec_ns(&now);
 			u->confirmed++;
 			u->progress_ms = now_ms();
 			u->stall_ms = UPLINK_STALL_MS;

@@ -56,6 +56,8 @@ struct uplink {
 	unsigned int nflight;
 	/* The collector has verified and stored every row up to here. */
 	uint64_t delivered;
+	/* When it last moved on (CLOCK_REALTIME; at start, the mark file's). */
+	int64_t delivered_ns;
 	uint64_t saved;
 	/* The highest pos published since the last rewind. */
 	uint64_t sent;
@@ -74,6 +76,7 @@ struct uplink {
 	uint64_t forged;	/* confirmations not signed by the collector */
 	uint64_t head;		/* the journal's last committed pos seen */
 	uint64_t lists_spooled;	/* a metric only: never what the gate has */
+	bool metrics_failing;	/* the last write failed, and was logged */
 
 	/* lists.c: its own lock, for the MQTT and the fetch thread */
 	pthread_mutex_t lists_lock;

@@ -20,12 +20,6 @@ enum {
 	PAIR_HEAD,
 };
 
-static const char *const reader_names[TOP_READERS] = {
-	[PASSGATE_READER_BOARD] = "board",
-	[PASSGATE_READER_ID_SAM] = "id-sam",
-	[PASSGATE_READER_QR_ENGINE] = "qr",
-};
-
 void top_draw_init(void)
 {
 	if (!has_colors())
@@ -203,7 +197,7 @@ static void draw_readers(const struct top_lane *l)
 		if (l->reader[r] != TOP_READER_OFFLINE)
 			continue;
 		attron(COLOR_PAIR(PAIR_ALARM) | A_BOLD);
-		printw("%s OFFLINE ", reader_names[r]);
+		printw("%s OFFLINE ", passgate_reader_name(r) ?: "?");
 		attroff(COLOR_PAIR(PAIR_ALARM) | A_BOLD);
 		any = true;
 	}

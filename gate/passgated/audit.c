@@ -6,7 +6,9 @@
  * event it committed and a gap the ring no longer holds arrives as a LOST
  * record and is journaled as such.  Commits are grouped; the flush timer
  * is a timerfd.  A failed commit ends journaling loudly (never a silent
- * retry) while the gate keeps deciding.
+ * retry) while the gate keeps deciding, and the events are still read:
+ * the metrics learn from each one (decisions.c, readers.c), and a ring
+ * left unread would wake the loop for ever.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -27,6 +30,45 @@ static void audit_fail(struct daemon *d, const char *what)
 			 "deciding", what, passgate_journal_errmsg(d->journal));
 	passgate_journal_close(d->journal);
 	d->journal = NULL;
+	d->journal_failures++;
+}
+
+static int64_t realtime_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* The metrics' time of the last commit: whenever the committed seq moves. */
+static void audit_committed(struct daemon *d)
+{
+	uint64_t seq;
+
+	if (!d->journal)
+		return;
+	seq = passgate_journal_last_committed_seq(d->journal);
+	if (seq != d->journal_committed) {
+		d->journal_committed = seq;
+		d->journal_commit_ns = realtime_ns();
+	}
+}
+
+/* At start: the newest row's time stands for the last commit. */
+static void audit_last_row(struct daemon *d)
+{
+	struct passgate_journal_filter f = {
+		.flags = PASSGATE_JOURNAL_F_NEWEST_FIRST, .limit = 1,
+	};
+	struct passgate_journal_cursor *c;
+	struct passgate_journal_row row;
+
+	d->journal_committed = passgate_journal_last_committed_seq(d->journal);
+	c = passgate_journal_query(d->journal, &f);
+	if (c && passgate_journal_cursor_next(c, &row) == 1)
+		d->journal_commit_ns = row.stored_ns;
+	passgate_journal_cursor_close(c);
 }
 
 static void audit_arm(struct daemon *d)
@@ -63,16 +105,16 @@ void audit_handle(struct daemon *d)
 	struct passgate_event ev[64];
 	ssize_t n, i;
 
-	while (d->journal) {
-		n = passgate_gate_read_events(d->gate, ev, 64);
-		if (n <= 0)
-			break;
-		for (i = 0; i < n && d->journal; i++)
-			if (!audit_append(d, &ev[i]))
+	while ((n = passgate_gate_read_events(d->gate, ev, 64)) > 0)
+		for (i = 0; i < n; i++) {
+			decisions_observe(d, &ev[i]);
+			readers_observe(d, &ev[i]);
+			if (d->journal && !audit_append(d, &ev[i]))
 				d->journaled++;
-	}
+		}
 	if (d->journal && passgate_journal_flush_due(d->journal))
 		audit_fail(d, "commit");
+	audit_committed(d);
 	audit_arm(d);
 }
 
@@ -84,6 +126,7 @@ void audit_flush(struct daemon *d)
 		return;
 	if (d->journal && passgate_journal_flush_due(d->journal))
 		audit_fail(d, "commit");
+	audit_committed(d);
 	audit_arm(d);
 }
 
@@ -116,6 +159,8 @@ int audit_open(struct daemon *d)
 				 passgate_journal_errmsg(d->journal));
 		return -1;
 	}
+	audit_last_row(d);
+	readers_restore(d);
 	last = passgate_journal_last_seq(d->journal);
 	from = last == PASSGATE_JOURNAL_SEQ_NONE ? 0 : last + 1;
 	if (passgate_gate_seek_events(d->gate, from)) {

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "gate/core/config.h"
 #include "gate/core/log.h"
@@ -31,6 +32,26 @@ enum daemon_source {
 struct passgate_journal;
 struct ring_buffer;
 
+/*
+ * Scan-to-verdict times of one path, as a Prometheus histogram
+ * (decisions.c): each bucket's own count, the last one above every bound.
+ */
+#define DECISION_BUCKETS 17
+struct decision_histogram {
+	uint64_t bucket[DECISION_BUCKETS + 1];
+	uint64_t count;
+	uint64_t sum_ns;
+};
+
+/* A reader of a lane, as its SCANNER_OFFLINE and _ONLINE events say. */
+struct daemon_reader {
+	uint32_t lane;
+	uint32_t kind;		/* enum passgate_reader */
+	bool offline;
+	uint64_t offline_events;	/* read since the daemon started */
+};
+#define DAEMON_MAX_READERS 64
+
 struct daemon {
 	const char *config_path;
 	struct passgate_config cfg;
@@ -52,6 +73,14 @@ struct daemon {
 	uint64_t journaled;
 	struct wedge_bridge *wedge;
 	int metrics_fd;
+	bool metrics_failing;	/* the last write failed, and was logged */
+	/* What the metrics learn from the events audit.c reads. */
+	struct decision_histogram decided[2];	/* slow path, fast path */
+	struct daemon_reader reader[DAEMON_MAX_READERS];
+	unsigned int readers;
+	uint64_t journal_failures;
+	uint64_t journal_committed;	/* the last committed seq seen */
+	int64_t journal_commit_ns;	/* CLOCK_REALTIME of it; 0: unknown */
 	int watchdog_fd;	/* systemd's watchdog, when set */
 	/* Tickets used here, reported by the policy, kept in a log. */
 	struct ring_buffer *tickets_ring;
@@ -86,7 +115,10 @@ void expiry_arm(struct daemon *d);
 void expiry_handle(struct daemon *d);
 void expiry_close(struct daemon *d);
 
-/* audit.c: every gate event into the journal */
+/*
+ * audit.c: every gate event into the journal, and to the metrics below;
+ * a failed journal stops journaling, never the reading
+ */
 int audit_open(struct daemon *d);
 /* seal.c: the journal's seal key, made on first start. */
 int seal_open(struct daemon *d);
@@ -103,6 +135,24 @@ void slow_close(struct daemon *d);
 int metrics_open(struct daemon *d);
 void metrics_handle(struct daemon *d);
 void metrics_close(struct daemon *d);
+/* A family's HELP and TYPE lines, before its samples. */
+void metrics_family(FILE *f, const char *name, const char *type,
+		    const char *help);
+
+/* metrics_lanes.c: the gate's and its lanes' state and counters */
+void metrics_lanes(struct daemon *d, FILE *f);
+
+/* decisions.c: VERDICT events into a histogram per path, since start */
+void decisions_observe(struct daemon *d, const struct passgate_event *ev);
+void decisions_metrics(const struct daemon *d, FILE *f);
+
+/*
+ * readers.c: each reader's online state from SCANNER_OFFLINE/ONLINE, as
+ * the journal's current stream left it, then as the events come
+ */
+void readers_restore(struct daemon *d);
+void readers_observe(struct daemon *d, const struct passgate_event *ev);
+void readers_metrics(const struct daemon *d, FILE *f);
 
 /* wedge.c: USB keyboard-wedge scanners, grabbed and forwarded to lanes */
 int wedge_open(struct daemon *d);

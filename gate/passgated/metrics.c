@@ -2,13 +2,15 @@
 /*
  * The gate's metrics in Prometheus text format, as a node_exporter
  * textfile (metrics_file; written whole, then renamed, so a scrape never
- * sees half a file): lanes, fast-path verdicts, the active list and the
- * decision latency.  The daemon writes them because it alone holds what
- * they come from (the nodes, the policy's maps, the journal); the uplink,
- * which holds none of it, writes its own file (uplink_metrics_file).
+ * sees half a file): the gate and its lanes (metrics_lanes.c), its
+ * readers (readers.c), the fast path's verdicts and the active lists
+ * (the policy's maps), decision times (decisions.c) and the journal's
+ * health.  The daemon writes them because it alone holds what they come
+ * from; the uplink, which holds none of it, writes its own file
+ * (uplink_metrics_file).  A file and not a port: docs/operations.md,
+ * "Metrics and alerts".
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,155 +20,120 @@
 
 #include "daemon.h"
 #include "common/file.h"
-#include "gate/core/journal.h"
+#include "common/listfile.h"
+#include "common/version.h"
 
-#define NS 1e-9
-#define LATENCY_WINDOW_S 300
 #define METRICS_PERIOD_S 2
 
-static void lane_metrics(struct daemon *d, FILE *f)
+void metrics_family(FILE *f, const char *name, const char *type,
+		    const char *help)
 {
-	const char *g = d->cfg.gate_name;
-	struct passgate_gate_state gst = { .size = sizeof(gst) };
-	unsigned int l;
-
-	if (passgate_gate_get_state(d->gate, &gst))
-		return;
-	fprintf(f, "# HELP passgate_fire_alarms_total Fire alarms raised.\n"
-		"# TYPE passgate_fire_alarms_total counter\n"
-		"passgate_fire_alarms_total{gate=\"%s\"} %llu\n"
-		"# HELP passgate_events_total Events in the gate's stream.\n"
-		"# TYPE passgate_events_total counter\n"
-		"passgate_events_total{gate=\"%s\"} %llu\n"
-		"# HELP passgate_lane_passages_total Passages by direction.\n"
-		"# TYPE passgate_lane_passages_total counter\n"
-		"# HELP passgate_lane_forced_total Forced entries.\n"
-		"# TYPE passgate_lane_forced_total counter\n"
-		"# HELP passgate_lane_tailgates_total Tailgates.\n"
-		"# TYPE passgate_lane_tailgates_total counter\n",
-		g, (unsigned long long)gst.fire_alarms, g,
-		(unsigned long long)gst.event_next);
-	for (l = 0; l < gst.lanes; l++) {
-		struct passgate_state st = { .size = sizeof(st) };
-		struct passgate_lane *lane;
-
-		/* Read-only: observing is all this needs. */
-		lane = passgate_lane_open(d->cfg.gate, l, O_RDONLY);
-		if (!lane || passgate_lane_get_state(lane, &st)) {
-			passgate_lane_close(lane);
-			continue;
-		}
-		fprintf(f, "passgate_lane_passages_total{gate=\"%s\","
-			"lane=\"%u\",direction=\"exit\"} %llu\n"
-			"passgate_lane_passages_total{gate=\"%s\","
-			"lane=\"%u\",direction=\"entry\"} %llu\n"
-			"passgate_lane_forced_total{gate=\"%s\","
-			"lane=\"%u\"} %llu\n"
-			"passgate_lane_tailgates_total{gate=\"%s\","
-			"lane=\"%u\"} %llu\n", g, l,
-			(unsigned long long)st.passages[PASSGATE_DIR_EXIT],
-			g, l,
-			(unsigned long long)st.passages[PASSGATE_DIR_ENTRY],
-			g, l, (unsigned long long)st.forced, g, l,
-			(unsigned long long)st.tailgates);
-		passgate_lane_close(lane);
-	}
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void policy_metrics(struct daemon *d, FILE *f)
+static void verdict_metrics(struct daemon *d, FILE *f)
 {
 	const char *g = d->cfg.gate_name;
-	struct passgate_policy_active active;
-	uint64_t counters[POLICY_COUNTERS];
+	uint64_t counters[POLICY_COUNTERS], n;
 	unsigned int v, r;
 
-	if (!passgate_policy_counters(d->policy, counters)) {
-		fprintf(f, "# HELP passgate_verdicts_total Fast-path verdicts "
-			"by verdict and reason.\n"
-			"# TYPE passgate_verdicts_total counter\n");
-		for (v = 0; v < 4; v++)
-			for (r = 0; r < POLICY_REASONS; r++)
-				if (counters[v * POLICY_REASONS + r] &&
-				    passgate_reason_name(r))
-					fprintf(f, "passgate_verdicts_total{gate="
-						"\"%s\",verdict=\"%s\",reason="
-						"\"%s\"} %llu\n", g,
-						passgate_verdict_name(v),
-						passgate_reason_name(r),
-						(unsigned long long)
-						counters[v * POLICY_REASONS + r]);
-	}
-	if (!passgate_policy_active(d->policy, &active))
-		fprintf(f, "# HELP passgate_list_generation The active list's "
-			"generation.\n"
-			"# TYPE passgate_list_generation gauge\n"
-			"passgate_list_generation{gate=\"%s\"} %llu\n"
-			"# HELP passgate_list_entries Entries of the active list.\n"
-			"# TYPE passgate_list_entries gauge\n"
-			"passgate_list_entries{gate=\"%s\"} %llu\n"
-			"# HELP passgate_list_expires_in_seconds Until the "
-			"active list expires (degraded mode then).\n"
-			"# TYPE passgate_list_expires_in_seconds gauge\n"
-			"passgate_list_expires_in_seconds{gate=\"%s\"} %lld\n",
-			g, (unsigned long long)active.generation, g,
-			(unsigned long long)active.entries, g,
-			(long long)active.expires_tai -
-			passgate_policy_tai_seconds(time(NULL)));
-	if (passgate_policy_active_list(d->policy, PASSGATE_LIST_TICKETS,
-					&active))
+	if (passgate_policy_counters(d->policy, counters))
 		return;
-	fprintf(f, "# HELP passgate_ticket_list_generation The active ticket "
-		"list's generation.\n"
-		"# TYPE passgate_ticket_list_generation gauge\n"
-		"passgate_ticket_list_generation{gate=\"%s\"} %llu\n"
-		"# HELP passgate_ticket_list_entries Tickets in the active "
-		"ticket list.\n"
-		"# TYPE passgate_ticket_list_entries gauge\n"
-		"passgate_ticket_list_entries{gate=\"%s\"} %llu\n"
-		"# HELP passgate_ticket_list_expires_in_seconds Until the "
-		"active ticket list expires (degraded mode then, with ticket "
-		"checking on).\n"
-		"# TYPE passgate_ticket_list_expires_in_seconds gauge\n"
-		"passgate_ticket_list_expires_in_seconds{gate=\"%s\"} %lld\n",
-		g, (unsigned long long)active.generation, g,
-		(unsigned long long)active.entries, g,
-		(long long)active.expires_tai -
-		passgate_policy_tai_seconds(time(NULL)));
+	metrics_family(f, "passgate_verdicts_total", "counter", "The fast "
+		       "path's verdicts (the policy program's counters, "
+		       "since it was loaded) by verdict and reason; a scan "
+		       "it deferred counts as defer.");
+	for (v = 0; v < 4; v++)
+		for (r = 0; r < POLICY_REASONS; r++) {
+			n = counters[v * POLICY_REASONS + r];
+			if (!n || !passgate_reason_name(r))
+				continue;
+			fprintf(f, "passgate_verdicts_total{gate=\"%s\","
+				"verdict=\"%s\",reason=\"%s\"} %" PRIu64
+				"\n", g, passgate_verdict_name(v),
+				passgate_reason_name(r), n);
+		}
 }
 
-static void latency_metrics(struct daemon *d, FILE *f)
+/*
+ * The lists the policy holds: generation, entries and expiry of each
+ * active one, and whether the policy is degraded by it (it checks the
+ * same window on every scan, in CLOCK_TAI seconds).
+ */
+static void list_metrics(struct daemon *d, FILE *f)
 {
 	const char *g = d->cfg.gate_name;
-	struct passgate_journal_filter window = {
-		.flags = PASSGATE_JOURNAL_F_TIME,
-	};
-	struct passgate_journal_latency lat;
+	struct passgate_policy_active active[2];
+	bool have[2], degraded;
+	uint32_t now_tai = passgate_policy_tai_seconds(time(NULL));
+	int64_t tai_offset = passgate_policy_tai_seconds(0);
+	unsigned int h;
 
-	window.from_ns = (int64_t)(time(NULL) - LATENCY_WINDOW_S) * 1000000000;
-	window.until_ns = INT64_MAX;
-	if (!d->journal || passgate_journal_latency(d->journal, &window, &lat))
+	for (h = PASSGATE_LIST_CODES; h <= PASSGATE_LIST_TICKETS; h++)
+		have[h] = !passgate_policy_active_list(d->policy, h,
+						       &active[h]);
+	metrics_family(f, "passgate_degraded", "gauge", "1 while the policy "
+		       "runs degraded for want of this list (none, expired or "
+		       "not yet valid): scans get the degraded fallback; "
+		       "tickets only with ticket = id-card.");
+	for (h = PASSGATE_LIST_CODES; h <= PASSGATE_LIST_TICKETS; h++) {
+		if (h == PASSGATE_LIST_TICKETS &&
+		    d->cfg.policy.ticket == POLICY_TICKET_OFF)
+			continue;
+		degraded = !have[h] || now_tai < active[h].not_before_tai ||
+			   now_tai >= active[h].expires_tai;
+		fprintf(f, "passgate_degraded{gate=\"%s\",list=\"%s\"} %d\n",
+			g, passgate_list_holds_name(h), degraded);
+	}
+	if (!have[PASSGATE_LIST_CODES] && !have[PASSGATE_LIST_TICKETS])
 		return;
-	fprintf(f, "# HELP passgate_decision_seconds Scan to verdict, "
-		"the last %d s of journaled verdicts.\n"
-		"# TYPE passgate_decision_seconds summary\n"
-		"passgate_decision_seconds{gate=\"%s\",path=\"fast\","
-		"quantile=\"0.5\"} %.9f\n"
-		"passgate_decision_seconds{gate=\"%s\",path=\"fast\","
-		"quantile=\"0.99\"} %.9f\n"
-		"passgate_decision_seconds_count{gate=\"%s\","
-		"path=\"fast\"} %llu\n"
-		"passgate_decision_seconds{gate=\"%s\",path=\"slow\","
-		"quantile=\"0.5\"} %.9f\n"
-		"passgate_decision_seconds{gate=\"%s\",path=\"slow\","
-		"quantile=\"0.99\"} %.9f\n"
-		"passgate_decision_seconds_count{gate=\"%s\","
-		"path=\"slow\"} %llu\n", LATENCY_WINDOW_S,
-		g, lat.fast_decide.p50_ns * NS, g,
-		lat.fast_decide.p99_ns * NS, g,
-		(unsigned long long)lat.fast_decide.count,
-		g, lat.slow_decide.p50_ns * NS, g,
-		lat.slow_decide.p99_ns * NS, g,
-		(unsigned long long)lat.slow_decide.count);
+	metrics_family(f, "passgate_list_generation", "gauge", "The active "
+		       "list's generation.");
+	for (h = PASSGATE_LIST_CODES; h <= PASSGATE_LIST_TICKETS; h++)
+		if (have[h])
+			fprintf(f, "passgate_list_generation{gate=\"%s\",list="
+				"\"%s\"} %" PRIu64 "\n", g,
+				passgate_list_holds_name(h),
+				active[h].generation);
+	metrics_family(f, "passgate_list_entries", "gauge", "Entries of the "
+		       "active list.");
+	for (h = PASSGATE_LIST_CODES; h <= PASSGATE_LIST_TICKETS; h++)
+		if (have[h])
+			fprintf(f, "passgate_list_entries{gate=\"%s\",list="
+				"\"%s\"} %" PRIu64 "\n", g,
+				passgate_list_holds_name(h), active[h].entries);
+	metrics_family(f, "passgate_list_expiry_timestamp_seconds", "gauge",
+		       "When the active list expires (Unix time): degraded "
+		       "mode from then on.");
+	for (h = PASSGATE_LIST_CODES; h <= PASSGATE_LIST_TICKETS; h++)
+		if (have[h])
+			fprintf(f, "passgate_list_expiry_timestamp_seconds{"
+				"gate=\"%s\",list=\"%s\"} %" PRId64 "\n", g,
+				passgate_list_holds_name(h),
+				(int64_t)active[h].expires_tai - tai_offset);
+}
+
+static void journal_metrics(struct daemon *d, FILE *f)
+{
+	const char *g = d->cfg.gate_name;
+
+	metrics_family(f, "passgate_journal_events_total", "counter",
+		       "Events journaled since passgated started.");
+	fprintf(f, "passgate_journal_events_total{gate=\"%s\"} %" PRIu64 "\n",
+		g, d->journaled);
+	metrics_family(f, "passgate_journal_failures_total", "counter",
+		       "Journal writes that failed since passgated started; "
+		       "the first stops journaling until it restarts (the "
+		       "gate decides on).");
+	fprintf(f, "passgate_journal_failures_total{gate=\"%s\"} %" PRIu64
+		"\n", g, d->journal_failures);
+	if (!d->journal_commit_ns)
+		return;
+	metrics_family(f, "passgate_journal_last_commit_timestamp_seconds",
+		       "gauge", "When the journal last committed events (Unix "
+		       "time; at start, its newest row's).");
+	fprintf(f, "passgate_journal_last_commit_timestamp_seconds{gate="
+		"\"%s\"} %.3f\n", g, d->journal_commit_ns * 1e-9);
 }
 
 static void metrics_write(struct daemon *d)
@@ -174,6 +141,7 @@ static void metrics_write(struct daemon *d)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
+	int ret, e;
 
 	f = open_memstream(&text, &len);
 	if (!f) {
@@ -181,15 +149,30 @@ static void metrics_write(struct daemon *d)
 				 strerror(errno));
 		return;
 	}
-	lane_metrics(d, f);
-	policy_metrics(d, f);
-	latency_metrics(d, f);
+	metrics_family(f, "passgate_build_info", "gauge", "passgated's "
+		       "version, as its label.");
+	fprintf(f, "passgate_build_info{gate=\"%s\",version=\"%s\"} 1\n",
+		d->cfg.gate_name, PASSGATE_VERSION);
+	metrics_lanes(d, f);
+	readers_metrics(d, f);
+	verdict_metrics(d, f);
+	decisions_metrics(d, f);
+	list_metrics(d, f);
+	journal_metrics(d, f);
 	/* Whole or not at all: a scraper never reads half a file. */
-	if (fclose(f) ||
-	    passgate_file_replace(d->cfg.metrics_file, text, len, 0644))
-		passgate_log_pri(LOG_WARNING, NULL, "metrics %s: %s",
-				 d->cfg.metrics_file, strerror(errno));
+	ret = fclose(f);
+	if (!ret)
+		ret = passgate_file_replace(d->cfg.metrics_file, text, len,
+					    0644);
+	e = errno;
 	free(text);
+	/* Said once, not every period; and once more when it works again. */
+	if (ret && !d->metrics_failing)
+		passgate_log_pri(LOG_WARNING, NULL, "metrics %s: %s",
+				 d->cfg.metrics_file, strerror(e));
+	else if (!ret && d->metrics_failing)
+		passgate_log("metrics %s written again", d->cfg.metrics_file);
+	d->metrics_failing = ret != 0;
 }
 
 int metrics_open(struct daemon *d)

@@ -47,6 +47,7 @@ fi
 as_pg=()
 [ "$(id -u)" = 0 ] && as_pg=(runuser -u nobody --)
 
+started=$(date +%s)
 work=$(mktemp -d /tmp/passgate-collector-test.XXXXXX)
 chmod 755 "$work"
 mkdir "$work/pg" "$work/run"
@@ -365,7 +366,7 @@ append gate-u 3 "$seed_u" 200 10	# rows 1..201
 upid=$!
 headed() { is "SELECT pos FROM chain WHERE gate = 'gate-u'" "$1"; }
 check "(i) the uplink's rows are stored and confirmed" until_true 20 headed 201
-delivered() { grep -q "^passgate_journal_delivered_pos{gate=\"gate-u\"} $1$" up/metrics.prom; }
+delivered() { grep -q "^passgate_journal_delivered_position{gate=\"gate-u\"} $1$" up/metrics.prom; }
 check "(i) ... and its delivered mark is at 201" until_true 10 delivered 201
 { kill -KILL "$cpid"; wait "$cpid"; } 2>/dev/null
 cpid=
@@ -395,6 +396,29 @@ check "(i) the broker, killed with SIGKILL, restarts on its port" \
 	-t passgate-test/probe -n
 check "(i) ... and every row arrives" until_true 30 headed 401
 check "(i) the uplink's delivered mark is the last row" until_true 10 delivered 401
+# Its textfile as node_exporter takes it: every family with HELP and TYPE
+# before its samples, names as promtool's linter wants them, and the
+# time the mark last moved (Unix seconds) no older than this test.
+described() {
+	awk '/^# HELP / { help[$3] = 1; next }
+	     /^# TYPE / { type[$3] = 1; next }
+	     /^#/ || NF == 0 { next }
+	     { name = $1; sub(/\{.*/, "", name)
+	       if (!(name in help) || !(name in type)) { print name; bad = 1 } }
+	     END { exit bad }' up/metrics.prom
+}
+check "(i) its metrics: every family has HELP and TYPE" described
+if command -v promtool >/dev/null; then
+	check "(i) ... and promtool check metrics finds nothing" \
+		eval 'promtool check metrics < up/metrics.prom'
+else
+	skipped "(i) promtool check metrics" "promtool is not installed"
+fi
+delivered_recently() {
+	awk -v since="$1" '$1 ~ /^passgate_journal_delivered_timestamp_seconds[{]/ {
+		found = 1; if ($2 < since) exit 1 } END { exit !found }' up/metrics.prom
+}
+check "(i) ... and says when the mark last moved" delivered_recently "$started"
 kill -TERM "$upid"
 wait "$upid"
 rc=$?

@@ -2,6 +2,7 @@
 # passgate-collector (events up into PostgreSQL), both in STATION_BIN.
 # Every MQTT client of the station network speaks TLS the same way.
 MQTT_TLS_SRC := station/mqtt_tls.c station/mqtt_tls.h
+STATION_ARGS_SRC := station/station_args.c station/station_args.h
 PROG_DIR_passgate-publish := station/passgate-publish
 PROG_SRC_passgate-publish := $(MQTT_TLS_SRC)
 # It logs as the other programs do (gate/core/log.c: journald or stderr).
@@ -14,7 +15,7 @@ $(BUILD)/bin/passgate-publish: PROG_LDLIBS = $(COMMON_LDLIBS) $(MQTT_LIBS) \
 # types (lib/names.c) and speaks to systemd (gate/core/service.c,
 # gate/core/log.c).
 PROG_DIR_passgate-collector := station/passgate-collector
-PROG_SRC_passgate-collector := $(MQTT_TLS_SRC)
+PROG_SRC_passgate-collector := $(MQTT_TLS_SRC) $(STATION_ARGS_SRC)
 PROG_ARCHIVES_passgate-collector := $(GATE_CORE) $(COMMON) $(LIB)
 $(BUILD)/bin/passgate-collector: PROG_CPPFLAGS = \
 	$(shell $(PKG_CONFIG) --cflags libmosquitto libpq)

@@ -133,7 +133,8 @@ check: all fuzz-build arm64
 		selftests/host/units_test.sh selftests/host/station_tls_test.sh \
 		selftests/host/cli_test.sh selftests/host/notify_test.sh \
 		selftests/host/completion_test.sh selftests/host/man_test.sh \
-		selftests/host/collector_test.sh selftests/host/log_test.sh \
+		selftests/host/collector_test.sh selftests/host/overview_test.sh \
+		selftests/host/log_test.sh \
 		fuzz/run.sh \
 		-- $(GUEST_BIN) $(PRIVILEGE_TEST_BIN) $(STATION_TEST_BIN) \
 		-- $(A64_TESTS)

@@ -210,6 +210,8 @@ install: userspace man
 	install -m 644 dist/bash-completion/* \
 		$(DESTDIR)/usr/share/bash-completion/completions/
 	install -m 644 README.md docs/*.md $(DESTDIR)/usr/share/doc/passgate/
+	install -d $(DESTDIR)/usr/share/doc/passgate/img
+	install -m 644 docs/img/*.png $(DESTDIR)/usr/share/doc/passgate/img/
 	install -m 644 dist/passgated-wedge.conf \
 		$(DESTDIR)/usr/share/doc/passgate/examples/
 	cp -r Kbuild driver uapi $(DKMS_SRC)/

@@ -28,6 +28,7 @@ import base64
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -182,6 +183,9 @@ def main():
     parser.add_argument("--log", default=os.devnull)
     parser.add_argument("argv", nargs="+")
     args = parser.parse_args()
+    # Stopped (the test interrupted): close the browser on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
     with open(args.log, "ab") as log:
         browser = Browser(args.argv, log)
         try:
@@ -202,7 +206,7 @@ def main():
         finally:
             try:
                 browser.send("Browser.close", session=False, timeout=10)
-            except (BrowserError, OSError):
+            except (BrowserError, OSError, ValueError):
                 pass
             try:
                 browser.proc.wait(timeout=10)

@@ -66,19 +66,24 @@ work=$(mktemp -d /tmp/passgate-overview-test.XXXXXX)
 chmod 755 "$work"
 mkdir "$work/pg" "$work/run"
 [ ${#as_pg[@]} -gt 0 ] && chown nobody "$work/pg" "$work/run"
-cpid= mpid= opid= wpid= bpid=
+cpid= mpid= opid= wpid= bpid= pg_starting=
 cleanup() {
+	trap '' INT TERM	# once begun, to the end
 	[ -n "$bpid" ] && kill "$bpid" 2>/dev/null
 	[ -n "$opid" ] && kill "$opid" 2>/dev/null && wait "$opid" 2>/dev/null
 	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
 	[ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
 	[ -n "$mpid" ] && kill "$mpid" 2>/dev/null && wait "$mpid" 2>/dev/null
+	# A server interrupted while starting writes its pid file late.
+	[ -n "$pg_starting" ] && until_true 10 test -f "$work/pg/postmaster.pid"
 	[ -f "$work/pg/postmaster.pid" ] &&
 		"${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop \
 			>/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
+# Stopped from outside (a timeout, ^C): the servers and the browser go too.
+trap 'exit 1' INT TERM
 cd "$work" || exit 1
 
 # -- the CA: every identity, the overview's two among them
@@ -141,11 +146,15 @@ if ! "${as_pg[@]}" "$pgbin/initdb" -D "$work/pg" -A trust -U postgres \
 	sed 's/^/#   /' initdb.log
 	totals
 fi
-for _ in 1 2 3 4 5; do
-	pgport=$(free_port)
+start_db() {
+	pg_starting=1
 	"${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -w -t 20 -l "$work/run/pg.log" \
 		-o "-c listen_addresses=127.0.0.1 -p $pgport -k $work/run -c fsync=off" \
-		start >/dev/null && break
+		start >/dev/null
+}
+for _ in 1 2 3 4 5; do
+	pgport=$(free_port)
+	start_db && break
 	pgport=
 done
 if [ -n "$pgport" ]; then
@@ -452,11 +461,10 @@ check "the summary counts them ($reply)" \
 
 # -- the database away and back: the page says so, then LISTENs again
 "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null
+pg_starting=
 browser wait 10000 "document.getElementById('link-database').classList.contains('down')"
 check "the database stops: the page shows it away ($reply)" [ "$reply" = "ok true" ]
-"${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -w -t 20 -l "$work/run/pg.log" \
-	-o "-c listen_addresses=127.0.0.1 -p $pgport -k $work/run -c fsync=off" \
-	start >/dev/null
+start_db
 # the overview tries again on its tick (10 s)
 browser wait 20000 "document.getElementById('link-database').classList.contains('up')"
 check "it is back: the overview connects again ($reply)" [ "$reply" = "ok true" ]

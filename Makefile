@@ -65,7 +65,8 @@ endif
 
 # The station side (MQTT, HTTP, PostgreSQL), for x86 and arm64 alike;
 # STATION_BIN= on the command line builds the rest without its libraries.
-STATION_BIN ?= passgate-uplink passgate-publish passgate-collector
+STATION_BIN ?= passgate-uplink passgate-publish passgate-collector \
+	passgate-overview
 
 .PHONY: all man setup module testboard userspace tests check demo shell bench bench-readers \
 	clean install deb fuzz fuzz-build soak reliability station arm64 arm64-module \
@@ -132,8 +133,9 @@ check: all fuzz-build arm64
 		selftests/host/units_test.sh selftests/host/station_tls_test.sh \
 		selftests/host/cli_test.sh selftests/host/notify_test.sh \
 		selftests/host/completion_test.sh selftests/host/man_test.sh \
-		selftests/host/collector_test.sh selftests/host/log_test.sh \
-		selftests/host/alerts_test.sh fuzz/run.sh \
+		selftests/host/collector_test.sh selftests/host/overview_test.sh \
+		selftests/host/log_test.sh selftests/host/alerts_test.sh \
+		fuzz/run.sh \
 		-- $(GUEST_BIN) $(PRIVILEGE_TEST_BIN) $(TOP_TEST_BIN) \
 		$(STATION_TEST_BIN) $(METRICS_TEST_BIN) \
 		-- $(A64_TESTS)
@@ -166,8 +168,9 @@ shell: all
 # Install (DESTDIR for packaging; debian/rules splits it into the three
 # packages, docs/packaging.md): the gate PC's programs, hardened units,
 # users, folders, udev rule, example config, man pages and completion;
-# the station's programs and unit; and the module's sources for DKMS,
-# which then builds it for every kernel.  The version is VERSION's.
+# the station's programs, units and the overview's page; and the
+# module's sources for DKMS, which then builds it for every kernel.  The
+# version is VERSION's.
 STATION_CA := $(BUILD)/bin/passgate-station-ca
 $(STATION_CA): station/passgate-station-ca VERSION
 	@mkdir -p $(@D)
@@ -185,13 +188,16 @@ install: userspace man
 		$(DESTDIR)/usr/share/man/man8 \
 		$(DESTDIR)/usr/share/bash-completion/completions \
 		$(DESTDIR)/usr/share/doc/passgate/examples \
-		$(DESTDIR)/usr/share/passgate/prometheus $(DKMS_SRC)
+		$(DESTDIR)/usr/share/passgate/prometheus \
+		$(DESTDIR)/usr/share/passgate/overview $(DKMS_SRC)
 	install -m 755 $(BUILD)/bin/passgatectl $(STATION_CA) \
 		$(BUILD)/bin/passgate-issuer \
 		$(addprefix $(BUILD)/bin/,$(STATION_BIN)) $(DESTDIR)/usr/bin/
 	install -m 755 $(BUILD)/bin/passgated $(DESTDIR)/usr/sbin/
 	install -m 644 dist/passgated@.service dist/passgate-uplink@.service \
-		dist/passgate-collector.service $(DESTDIR)/lib/systemd/system/
+		dist/passgate-collector.service dist/passgate-overview.service \
+		$(DESTDIR)/lib/systemd/system/
+	install -m 644 $(OVERVIEW_STATIC) $(DESTDIR)/usr/share/passgate/overview/
 	install -m 644 dist/passgate.sysusers \
 		$(DESTDIR)/usr/lib/sysusers.d/passgate.conf
 	install -m 644 dist/passgate.tmpfiles \
@@ -206,6 +212,8 @@ install: userspace man
 	install -m 644 dist/bash-completion/* \
 		$(DESTDIR)/usr/share/bash-completion/completions/
 	install -m 644 README.md docs/*.md $(DESTDIR)/usr/share/doc/passgate/
+	install -d $(DESTDIR)/usr/share/doc/passgate/img
+	install -m 644 docs/img/*.png $(DESTDIR)/usr/share/doc/passgate/img/
 	install -m 644 dist/passgated-wedge.conf \
 		$(DESTDIR)/usr/share/doc/passgate/examples/
 	install -m 644 dist/prometheus/passgate-alerts.yml \

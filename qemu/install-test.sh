@@ -90,11 +90,14 @@ check "the man pages and completion are installed" \
 	sh -c '[ -s /usr/share/man/man8/passgated.8.gz ] &&
 	       [ -s /usr/share/man/man5/passgated.conf.5.gz ] &&
 	       [ -s /usr/share/man/man1/passgate-station-ca.1.gz ] &&
+	       [ -s /usr/share/man/man8/passgate-overview.8.gz ] &&
+	       [ -s /usr/share/passgate/overview/index.html ] &&
 	       [ -s /usr/share/bash-completion/completions/passgatectl ]'
 check "every program answers --version with the package's version" \
 	sh -c 'v=$(dpkg-query -W -f="\${Version}" passgate) &&
 	       for p in passgated passgatectl passgate-uplink passgate-collector \
-	                passgate-publish passgate-issuer passgate-station-ca; do
+	                passgate-overview passgate-publish passgate-issuer \
+	                passgate-station-ca; do
 	               [ "$($p --version)" = "$p (passgate) $v" ] || exit 1; done'
 
 # --- configure and start gate 0 -----------------------------------------

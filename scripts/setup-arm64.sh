@@ -46,8 +46,10 @@ runtime=(libc6 libgcc-s1 libbpf1 libelf1 zlib1g libzstd1 libsodium23
 dev=(libbpf-dev libelf-dev zlib1g-dev libsodium-dev libsqlite3-dev
 	libnl-3-dev libnl-genl-3-dev libevdev-dev libjson-c-dev libsystemd-dev
 	libmosquitto-dev libcurl4-openssl-dev libpq-dev libssl-dev
-	libncurses-dev)
-# (libssl-dev: libpq-dev's Depends.)
+	libncurses-dev libmicrohttpd-dev libmicrohttpd12)
+# (libssl-dev: libpq-dev's Depends.  libmicrohttpd12 here rather than in
+# runtime: passgate-overview links with it, and the guest never runs
+# the overview; its GnuTLS is in runtime already.)
 # The rootfs only: what selftests/station_test.c, top_test.c (tmux, the
 # terminal descriptions, the C.UTF-8 locale tmux wants, from libc-bin)
 # and qemu/guest-privileges.sh run.  /bin/sh is dash, as on Debian (busybox's

@@ -9,17 +9,26 @@
  *   batch_tool export DB AFTER MAX OUT      the batch after AFTER into OUT;
  *                                           print "FIRST LAST" (none: "-")
  *   batch_tool head DB POS                  print "POS HASH" as confirmed
+ *   batch_tool events DB GATE SEED_HEX EVENT...
+ *                  these events, committed together, sealed; each EVENT
+ *                  one word (LANE "-": the gate's own):
+ *                    verdict:LANE:VERDICT:REASON:LATENCY_US
+ *                    list-activated:GENERATION:EXPIRES_AT[:tickets]
+ *                    list-expired:GENERATION[:tickets]
+ *                    TYPE:LANE:ARG    any other type lib/names.c names
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
 #include "common/batch.h"
 #include "gate/core/journal.h"
+#include "lib/libpassgate.h"
 
 static const uint8_t stream_id[PASSGATE_JOURNAL_STREAM_ID_SIZE] = { 0x5e };
 
@@ -68,6 +77,120 @@ static int append(char **argv)
 		memset(ev.data, seq & 0xff, sizeof(ev.data));
 		if (passgate_journal_append(j, &ev) ||
 		    ((i + 1) % per == 0 && passgate_journal_flush(j)))
+			goto fail;
+	}
+	if (passgate_journal_flush(j))
+		goto fail;
+	passgate_journal_close(j);
+	return 0;
+fail:
+	fprintf(stderr, "batch_tool: %s\n", passgate_journal_errmsg(j));
+	passgate_journal_close(j);
+	return 1;
+}
+
+static int number(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end || end == s || s[0] == '-' ? -1 : 0;
+}
+
+/* One EVENT word (see the top) into @ev, at @seq; -1 if malformed. */
+static int parse_event(char *word, uint64_t seq, struct passgate_event *ev)
+{
+	char *field[6] = { NULL };
+	uint64_t v[5] = { 0 };
+	int n = 0, t;
+	struct timespec now;
+	const char *name;
+
+	for (char *p = strtok(word, ":"); p && n < 6; p = strtok(NULL, ":"))
+		field[n++] = p;
+	for (t = 0; t < 64; t++) {
+		name = passgate_event_type_name(t);
+		if (name && n && !strcmp(name, field[0]))
+			break;
+	}
+	if (t == 64)
+		return -1;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	*ev = (struct passgate_event){
+		.seq = seq, .type = t, .lane = PASSGATE_LANE_NONE,
+		.time_ns = now.tv_sec * 1000000000ULL + now.tv_nsec,
+	};
+	for (int i = 1; i < n; i++)
+		if (strcmp(field[i], "-") && strcmp(field[i], "tickets") &&
+		    number(field[i], &v[i - 1]))
+			return -1;
+	if (t == PASSGATE_EV_VERDICT) {
+		struct passgate_verdict_record rec = {
+			.received_ns = ev->time_ns - v[3] * 1000,
+			.decided_ns = ev->time_ns, .reason = v[2],
+			.fast = 1,
+		};
+
+		if (n != 5)
+			return -1;
+		ev->lane = v[0];
+		ev->arg = v[1];
+		ev->value = seq;
+		memcpy(ev->data, &rec, sizeof(rec));
+	} else if (t == PASSGATE_EV_LIST_ACTIVATED ||
+		   t == PASSGATE_EV_LIST_EXPIRED) {
+		struct passgate_list_claim claim = { .station = "st1" };
+		int tickets = !strcmp(field[n - 1], "tickets");
+
+		if (n - tickets != (t == PASSGATE_EV_LIST_EXPIRED ? 2 : 3))
+			return -1;
+		ev->arg = 1;	/* a full list */
+		ev->value = v[0];
+		if (t == PASSGATE_EV_LIST_ACTIVATED)
+			claim.expires_at = v[1];
+		if (tickets)
+			claim.flags = PASSGATE_CLAIM_TICKETS;
+		if (t == PASSGATE_EV_LIST_ACTIVATED || tickets)
+			memcpy(ev->data, &claim, sizeof(claim));
+	} else {
+		if (n != 3)
+			return -1;
+		if (strcmp(field[1], "-"))
+			ev->lane = v[0];
+		ev->arg = v[1];
+	}
+	return 0;
+}
+
+static int events(int argc, char **argv)
+{
+	uint8_t pk[32], sk[64];
+	struct passgate_journal *j;
+	struct passgate_event ev;
+	uint64_t seq;
+	char err[256];
+
+	if (keypair(argv[2], pk, sk))
+		return 2;
+	j = passgate_journal_open(argv[0], strtoul(argv[1], NULL, 10),
+				  PASSGATE_JOURNAL_CREATE, err, sizeof(err));
+	if (!j) {
+		fprintf(stderr, "batch_tool: %s\n", err);
+		return 1;
+	}
+	if (passgate_journal_set_seal_key(j, sk) ||
+	    passgate_journal_begin_stream(j, stream_id))
+		goto fail;
+	seq = passgate_journal_last_seq(j) + 1;
+	for (int i = 3; i < argc; i++, seq++) {
+		if (parse_event(argv[i], seq, &ev)) {
+			fprintf(stderr, "batch_tool: not an event: %s\n",
+				argv[i]);
+			passgate_journal_close(j);
+			return 2;
+		}
+		if (passgate_journal_append(j, &ev))
 			goto fail;
 	}
 	if (passgate_journal_flush(j))
@@ -158,7 +281,10 @@ int main(int argc, char **argv)
 		return export(argv + 1);
 	if (argc == 4 && !strcmp(argv[1], "head"))
 		return head(argv + 1);
+	if (argc >= 6 && !strcmp(argv[1], "events"))
+		return events(argc - 2, argv + 2);
 	fprintf(stderr, "usage: batch_tool key SEED | append DB GATE SEED N PER"
-		" | export DB AFTER MAX OUT | head DB POS\n");
+		" | export DB AFTER MAX OUT | head DB POS"
+		" | events DB GATE SEED EVENT...\n");
 	return 2;
 }

@@ -21,7 +21,7 @@ work=$(mktemp -d /tmp/passgate-cli-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 echo "TAP version 13"
-for prog in passgated passgatectl passgate-uplink passgate-collector \
+for prog in passgated passgatectl passgate-uplink passgate-collector passgate-overview \
 	passgate-publish passgate-issuer passgate-station-ca; do
 	bin=$build/bin/$prog
 	if [ ! -x "$bin" ]; then

@@ -18,7 +18,7 @@ top=$here/../..
 . "$here/tap.sh"
 
 echo "TAP version 13"
-for page in passgated.8 passgate-uplink.8 passgate-collector.8 \
+for page in passgated.8 passgate-uplink.8 passgate-collector.8 passgate-overview.8 \
 	passgatectl.8 passgate-publish.1 passgate-issuer.1 passgate-station-ca.1; do
 	prog=${page%.*}
 	man=$build/man/$page

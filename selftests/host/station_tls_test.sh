@@ -52,11 +52,12 @@ if "$ca_tool" init "$ca" st1 >/dev/null &&
 	"$ca_tool" gate "$ca" exit-1 >/dev/null &&
 	"$ca_tool" collector "$ca" >/dev/null &&
 	"$ca_tool" publisher "$ca" >/dev/null &&
+	"$ca_tool" overview "$ca" >/dev/null &&
 	"$ca_tool" acl "$ca" >acl &&
 	openssl verify -CAfile "$ca/ca.crt" "$ca"/gate-exit-0.crt \
 		"$ca"/broker.crt "$ca"/collector.crt "$ca"/publisher.crt \
-		>/dev/null; then
-	ok "a CA, the broker's, two gates', the collector's and the publisher's certificates"
+		"$ca"/overview.crt >/dev/null; then
+	ok "a CA, the broker's, two gates', the collector's, the publisher's and the overview's certificates"
 else
 	not_ok "the CA script failed"
 	totals
@@ -208,6 +209,30 @@ finished
 got=$(cat "$out")
 desc="a gate cannot forge its confirmation nor read another gate's ($got)"
 check [ "$got" = "passgate/st1/gates/exit-0/stored 7 from-the-collector" ]
+
+# -- the overview reads the gates' statuses, and nothing else
+first overview status1 'passgate/st1/gates/+/rows' 'passgate/st1/gates/+/status'
+# shellcheck disable=SC2046
+mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-0/rows \
+	-m a-row &&
+	mosquitto_pub $(as gate-exit-0) -q 1 -t passgate/st1/gates/exit-0/status \
+		-m online
+finished
+got=$(cat "$out")
+desc="the overview reads a gate's status, not its rows ($got)"
+check [ "$got" = "passgate/st1/gates/exit-0/status online" ]
+# Retained, the gate's first: the one a new subscriber gets is the last
+# the broker took (each publish is acknowledged before the next).
+# shellcheck disable=SC2046
+mosquitto_pub $(as gate-exit-1) -q 1 -r -t passgate/st1/gates/exit-1/status \
+	-m online &&
+	mosquitto_pub $(as overview) -q 1 -r \
+		-t passgate/st1/gates/exit-1/status -m offline
+first overview status2 'passgate/st1/gates/exit-1/status'
+finished
+got=$(cat "$out")
+desc="the overview cannot write a status ($got)"
+check [ "$got" = "passgate/st1/gates/exit-1/status online" ]
 
 # -- a client's key that group or others may read is refused: the uplink
 # says so and stops before it connects; with the key 0600 it connects.

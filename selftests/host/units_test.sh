@@ -50,6 +50,11 @@ accepted() {
 		# the broker and the database, addresses from the configuration
 		echo "RestrictAddressFamilies=~AF_(INET|INET6) PrivateNetwork=" \
 			"IPAddressDeny=" ;;
+	passgate-overview.service)
+		# its https port, the broker and the database, addresses
+		# from the configuration
+		echo "RestrictAddressFamilies=~AF_(INET|INET6) PrivateNetwork=" \
+			"IPAddressDeny=" ;;
 	esac
 }
 

@@ -37,6 +37,7 @@
 #include "registry.h"
 #include "store.h"
 #include "station/mqtt_tls.h"
+#include "station/station_args.h"
 
 #define KEEPALIVE_S 30
 #define RECONNECT_MIN_MS 250
@@ -103,7 +104,7 @@ static const char *topic_gate(const struct collector *c, const char *topic,
 		return NULL;
 	gate = topic + 9 + n + 7;
 	p = strchr(gate, '/');
-	if (!p || strcmp(p, "/rows") || !registry_valid_name(gate, p - gate))
+	if (!p || strcmp(p, "/rows") || !passgate_station_valid_name(gate, p - gate))
 		return NULL;
 	*len = p - gate;
 	return gate;
@@ -389,35 +390,6 @@ static int load_key(const char *path, uint8_t *sk, char *err, size_t errlen)
 	return 0;
 }
 
-/* HOST, HOST:PORT or [V6]:PORT. */
-static int parse_broker(char *arg, char **host, int *port)
-{
-	char *colon, *end;
-	long p = 1883;
-
-	if (arg[0] == '[') {
-		*host = arg + 1;
-		colon = strchr(arg, ']');
-		if (!colon)
-			return -1;
-		*colon++ = '\0';
-		if (*colon && *colon != ':')
-			return -1;
-	} else {
-		*host = arg;
-		colon = strrchr(arg, ':');
-	}
-	if (colon && *colon == ':') {
-		*colon = '\0';
-		errno = 0;
-		p = strtol(colon + 1, &end, 10);
-		if (errno || *end || end == colon + 1 || p < 1 || p > 65535)
-			return -1;
-	}
-	*port = p;
-	return **host ? 0 : -1;
-}
-
 static int parse_count(const char *s, unsigned long *out)
 {
 	char *end;
@@ -551,8 +523,8 @@ int main(int argc, char **argv)
 	 * queues for that id while the collector is away.
 	 */
 	if (optind != argc || !id || !*id || !gates || !station || !confirm_key ||
-	    parse_broker(broker, &host, &port) ||
-	    !registry_valid_name(station, strlen(station))) {
+	    passgate_station_parse_broker(broker, &host, &port) ||
+	    !passgate_station_valid_name(station, strlen(station))) {
 		usage(stderr);
 		return 2;
 	}

@@ -12,19 +12,6 @@
 
 #include "registry.h"
 
-int registry_valid_name(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len < 1 || len > REGISTRY_NAME_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 struct registry_gate *registry_find(struct registry *r, const char *name,
 				    size_t len)
 {
@@ -49,7 +36,7 @@ static int parse_line(char *line, struct registry_gate *g, const char **why)
 		*why = "not NAME NUMBER PUBLIC-KEY-HEX";
 		return -1;
 	}
-	if (!registry_valid_name(name, strlen(name))) {
+	if (!passgate_station_valid_name(name, strlen(name))) {
 		*why = "name not [a-z0-9-]{1,32}";
 		return -1;
 	}

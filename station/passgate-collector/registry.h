@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REGISTRY_NAME_MAX 32
+#include "station/station_args.h"
+
+#define REGISTRY_NAME_MAX PASSGATE_STATION_NAME_MAX
 #define REGISTRY_GATES_MAX 1024
 
 /**
@@ -50,7 +52,4 @@ int registry_load(const char *path, struct registry *r, char *err,
 void registry_free(struct registry *r);
 struct registry_gate *registry_find(struct registry *r, const char *name,
 				    size_t len);
-/* A station or gate name: [a-z0-9-]{1,32}. */
-int registry_valid_name(const char *s, size_t len);
-
 #endif

@@ -56,7 +56,23 @@ static const char schema[] =
 	" gate text NOT NULL,"
 	" pos bigint NOT NULL,"
 	" seal bytea NOT NULL CHECK (length(seal) = 64),"
-	" PRIMARY KEY (gate, pos));";
+	" PRIMARY KEY (gate, pos));"
+	/*
+	 * passgate-overview's reads: a gate's latest row of each kind and
+	 * its verdicts of the last minutes, without a scan of its history.
+	 */
+	"CREATE INDEX IF NOT EXISTS events_gate_type_stored"
+	" ON events (gate, type, stored_ns);"
+	/*
+	 * What the overview's read-only role may see (docs/station.md, "The
+	 * overview page"): events without the scans' credential digests,
+	 * the data only where it says what the overview shows.
+	 */
+	"CREATE OR REPLACE VIEW overview_events WITH (security_barrier) AS"
+	" SELECT gate, pos, type, lane, arg, value, stored_ns,"
+	" CASE WHEN type IN ('verdict', 'list-activated', 'list-expired')"
+	" THEN data END AS data"
+	" FROM events WHERE kind = 'event' AND type <> 'scan';";
 
 /*
  * Rows past the verified head can only be unverified ones (stored by a
@@ -89,6 +105,13 @@ static const char set_head[] =
 static const char insert_seal[] =
 	"INSERT INTO seals (gate, pos, seal) VALUES ($1, $2, $3)"
 	" ON CONFLICT (gate, pos) DO UPDATE SET seal = $3";
+
+/*
+ * Delivered on COMMIT, and only then: a listener (passgate-overview)
+ * never reads a gate's rows before they are there.  The payload is a
+ * hint, the gate's name; the rows themselves are the truth.
+ */
+static const char notify_stored[] = "SELECT pg_notify('passgate_stored', $1)";
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 8000
@@ -425,6 +448,9 @@ enum store_result store_batch(struct store *s, struct registry_gate *g,
 			goto failed;
 		PQclear(res);
 		if (exec(s, insert_seal, 3, sp, &res, PGRES_COMMAND_OK))
+			goto failed;
+		PQclear(res);
+		if (exec(s, notify_stored, 1, hp, &res, PGRES_TUPLES_OK))
 			goto failed;
 		PQclear(res);
 		res = PQexec(s->conn, "COMMIT");

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <grp.h>
 #include <pwd.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -745,4 +748,18 @@ int file_write(const char *path, const void *data, size_t len)
 	n = write(fd, data, len);
 	close(fd);
 	return n == (ssize_t)len ? 0 : -1;
+}
+
+int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s >= 0 && !bind(s, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(s, (struct sockaddr *)&a, &len))
+		port = ntohs(a.sin_port);
+	close(s);
+	return port;
 }

@@ -198,4 +198,10 @@ long long lane_stat(unsigned int lane, const char *name);
 long long gate_lane_stat(unsigned int gate, unsigned int lane,
 			 const char *name);
 
+/*
+ * A TCP port on 127.0.0.1 that was free a moment ago (another server may
+ * take it before the caller binds it), or -1.
+ */
+int free_port(void);
+
 #endif

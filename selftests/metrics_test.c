@@ -104,20 +104,6 @@ static int run(const char *fmt, ...)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s >= 0 && !bind(s, (struct sockaddr *)&a, sizeof(a)) &&
-	    !getsockname(s, (struct sockaddr *)&a, &len))
-		port = ntohs(a.sin_port);
-	close(s);
-	return port;
-}
-
 static int loopback_connect(int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,

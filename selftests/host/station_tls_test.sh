@@ -101,16 +101,7 @@ tls_probe() {
 	# shellcheck disable=SC2046 # options, word-split on purpose
 	mosquitto_pub $(as publisher) -q 1 -t passgate/st1/lists/probe -n
 }
-if start_broker "cafile $broker/ca.crt
-certfile $broker/broker.crt
-keyfile $broker/broker.key
-tls_version tlsv1.2
-require_certificate true
-use_identity_as_username true
-allow_anonymous false
-acl_file $broker/acl
-log_dest stderr
-log_type all" tls_probe; then
+if start_tls_broker "$broker" tls_probe; then
 	ok "mosquitto on TLS, 127.0.0.1:$mport"
 else
 	not_ok "mosquitto did not start"

@@ -61,6 +61,23 @@ start_broker() {
 	return 1
 }
 
+# start_tls_broker DIR PROBE: start_broker as docs/station.md configures
+# the station's broker: TLS only, a client certificate of the station CA
+# required and taken as the user name, the ACL; DIR holds ca.crt,
+# broker.crt, broker.key and acl.
+start_tls_broker() {
+	start_broker "cafile $1/ca.crt
+certfile $1/broker.crt
+keyfile $1/broker.key
+tls_version tlsv1.2
+require_certificate true
+use_identity_as_username true
+allow_anonymous false
+acl_file $1/acl
+log_dest stderr
+log_type all" "$2"
+}
+
 # broker_probe: a QoS 1 publish, anonymous, on plain TCP to $mport; it
 # succeeds once the broker has taken it.
 broker_probe() {

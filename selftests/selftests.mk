@@ -15,7 +15,7 @@ GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
 	factory_test
 HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test \
 	journal_seal_test wedge_test ticket_state_test \
-	event_format_test samframe_test qrframe_test
+	event_format_test samframe_test qrframe_test compactlist_test
 GUEST_BIN := $(addprefix $(BUILD)/selftests/,$(GUEST_TESTS))
 HOST_BIN := $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 # Not tests: tools the host test scripts run (batch_tool: a gate's sealed
@@ -50,6 +50,10 @@ $(BUILD)/selftests/%.skel.h: $(BUILD)/selftests/%.bpf.o
 	bpftool gen skeleton $< > $@
 # Kept: the tests depend on them, and make would delete them as intermediate.
 .SECONDARY: $(TEST_BPF) $(TEST_BPF:.skel.h=.bpf.o)
+# The compact list's lookup (common/compactlist.h) compiled for BPF with
+# every build, so that the header stays something the policy can use.
+COMPACT_BPF := $(BUILD)/selftests/compact_lookup.bpf.o
+$(COMPACT_BPF): common/compactlist.h common/allowlist.h
 
 # What the guest tests, the demo and the bench share.
 GUEST_TEST_LIB := selftests/gate_fixture.c selftests/factory_gate.c \
@@ -74,7 +78,7 @@ $(BOARD_SCAN): selftests/board_scan.c selftests/board.c selftests/board.h \
 
 tests: $(GUEST_BIN) $(POWERCUT_BIN) $(HOST_BIN) $(HOST_TOOLS) \
 	$(PRIVILEGE_TEST_BIN) $(TOP_TEST_BIN) $(METRICS_TEST_BIN) \
-	$(BOARD_SCAN) \
+	$(BOARD_SCAN) $(COMPACT_BPF) \
 	$(if $(STATION_BIN),$(STATION_TEST_BIN))
 $(BUILD)/selftests/%: selftests/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(TEST_BPF) $(GATE_ARCHIVES) $(HARNESS)
@@ -95,6 +99,9 @@ $(BUILD)/selftests/wedge_test: selftests/wedge_test.c $(WEDGE_TEST_SRC) \
 HOST_SRC_samframe_test := driver/samframe.c selftests/readersim.c \
 	selftests/board.c
 HOST_SRC_qrframe_test := driver/qrframe.c
+# common/compactlist.c comes with the common archive; the random lists'
+# gaps are exponential (log1p).
+$(BUILD)/host/compactlist_test: TEST_LDLIBS += -lm
 $(BUILD)/host/%: selftests/host/%.c driver/scanframe.c driver/scanframe.h \
 		$$(HOST_SRC_$$*) $(GATE_HDR) $(GATE_ARCHIVES) $(HARNESS)
 	@mkdir -p $(@D)

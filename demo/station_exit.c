@@ -287,8 +287,20 @@ static unsigned int scan_on(struct demo *d, unsigned int lane, bool bridge,
 		ret = reader_scan(d, kind, token);
 	if (ret)
 		die("scan");
-	if (gate_wait_event(d->events, PASSGATE_EV_VERDICT, lane, &ev))
-		die("no verdict");
+	if (gate_wait_event(d->events, PASSGATE_EV_VERDICT, lane, &ev)) {
+		/* Which reader lost it, if one did: its counters say. */
+		fprintf(stderr, "demo: no verdict on lane %u for scan %u (%s) "
+			"within %d ms; lane 1: qr_codes %lld qr_truncated %lld "
+			"qr_rx_bytes %lld sam_cards %lld sam_cards_repeated "
+			"%lld sam_timeouts %lld\n", lane, d->seq,
+			kind == PASSGATE_CRED_HEALTH_CODE ? "code" : "ID card",
+			GATE_WAIT_MS, lane_stat(1, "qr_codes"),
+			lane_stat(1, "qr_truncated"),
+			lane_stat(1, "qr_rx_bytes"), lane_stat(1, "sam_cards"),
+			lane_stat(1, "sam_cards_repeated"),
+			lane_stat(1, "sam_timeouts"));
+		exit(2);
+	}
 	memcpy(&rec, ev.data, sizeof(rec));
 	*reason = rec.reason;
 	d->scans++;

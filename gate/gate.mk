@@ -52,12 +52,13 @@ $(BUILD)/bin/passgatectl: PROG_CPPFLAGS = $(NL_CFLAGS) $(CURSES_CFLAGS)
 $(BUILD)/bin/passgatectl: PROG_LDLIBS = $(GATE_LDLIBS) $(CURSES_LIBS)
 
 # passgated's wedge bridge (passgated/wedge.c) reads input devices with
-# libevdev and builds SCAN frames with the module's own encoder.
+# libevdev and builds SCAN frames with the module's own encoder; its slow
+# path (passgated/slow.c) is a thread of its own.
 EVDEV_CFLAGS = $(shell $(PKG_CONFIG) --cflags libevdev)
 EVDEV_LIBS = $(shell $(PKG_CONFIG) --libs libevdev)
 $(BUILD)/bin/passgated: driver/scanframe.c driver/scanframe.h
 $(BUILD)/bin/passgated: PROG_CPPFLAGS = -Idriver $(EVDEV_CFLAGS)
-$(BUILD)/bin/passgated: PROG_LDLIBS = $(GATE_LDLIBS) $(EVDEV_LIBS)
+$(BUILD)/bin/passgated: PROG_LDLIBS = $(GATE_LDLIBS) $(EVDEV_LIBS) -pthread
 
 # The uplink carries the gate's events up and its lists down over MQTT:
 # built with the station programs (STATION_BIN).

@@ -40,6 +40,10 @@ add_module() {
 }
 # The guest's disk (--disk): virtio-blk, ext4.
 disk_modules() { local m; for m in virtio_blk crc32c_generic ext4; do add_module "$m"; done; }
+# In every guest: a file system a test can freeze (FIFREEZE), ext2 or
+# ext4 (one driver) on a loop device (selftests/slowpath_test.c holds a
+# journal commit so).
+freeze_modules() { local m; for m in loop crc32c_generic ext4; do add_module "$m"; done; }
 
 # Quote words for a POSIX shell ('...' with ' as '\'').
 shquote() {

@@ -93,6 +93,7 @@ index_modules
 for m in virtio_mmio virtio_console 9pnet netfs fscache 9p 9pnet_virtio; do
 	add_module "$m"
 done
+freeze_modules
 [[ -z $disk ]] || disk_modules
 
 cat >"$root/passgate.env" <<EOT

@@ -99,6 +99,7 @@ for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev \
 	virtio_pci 9pnet netfs fscache 9p 9pnet_virtio; do
 	add_module "$m"
 done
+freeze_modules
 [[ -z $disk ]] || disk_modules
 
 # Sourced by guest-init.sh; the command is run with `eval` in the chroot, so

@@ -2,6 +2,7 @@
 #ifndef PASSGATED_H
 #define PASSGATED_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +44,52 @@ struct decision_histogram {
 	uint64_t sum_ns;
 };
 
+/*
+ * The slow path (slow.c): a thread of its own reads the lanes' scanboard
+ * nodes and answers the scans the fast path deferred, so that an answer
+ * never waits for what the daemon's loop does meanwhile (a journal commit
+ * and its fsync, a list verified and installed, the metrics written).
+ * It sees this struct only, never the rest of struct daemon.
+ *
+ * Who owns what:
+ * - @board, @boards, @loop and @staff, @staff_count: made by the main
+ *   thread in slow_open(), then the slow thread's alone from slow_start()
+ *   to the join in slow_close() (@staff is never written again; the main
+ *   thread frees it after the join).
+ * - @thread, @running, @pings: the main thread's.
+ * - @lock guards @reason, @direction (the main thread writes them at
+ *   start and on SIGHUP, the slow thread reads them for every scan) and
+ *   @pongs (the slow thread counts the watchdog's pings it answered).
+ * - the eventfds carry the hand-offs between the two: @stop_fd and
+ *   @ping_fd from the main thread to the slow one, @done_fd back (the
+ *   slow thread ended; the main loop watches it as SOURCE_SLOW).
+ */
+struct slow_board {
+	struct passgate_scanboard *node;
+	unsigned int lane;
+};
+
+struct slow_path {
+	struct slow_board board[DAEMON_MAX_BOARDS];
+	unsigned int boards;
+	struct passgate_loop loop;
+	uint8_t *staff;		/* sorted digests of the staff file */
+	size_t staff_count;
+
+	pthread_t thread;
+	bool running;
+	uint64_t pings;
+
+	pthread_mutex_t lock;
+	uint32_t reason;	/* a DENY's reason: the configuration's */
+	uint32_t direction;	/* an ACCEPT's: the policy's */
+	uint64_t pongs;
+
+	int stop_fd;
+	int ping_fd;
+	int done_fd;
+};
+
 /* A reader of a lane, as its SCANNER_OFFLINE and _ONLINE events say. */
 struct daemon_reader {
 	uint32_t lane;
@@ -64,10 +111,7 @@ struct daemon {
 	int expiry_fd;
 	uint64_t expired_generation;
 	uint64_t expired_tickets;	/* the ticket generation told expired */
-	struct passgate_scanboard *board[DAEMON_MAX_BOARDS];
-	unsigned int boards;
-	uint8_t *staff;		/* sorted digests of the staff file */
-	size_t staff_count;
+	struct slow_path slow;
 	struct passgate_journal *journal;
 	int flush_fd;
 	uint64_t journaled;
@@ -126,9 +170,19 @@ void audit_handle(struct daemon *d);
 void audit_flush(struct daemon *d);
 void audit_close(struct daemon *d);
 
-/* slow.c: scans the fast path deferred */
+/*
+ * slow.c: scans the fast path deferred, answered on a thread of its own.
+ * slow_open() opens the nodes and reads the staff file; slow_start() runs
+ * the thread, once the process has dropped its capabilities (a thread
+ * keeps the capabilities it was made with); slow_configure() hands it the
+ * settings again after a reload; slow_alive() is the watchdog's question
+ * (the thread answered the last ping; asks again); slow_close() stops
+ * and joins it, then closes what it used.
+ */
 int slow_open(struct daemon *d);
-void slow_handle(struct daemon *d, unsigned int index);
+int slow_start(struct daemon *d);
+void slow_configure(struct daemon *d);
+bool slow_alive(struct daemon *d);
 void slow_close(struct daemon *d);
 
 /* metrics.c: the gate's Prometheus textfile, every few seconds */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * passgated: the gate daemon.  One epoll loop over signals, the list
- * spool folder (inotify), the active list's expiry (timerfd) and the
- * lanes' slow-path queues.  The fast path never waits for it: the policy
- * is pinned and keeps deciding when the daemon is gone, and the daemon
- * adopts it again on start.
+ * spool folder (inotify), the active list's expiry (timerfd), the gate's
+ * events for the journal and the metrics; the lanes' slow-path queues
+ * have a thread and a loop of their own (slow.c), so that no journal
+ * commit delays a deferred scan.  The fast path never waits for it: the
+ * policy is pinned and keeps deciding when the daemon is gone, and the
+ * daemon adopts it again on start.
  *
  *   passgated [-c FILE]      (default /etc/passgate/gate0.conf)
  *
@@ -157,6 +159,7 @@ static void reload(struct daemon *d)
 		return;
 	}
 	d->cfg = cfg;
+	slow_configure(d);
 	passgate_log_pri(LOG_NOTICE, NULL, "configuration reloaded");
 	return;
 refused:
@@ -186,7 +189,9 @@ static bool handle_signal(struct daemon *d)
 
 /*
  * systemd's watchdog (WatchdogSec= in passgated@.service): pinged from
- * this loop, so a loop that hangs is restarted; the policy decides on.
+ * this loop while the slow path's thread answers this loop's pings too,
+ * so that either loop hanging gets the daemon restarted; the policy
+ * decides on.
  */
 static int watchdog_open(struct daemon *d)
 {
@@ -209,7 +214,8 @@ static void watchdog_handle(struct daemon *d)
 {
 	uint64_t ticks;
 
-	if (read(d->watchdog_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+	if (read(d->watchdog_fd, &ticks, sizeof(ticks)) == sizeof(ticks) &&
+	    slow_alive(d))
 		passgate_service_alive();
 }
 
@@ -244,8 +250,8 @@ static int run(struct daemon *d)
 				expiry_handle(d);
 				break;
 			case SOURCE_SLOW:
-				slow_handle(d, index);
-				break;
+				/* Its thread ended, and said why: restart. */
+				return -1;
 			case SOURCE_WEDGE:
 				wedge_handle(d, index);
 				break;
@@ -272,13 +278,14 @@ static int run(struct daemon *d)
 static void cleanup(struct daemon *d)
 {
 	passgate_service_stopping();
+	/* First: the journal's last commit then holds every answer given. */
+	slow_close(d);
 	if (d->watchdog_fd >= 0)
 		close(d->watchdog_fd);
 	metrics_close(d);
 	tickets_close(d);
 	wedge_close(d);
 	audit_close(d);
-	slow_close(d);
 	spool_close(d);
 	expiry_close(d);
 	if (d->sigfd >= 0)
@@ -306,6 +313,13 @@ int main(int argc, char **argv)
 		.metrics_fd = -1,
 		.watchdog_fd = -1,
 		.tickets_fd = -1,
+		.slow = {
+			.loop.epfd = -1,
+			.lock = PTHREAD_MUTEX_INITIALIZER,
+			.stop_fd = -1,
+			.ping_fd = -1,
+			.done_fd = -1,
+		},
 	};
 	char err[512];
 	int opt, ret = 1;
@@ -344,7 +358,7 @@ int main(int argc, char **argv)
 	restore_run(&d);
 	if (tickets_open(&d) || expiry_open(&d) || spool_open(&d) ||
 	    wedge_open(&d) ||
-	    metrics_open(&d) || drop_capabilities(&d))
+	    metrics_open(&d) || drop_capabilities(&d) || slow_start(&d))
 		goto out;
 	ret = run(&d) ? 1 : 0;
 out:

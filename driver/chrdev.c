@@ -82,6 +82,8 @@ static void passgate_chrdev_del_lane(void *data)
 
 	xa_erase(&passgate_lanes, lane->index);
 	passgate_live_kill(&lane->live);
+	/* The scanboard's readers wait on a queue of their own. */
+	wake_up_interruptible_all(&lane->scans.wait);
 	for (node = 0; node < PASSGATE_LANE_NODES; node++)
 		device_destroy(&passgate_class, passgate_lane_devt(lane, node));
 }
@@ -351,7 +353,10 @@ static __poll_t passgate_poll(struct file *file, poll_table *wait)
 	struct passgate_live *live = pf->live;
 	bool pending = false;
 
-	poll_wait(file, &live->wait, wait);
+	if (pf->node == PASSGATE_NODE_SCANBOARD)
+		poll_wait(file, &to_passgate_lane(live)->scans.wait, wait);
+	else
+		poll_wait(file, &live->wait, wait);
 	if (READ_ONCE(live->gone))
 		return EPOLLERR | EPOLLHUP;
 	if (pf->node == PASSGATE_NODE_TURNSTILE)

@@ -181,7 +181,12 @@ static void passgate_decide_defer(struct passgate_lane *lane,
 	scans->stats.deferred++;
 	passgate_decide_arm_deadline(scans);
 	mutex_unlock(&scans->lock);
-	wake_up_interruptible_all(&lane->live.wait);
+	/*
+	 * The scanboard's readers alone: a wait queue of their own, so that
+	 * the turnstile's changes on every fast-path scan do not wake the
+	 * slow path's reader for nothing.
+	 */
+	wake_up_interruptible_all(&scans->wait);
 }
 
 void passgate_decide_submit(struct passgate_lane *lane,
@@ -390,7 +395,7 @@ ssize_t passgate_decide_read(struct passgate_file *pf, char __user *buf,
 			ret = -EAGAIN;
 			goto out_free;
 		}
-		ret = wait_event_interruptible(lane->live.wait,
+		ret = wait_event_interruptible(lane->scans.wait,
 					       passgate_decide_pending(lane));
 		if (ret)
 			goto out_free;
@@ -436,6 +441,7 @@ int passgate_decide_init(struct passgate_lane *lane)
 	struct passgate_lane_scans *scans = &lane->scans;
 
 	mutex_init(&scans->lock);
+	init_waitqueue_head(&scans->wait);
 	INIT_LIST_HEAD(&scans->queue);
 	INIT_DELAYED_WORK(&scans->deadline_work, passgate_decide_deadline_work);
 	lane->decision_timeout_ms = PASSGATE_DEFAULT_DECISION_TIMEOUT_MS;

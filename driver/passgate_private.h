@@ -39,7 +39,8 @@ struct sk_buff;
  * @ref: held by the bound driver and by every open file
  * @unbind_lock: file operations hold it for reading, unbind for writing
  * @gone: set once, at unbind; file operations then fail with -ENODEV
- * @wait: woken on every change and at unbind
+ * @wait: woken on every change and at unbind (a lane's scanboard
+ *	readers wait on &passgate_lane_scans.wait instead)
  * @release: frees the object when @ref drops to zero
  */
 struct passgate_live {
@@ -204,7 +205,9 @@ struct passgate_scan_stats {
 
 /**
  * struct passgate_lane_scans - a lane's decision pipeline
- * @lock: serialises everything below
+ * @lock: serialises everything below but @wait
+ * @wait: the scanboard's readers and pollers: woken when a scan is
+ *	queued and at unbind, not by the turnstile's changes
  * @indicate: shows a verdict to the board a scan came from, if one is
  *	bound (the UART board registers it at attach time)
  * @indicator: @indicate's data
@@ -218,6 +221,7 @@ struct passgate_scan_stats {
  */
 struct passgate_lane_scans {
 	struct mutex lock;
+	wait_queue_head_t wait;
 	void (*indicate)(void *indicator, u8 seq, u32 verdict, u32 reason);
 	void *indicator;
 	struct list_head queue;

@@ -8,10 +8,14 @@
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -377,6 +381,115 @@ TEST(beams_reach_lane)
 	ASSERT_EQ(sizeof(state), read(fd, &state, sizeof(state)));
 	EXPECT_EQ(0, state.beams);
 	close(fd);
+}
+
+/* A thread asleep in poll() on a lane's scanboard node. */
+struct scan_poller {
+	int scanboard, stop;
+	pid_t tid;
+	short revents;
+};
+
+static void *scan_poll(void *arg)
+{
+	struct scan_poller *p = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = p->scanboard, .events = POLLIN },
+		{ .fd = p->stop, .events = POLLIN },
+	};
+
+	__atomic_store_n(&p->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	if (poll(pfd, 2, -1) != 1)
+		return (void *)1;
+	p->revents = pfd[0].revents;
+	return NULL;
+}
+
+/* Thread @tid's state letter and its voluntary context switches. */
+static int task_read(pid_t tid, char *state, long *switches)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	*state = '?';
+	*switches = -1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "State: %c", state);
+		sscanf(line, "voluntary_ctxt_switches: %ld", switches);
+	}
+	fclose(f);
+	return *switches < 0 ? -1 : 0;
+}
+
+/* Until @tid sleeps (bounded: 10 s); its switches then. */
+static int task_asleep(pid_t tid, long *switches)
+{
+	struct timespec tick = { 0, 1000000 };
+	char state;
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		if (task_read(tid, &state, switches))
+			return -1;
+		if (state == 'S')
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+	return -1;
+}
+
+/*
+ * The scanboard's readers (the slow path's thread) sleep through the
+ * turnstile's changes: they wait for deferred scans on a queue of their
+ * own.  They shared the lane's one queue once, and every unlock, relock
+ * and beam change of every fast-path passage woke them for nothing.
+ */
+TEST(scanboard_pollers_sleep_through_turnstile_changes)
+{
+	struct scan_poller p = { .tid = 0 };
+	struct passgate_state state;
+	long before, after;
+	pthread_t thread;
+	void *ret;
+	int ts, i;
+
+	p.scanboard = lane_open(0, 0, "scanboard", O_RDWR | O_NONBLOCK);
+	ts = lane_open(0, 0, "turnstile", O_RDWR | O_NONBLOCK);
+	p.stop = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, p.scanboard);
+	ASSERT_LE(0, ts);
+	ASSERT_LE(0, p.stop);
+	ASSERT_EQ(sizeof(state), read(ts, &state, sizeof(state)));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, scan_poll, &p));
+	while (!__atomic_load_n(&p.tid, __ATOMIC_ACQUIRE))
+		sched_yield();
+	ASSERT_EQ(0, task_asleep(p.tid, &before));
+
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, tb_drive(TB_LANE_LINE(0, TB_BEAM_INNER), 1));
+		ASSERT_EQ(0, lane_wait_beams(ts, PASSGATE_BEAM_INNER,
+					     PASSGATE_BEAM_INNER, &state));
+		ASSERT_EQ(0, tb_drive(TB_LANE_LINE(0, TB_BEAM_INNER), 0));
+		ASSERT_EQ(0, lane_wait_beams(ts, PASSGATE_BEAM_INNER, 0,
+					     &state));
+	}
+	ASSERT_EQ(0, task_asleep(p.tid, &after));
+	EXPECT_EQ(before, after)
+		TH_LOG("the poller woke %ld times for 20 turnstile changes",
+		       after - before);
+
+	ASSERT_EQ(sizeof(uint64_t), write(p.stop, &(uint64_t){ 1 },
+					  sizeof(uint64_t)));
+	ASSERT_EQ(0, pthread_join(thread, &ret));
+	EXPECT_EQ(NULL, ret);
+	EXPECT_EQ(0, p.revents);
+	close(p.stop);
+	close(ts);
+	close(p.scanboard);
 }
 
 FIXTURE(unbound) {

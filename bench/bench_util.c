@@ -4,6 +4,7 @@
  * files, memory cgroups, and the processes it starts (bench/bench.h).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -330,18 +331,38 @@ uint64_t mem_available(void)
 	return kb * 1024;
 }
 
-/* Pin @pid (0: the bench) to @cpu, or let it run anywhere (-1). */
+/*
+ * Pin process @pid (0: this thread) to @cpu (-1: any).  Every thread of
+ * it: sched_setaffinity() moves one thread, and passgated answers the
+ * slow path on a thread of its own (gate/passgated/slow.c).
+ */
 void pin(pid_t pid, int cpu)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char path[64];
+	struct dirent *t;
 	cpu_set_t set;
+	DIR *tasks;
 
 	CPU_ZERO(&set);
 	for (long i = 0; i < cpus && i < CPU_SETSIZE; i++)
 		if (cpu < 0 || i == cpu)
 			CPU_SET(i, &set);
-	if (sched_setaffinity(pid, sizeof(set), &set))
-		die("pin %d to CPU %d: %s", (int)pid, cpu, strerror(errno));
+	if (!pid) {
+		if (sched_setaffinity(0, sizeof(set), &set))
+			die("pin to CPU %d: %s", cpu, strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	tasks = opendir(path);
+	if (!tasks)
+		die("%s: %s", path, strerror(errno));
+	while ((t = readdir(tasks)))
+		if (t->d_name[0] != '.' &&
+		    sched_setaffinity(atoi(t->d_name), sizeof(set), &set))
+			die("pin %d's thread %s to CPU %d: %s", (int)pid,
+			    t->d_name, cpu, strerror(errno));
+	closedir(tasks);
 }
 
 pid_t start(char *const argv[], const char *log, char *line, size_t len)

@@ -94,7 +94,7 @@ struct bench {
 	struct passgate_seckey *sec;
 	struct passgate_trust *trust;
 	struct passgate_policy *policy;
-	enum passgate_list_layout layout;
+	enum passgate_policy_layout layout;
 	int events, bridge, turnstile;
 	uint64_t generation;
 	pid_t daemon;
@@ -160,7 +160,7 @@ void tool_start(struct bench *b);
 int collector_read(const char *path, struct collector *c);
 
 /* bench_lists.c */
-void policy_open(struct bench *b, enum passgate_list_layout layout);
+void policy_open(struct bench *b, enum passgate_policy_layout layout);
 void policy_close(struct bench *b);
 void hold_active(struct bench *b);
 void release_held(struct bench *b);

@@ -17,7 +17,7 @@
 
 #include "bench.h"
 
-void policy_open(struct bench *b, enum passgate_list_layout layout)
+void policy_open(struct bench *b, enum passgate_policy_layout layout)
 {
 	bool adopted;
 
@@ -301,7 +301,7 @@ static void issue(struct bench *b, struct pipeline *p, char *file,
  */
 /* The list of @n measured in @layout, if it was. */
 static const struct pipeline *measured(const struct bench *b,
-				       enum passgate_list_layout layout,
+				       enum passgate_policy_layout layout,
 				       uint64_t n)
 {
 	for (unsigned int i = 0; i < b->npipe[layout]; i++)

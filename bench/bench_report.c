@@ -52,7 +52,7 @@ static const char *rate(double per_s, char *buf, size_t len)
 }
 
 static const struct pipeline *find(const struct bench *b,
-				   enum passgate_list_layout layout,
+				   enum passgate_policy_layout layout,
 				   uint64_t n)
 {
 	for (unsigned int i = 0; i < b->npipe[layout]; i++)
@@ -63,7 +63,7 @@ static const struct pipeline *find(const struct bench *b,
 
 /* The largest list measured in @layout. */
 static const struct pipeline *largest(const struct bench *b,
-				      enum passgate_list_layout layout)
+				      enum passgate_policy_layout layout)
 {
 	const struct pipeline *best = NULL;
 
@@ -353,7 +353,7 @@ static void tput_rows(const struct bench *b, FILE *f)
 }
 
 static void pipeline_rows(const struct bench *b, FILE *f,
-			  enum passgate_list_layout layout)
+			  enum passgate_policy_layout layout)
 {
 	const char *name = layout == PASSGATE_LAYOUT_HASH ? "hash" : "compact";
 	char x[32], y[32];

@@ -347,7 +347,7 @@ int main(int argc, char **argv)
 		.tput_s = 5,
 		.budget_s = 4200,
 		/* 60 million entries are a file of 2.9 GB. */
-		.max_list_bytes = (size_t)4 << 30,
+		.max_list_bytes = PASSGATE_LIST_LIMIT_BYTES,
 	};
 	struct bench *b = &bench;
 	FILE *out;

@@ -73,7 +73,8 @@ static void import(sqlite3 *db, const struct passgate_trust *trust,
 	char err[512];
 	ssize_t n, i;
 
-	list = passgate_listfile_open(path, NULL, trust, 0, err, sizeof(err));
+	list = passgate_listfile_open(path, NULL, trust,
+				      PASSGATE_LIST_LIMIT_BYTES, err, sizeof(err));
 	if (!list || !buf)
 		die(path, list ? "out of memory" : err);
 	sql(db, "BEGIN");

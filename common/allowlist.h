@@ -21,8 +21,14 @@
  * 32-byte credential digest: see docs/allowlist-format.md for why.
  */
 #define PASSGATE_LIST_DIGEST 16
-/* Lists above this size are refused before anything is read. */
+/*
+ * Lists above this size are refused before anything is read, unless a
+ * gate is configured for more (max_list_bytes), up to
+ * PASSGATE_LIST_LIMIT_BYTES: a province's 60 million health codes are
+ * a 2.9 GB file, which only a gate PC set up for them takes.
+ */
 #define PASSGATE_LIST_MAX_BYTES (1ull << 30)
+#define PASSGATE_LIST_LIMIT_BYTES (1ull << 33)
 
 enum passgate_list_kind {
 	PASSGATE_LIST_FULL = 1,

@@ -47,6 +47,11 @@ int passgate_caps_effective(uint64_t *caps)
 
 int passgate_caps_limit(uint64_t keep)
 {
+	return passgate_caps_keep(keep, keep);
+}
+
+int passgate_caps_keep(uint64_t keep, uint64_t effective)
+{
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
@@ -69,9 +74,55 @@ int passgate_caps_limit(uint64_t keep)
 	for (i = 0; i < 2; i++) {
 		uint32_t k = keep >> (32 * i);
 
-		data[i].effective &= k;
+		data[i].effective &= k & (effective >> (32 * i));
 		data[i].permitted &= k;
 		data[i].inheritable = 0;
 	}
 	return syscall(SYS_capset, &hdr, data);
+}
+
+/* Set @cap in the effective set to @on; *@changed: whether it changed. */
+static int caps_set_effective(int cap, bool on, bool *changed)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2], *d;
+	uint32_t bit;
+
+	*changed = false;
+	if (cap < 0 || cap >= 64) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (caps_get(data))
+		return -1;
+	d = &data[cap / 32];
+	bit = 1u << (cap % 32);
+	if (!!(d->effective & bit) == on)
+		return 0;
+	if (on && !(d->permitted & bit)) {
+		errno = EPERM;
+		return -1;
+	}
+	if (on)
+		d->effective |= bit;
+	else
+		d->effective &= ~bit;
+	if (syscall(SYS_capset, &hdr, data))
+		return -1;
+	*changed = true;
+	return 0;
+}
+
+int passgate_caps_raise(int cap, bool *raised)
+{
+	return caps_set_effective(cap, true, raised);
+}
+
+int passgate_caps_lower(int cap)
+{
+	bool changed;
+
+	return caps_set_effective(cap, false, &changed);
 }

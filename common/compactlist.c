@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compactlist.h"
@@ -57,7 +58,7 @@ int compact_build_begin(struct compact_builder *b, void *buf, size_t size,
 {
 	const struct compact_params *p = params;
 	size_t want = compact_size(p->entry_count, p->index_bits);
-	uint64_t nb, ex;
+	uint64_t nb, ex, hz;
 
 	memset(b, 0, sizeof(*b));
 	b->failed = 1;
@@ -92,6 +93,14 @@ int compact_build_begin(struct compact_builder *b, void *buf, size_t size,
 				     " leaves no epoch above 0",
 				     p->not_before);
 	b->epoch = nb - nb % COMPACT_MINUTE;
+	hz = b->epoch + HORIZON_S;
+	if (p->horizon_end && p->horizon_end < hz)
+		hz = p->horizon_end;
+	if (hz <= nb)
+		return passgate_fail(err, errlen, ERANGE,
+				     "header: not_before %" PRIu64
+				     " is past the horizon %" PRIu64,
+				     nb, hz);
 	/*
 	 * Usable until its expiry, or the horizon if that comes first: a
 	 * list that lives longer goes degraded early rather than widen an
@@ -99,14 +108,15 @@ int compact_build_begin(struct compact_builder *b, void *buf, size_t size,
 	 */
 	ex = p->expires_at > UINT32_MAX ? UINT32_MAX :
 	     p->expires_at + p->clock_offset;
-	if (ex > b->epoch + HORIZON_S)
-		ex = b->epoch + HORIZON_S;
+	if (ex > hz)
+		ex = hz;
 
 	b->base = buf;
 	b->elems = size / COMPACT_ELEM_SIZE;
 	b->params = *p;
 	b->not_before = nb;
 	b->expires_at = ex;
+	b->horizon_end = hz;
 	/* No head until the list is whole: a failed build is no list. */
 	memset(buf, 0, COMPACT_HEADER_ELEMS * COMPACT_ELEM_SIZE);
 	b->failed = 0;
@@ -114,36 +124,39 @@ int compact_build_begin(struct compact_builder *b, void *buf, size_t size,
 }
 
 /*
- * The window of @e in minutes after the epoch.  Only the time the list
- * is usable counts, [not_before, expires_at): a bound outside it is no
- * bound, and an entry never valid inside it is stored as such (until
- * the epoch).  Inside it, from rounds up and until down to a minute:
- * never wider, less than a minute narrower at each end, and a window
- * with no whole minute in it stored as never valid.
+ * The window [@f, @u) (policy clock, 0: no bound) in minutes after the
+ * epoch.  Encoded for the horizon, [not_before, horizon_end), not only
+ * for the list's own life, so that a delta may extend the list's life
+ * up to the horizon with this entry still exact: a from at or before
+ * not_before and an until at or past the horizon are no bound, and an
+ * entry never valid inside the horizon is stored as such (until the
+ * epoch).  Inside it, from rounds up and until down to a minute: never
+ * wider, less than a minute narrower at each end, and a window with no
+ * whole minute in it stored as never valid.
  */
-static void encode_window(const struct compact_builder *b,
-			  const struct passgate_list_entry *e,
-			  struct compact_entry *out)
+static void encode_window(const struct compact_builder *b, uint64_t f,
+			  uint64_t u, struct compact_entry *out)
 {
-	uint64_t nb = b->not_before, ex = b->expires_at, epoch = b->epoch;
-	uint64_t off = b->params.clock_offset;
-	uint64_t f = e->valid_from ? e->valid_from + off : 0;
-	uint64_t u = e->valid_until ? e->valid_until + off : 0;
+	uint64_t nb = b->not_before, hz = b->horizon_end, epoch = b->epoch;
 	uint64_t from = 0, until = COMPACT_UNTIL_NONE, lo, hi;
 
-	/* Below the horizon (compact_build_begin()), both fit. */
+	if ((f && f >= hz) || (u && u <= nb))
+		goto never;
+	/* Between not_before and the horizon, both fit 16 bits. */
 	if (f > nb)
 		from = (f - epoch + COMPACT_MINUTE - 1) / COMPACT_MINUTE;
-	if (u && u < ex)
+	if (u && u < hz)
 		until = (u - epoch) / COMPACT_MINUTE;
 	lo = from ? epoch + from * COMPACT_MINUTE : nb;
-	hi = until != COMPACT_UNTIL_NONE ? epoch + until * COMPACT_MINUTE : ex;
-	if (lo >= hi) {
-		from = 0;
-		until = 0;
-	}
+	hi = until != COMPACT_UNTIL_NONE ? epoch + until * COMPACT_MINUTE : hz;
+	if (lo >= hi)
+		goto never;
 	out->valid_from = from;
 	out->valid_until = until;
+	return;
+never:
+	out->valid_from = 0;
+	out->valid_until = 0;
 }
 
 /*
@@ -171,15 +184,19 @@ static void measure(struct compact_builder *b, uint64_t top)
 	}
 }
 
-static int add_one(struct compact_builder *b,
-		   const struct passgate_list_entry *e, char *err,
+/*
+ * One entry: the digest as two numbers, status and PASSGATE_ENTRY_*
+ * flags, the ID's first 8 bytes (@has_id: a card is bound), the window
+ * in the policy's clock.
+ */
+static int add_one(struct compact_builder *b, uint64_t hi, uint64_t lo,
+		   unsigned int status, unsigned int flags, int has_id,
+		   uint64_t id, uint64_t f, uint64_t u, char *err,
 		   size_t errlen)
 {
 	unsigned int k = b->params.index_bits;
 	uint64_t index = b->added, first = compact_first_entry(k);
-	uint64_t hi = compact_be64(e->digest), lo = compact_be64(e->digest + 8);
 	uint32_t *slots = index_slots(b->base);
-	uint64_t id_head, id_tail;
 	struct compact_entry *out;
 	struct compact_key key;
 	uint8_t meta;
@@ -193,15 +210,14 @@ static int add_one(struct compact_builder *b,
 		return passgate_fail(err, errlen, EINVAL,
 				     "entry %" PRIu64 ": digest not above the previous one (unsorted or duplicate)",
 				     index);
-	if (e->status < PASSGATE_STATUS_GREEN ||
-	    e->status > PASSGATE_STATUS_RED)
+	if (status < PASSGATE_STATUS_GREEN || status > PASSGATE_STATUS_RED)
 		return passgate_fail(err, errlen, EINVAL,
 				     "entry %" PRIu64 ": status %u has no place in a full list",
-				     index, e->status);
-	if (e->flags & ~PASSGATE_ENTRY_TICKET)
+				     index, status);
+	if (flags & ~PASSGATE_ENTRY_TICKET)
 		return passgate_fail(err, errlen, EINVAL,
 				     "entry %" PRIu64 ": unknown flags 0x%02x",
-				     index, e->flags);
+				     index, flags);
 	compact_key_from(hi, lo, k, &key);
 	if (index && key.bucket == b->last_key.bucket &&
 	    key.hi == b->last_key.hi && key.lo == b->last_key.lo)
@@ -211,16 +227,13 @@ static int add_one(struct compact_builder *b,
 
 	out = (struct compact_entry *)(b->base +
 				       (first + index) * COMPACT_ELEM_SIZE);
-	encode_window(b, e, out);
-	meta = e->status;
-	if (e->flags & PASSGATE_ENTRY_TICKET)
+	encode_window(b, f, u, out);
+	meta = status;
+	if (flags & PASSGATE_ENTRY_TICKET)
 		meta |= COMPACT_F_TICKET;
-	/* All zero is no card; any other digest is one, even 0 at first. */
-	id_head = compact_id(e->id_digest);
-	id_tail = compact_id(e->id_digest + 8);
-	if (id_head || id_tail)
+	if (has_id)
 		meta |= COMPACT_F_ID;
-	out->id = id_head;
+	out->id = id;
 	out->code_hi = key.hi;
 	out->code_lo = key.lo << COMPACT_CODE_LO_SHIFT | meta;
 
@@ -234,6 +247,37 @@ static int add_one(struct compact_builder *b,
 	return 0;
 }
 
+static int add_entry(struct compact_builder *b,
+		     const struct passgate_list_entry *e, char *err,
+		     size_t errlen)
+{
+	uint64_t off = b->params.clock_offset;
+	uint64_t id_head = compact_id(e->id_digest);
+	uint64_t id_tail = compact_id(e->id_digest + 8);
+
+	/* All zero is no card; any other digest is one, even 0 at first. */
+	return add_one(b, compact_be64(e->digest), compact_be64(e->digest + 8),
+		       e->status, e->flags, id_head || id_tail, id_head,
+		       e->valid_from ? e->valid_from + off : 0,
+		       e->valid_until ? e->valid_until + off : 0, err, errlen);
+}
+
+int compact_build_add_view(struct compact_builder *b, const uint8_t *digest,
+			   const struct compact_view *v, char *err,
+			   size_t errlen)
+{
+	if (b->failed)
+		return passgate_fail(err, errlen, EINVAL,
+				     "entries: the build already failed");
+	if (add_one(b, compact_be64(digest), compact_be64(digest + 8),
+		    v->status, v->flags, v->has_id, v->id, v->valid_from,
+		    v->valid_until, err, errlen)) {
+		b->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
 int compact_build_add(struct compact_builder *b,
 		      const struct passgate_list_entry *entries, size_t n,
 		      char *err, size_t errlen)
@@ -244,7 +288,7 @@ int compact_build_add(struct compact_builder *b,
 		return passgate_fail(err, errlen, EINVAL,
 				     "entries: the build already failed");
 	for (i = 0; i < n; i++)
-		if (add_one(b, &entries[i], err, errlen)) {
+		if (add_entry(b, &entries[i], err, errlen)) {
 			b->failed = 1;
 			return -1;
 		}
@@ -303,7 +347,7 @@ int compact_build_finish(struct compact_builder *b, char *err, size_t errlen)
 	info->elem_count = b->elems;
 	info->largest_bucket = b->largest[0];
 	info->clock_offset = p->clock_offset;
-	info->reserved = 0;
+	info->horizon_end = b->horizon_end;
 
 	head->index_bits = p->index_bits;
 	head->version = COMPACT_VERSION;
@@ -400,13 +444,33 @@ static void put_be64(uint8_t *p, uint64_t v)
 		p[i] = v;
 }
 
+/* The digest bits @e of @bucket keeps, the rest zero. */
+static void entry_digest(const struct compact_list *list,
+			 const struct compact_entry *e, uint64_t bucket,
+			 uint8_t *digest)
+{
+	unsigned int k = list->head->index_bits;
+	uint64_t dhi, dlo, code_lo = e->code_lo >> COMPACT_CODE_LO_SHIFT;
+
+	if (k) {
+		dhi = bucket << (64 - k) | e->code_hi >> k;
+		dlo = e->code_hi << (64 - k) |
+		      code_lo << (128 - k - COMPACT_CODE_BITS);
+	} else {
+		dhi = e->code_hi;
+		dlo = code_lo << (128 - COMPACT_CODE_BITS);
+	}
+	put_be64(digest, dhi);
+	put_be64(digest + 8, dlo);
+}
+
 int compact_entry_at(const struct compact_list *list, uint32_t i,
 		     struct compact_view *v, uint8_t *digest)
 {
 	const uint32_t *slots = index_slots_const(list->src.base);
 	unsigned int k = list->head->index_bits;
 	const struct compact_entry *e;
-	uint64_t lo = 0, hi = (uint64_t)1 << k, mid, dhi, dlo, code_lo;
+	uint64_t lo = 0, hi = (uint64_t)1 << k, mid;
 
 	if (i >= list->head->entry_count) {
 		errno = ERANGE;
@@ -423,16 +487,298 @@ int compact_entry_at(const struct compact_list *list, uint32_t i,
 		else
 			hi = mid;
 	}
-	code_lo = e->code_lo >> COMPACT_CODE_LO_SHIFT;
-	if (k) {
-		dhi = lo << (64 - k) | e->code_hi >> k;
-		dlo = e->code_hi << (64 - k) |
-		      code_lo << (128 - k - COMPACT_CODE_BITS);
-	} else {
-		dhi = e->code_hi;
-		dlo = code_lo << (128 - COMPACT_CODE_BITS);
-	}
-	put_be64(digest, dhi);
-	put_be64(digest + 8, dlo);
+	entry_digest(list, e, lo, digest);
 	return 0;
+}
+
+void compact_cursor_init(struct compact_cursor *c,
+			 const struct compact_list *list)
+{
+	c->list = list;
+	c->i = 0;
+	c->bucket = 0;
+}
+
+int compact_cursor_next(struct compact_cursor *c, struct compact_view *v,
+			uint8_t *digest)
+{
+	const struct compact_list *list = c->list;
+	const uint32_t *slots = index_slots_const(list->src.base);
+	unsigned int k = list->head->index_bits;
+	const struct compact_entry *e;
+
+	if (c->i >= list->head->entry_count)
+		return 0;
+	/* compact_open() checked the index: the walk ends within it. */
+	while (slots[c->bucket + 1] <= c->i)
+		c->bucket++;
+	e = compact_elem(&list->src, compact_first_entry(k) + c->i);
+	compact_entry_decode(list->head, e, v);
+	entry_digest(list, e, c->bucket, digest);
+	c->i++;
+	return 1;
+}
+
+/* ---- the overlay ---- */
+
+size_t compact_overlay_size(uint64_t count)
+{
+	if (count > COMPACT_OVERLAY_MAX)
+		return 0;
+	return (COMPACT_OVERLAY_HEADER_ELEMS +
+		COMPACT_OVERLAY_ENTRY_ELEMS * count) * COMPACT_ELEM_SIZE;
+}
+
+/* <0, 0, >0 as digest @a sorts before, with, after @b. */
+static int digest_cmp(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, PASSGATE_LIST_DIGEST);
+}
+
+int compact_overlay_build(void *buf, size_t size,
+			  const struct compact_overlay_params *params,
+			  const struct compact_delta_entry *entries, size_t n,
+			  char *err, size_t errlen)
+{
+	struct compact_overlay_head *head = buf;
+	struct compact_overlay_info *info;
+	struct compact_overlay_value *val;
+	struct compact_overlay_key *key;
+	uint8_t *base = buf;
+	size_t i;
+
+	if (!compact_overlay_size(n))
+		return passgate_fail(err, errlen, EFBIG,
+				     "entries: %zu, an overlay holds %u", n,
+				     COMPACT_OVERLAY_MAX);
+	if (size != compact_overlay_size(n))
+		return passgate_fail(err, errlen, EINVAL,
+				     "buffer: %zu bytes, an overlay of %zu entries takes %zu",
+				     size, n, compact_overlay_size(n));
+	memset(buf, 0, COMPACT_OVERLAY_HEADER_ELEMS * COMPACT_ELEM_SIZE);
+	for (i = 0; i < n; i++) {
+		const struct compact_delta_entry *e = &entries[i];
+
+		if (i && digest_cmp(entries[i - 1].digest, e->digest) >= 0)
+			return passgate_fail(err, errlen, EINVAL,
+					     "entry %zu: digest not above the previous one (unsorted or duplicate)",
+					     i);
+		if (e->view.status > PASSGATE_STATUS_RED ||
+		    e->view.flags & ~PASSGATE_ENTRY_TICKET)
+			return passgate_fail(err, errlen, EINVAL,
+					     "entry %zu: status %u, flags 0x%02x",
+					     i, e->view.status, e->view.flags);
+		key = (void *)(base + compact_overlay_elem(i) *
+				      COMPACT_ELEM_SIZE);
+		val = (void *)(key + 1);
+		key->hi = compact_be64(e->digest);
+		key->lo = compact_be64(e->digest + 8);
+		key->valid_from = e->view.valid_from;
+		key->valid_until = e->view.valid_until;
+		memset(val, 0, sizeof(*val));
+		val->id = e->view.id;
+		val->status = e->view.status;
+		val->flags = e->view.flags;
+		val->has_id = !!e->view.has_id;
+	}
+	info = (void *)(base + COMPACT_ELEM_SIZE);
+	info->generation = params->generation;
+	info->base_generation = params->base_generation;
+	info->elem_count = size / COMPACT_ELEM_SIZE;
+	info->reserved = 0;
+	head->version = COMPACT_OVERLAY_VERSION;
+	head->entry_count = n;
+	head->not_before = params->not_before;
+	head->expires_at = params->expires_at;
+	head->list_entries = params->list_entries;
+	/* Last: with the magic the array is an overlay. */
+	head->magic = COMPACT_OVERLAY_MAGIC;
+	return 0;
+}
+
+int compact_overlay_open(struct compact_overlay *ov, const void *buf,
+			 size_t size, char *err, size_t errlen)
+{
+	const struct compact_overlay_key *key, *prev = NULL;
+	uint32_t i;
+
+	memset(ov, 0, sizeof(*ov));
+	if (size % COMPACT_ELEM_SIZE ||
+	    size < COMPACT_OVERLAY_HEADER_ELEMS * COMPACT_ELEM_SIZE)
+		return passgate_fail(err, errlen, EINVAL,
+				     "buffer: %zu bytes is no overlay", size);
+	ov->src.base = buf;
+	ov->src.elems = size / COMPACT_ELEM_SIZE;
+	ov->head = compact_overlay_head_read(&ov->src);
+	if (!ov->head)
+		return passgate_fail(err, errlen, EINVAL,
+				     "header: not an overlay of version %u",
+				     COMPACT_OVERLAY_VERSION);
+	ov->info = compact_elem(&ov->src, 1);
+	if (compact_overlay_size(ov->head->entry_count) != size ||
+	    ov->info->elem_count != ov->src.elems)
+		return passgate_fail(err, errlen, EINVAL,
+				     "header: %u entries are not %zu bytes",
+				     ov->head->entry_count, size);
+	for (i = 0; i < ov->head->entry_count; i++) {
+		key = compact_elem(&ov->src, compact_overlay_elem(i));
+		if (prev && (key->hi < prev->hi ||
+			     (key->hi == prev->hi && key->lo <= prev->lo)))
+			return passgate_fail(err, errlen, EINVAL,
+					     "entry %u: key not above the previous one",
+					     i);
+		prev = key;
+	}
+	return 0;
+}
+
+void compact_overlay_entry_at(const struct compact_overlay *ov, uint32_t i,
+			      struct compact_delta_entry *e)
+{
+	const struct compact_overlay_key *key;
+	const struct compact_overlay_value *val;
+
+	key = compact_elem(&ov->src, compact_overlay_elem(i));
+	val = (const void *)(key + 1);
+	put_be64(e->digest, key->hi);
+	put_be64(e->digest + 8, key->lo);
+	memset(&e->view, 0, sizeof(e->view));
+	e->view.status = val->status;
+	e->view.flags = val->flags;
+	e->view.has_id = val->has_id;
+	e->view.valid_from = key->valid_from;
+	e->view.valid_until = key->valid_until;
+	e->view.id = val->id;
+}
+
+/* Whether @digest is on the list base and overlay make, as a scan sees. */
+static int listed_before(const struct compact_list *base,
+			 const struct compact_delta_entry *prev_entry,
+			 const uint8_t *digest)
+{
+	struct compact_view v;
+
+	if (prev_entry)
+		return prev_entry->view.status != PASSGATE_STATUS_REMOVE;
+	return base && compact_find(base, digest, &v);
+}
+
+int compact_overlay_merge(const struct compact_list *base,
+			  const struct compact_overlay *prev,
+			  const struct compact_delta_entry *entries, size_t n,
+			  uint64_t count, struct compact_delta_entry **out,
+			  size_t *out_n, uint64_t *list_entries, char *err,
+			  size_t errlen)
+{
+	size_t prev_n = prev ? prev->head->entry_count : 0, i = 0, j = 0;
+	struct compact_delta_entry *merged, p;
+	struct compact_view v;
+	size_t k = 0;
+	int c, was;
+
+	*out = NULL;
+	merged = calloc(prev_n + n + 1, sizeof(*merged));
+	if (!merged)
+		return passgate_fail(err, errlen, ENOMEM,
+				     "entries: %zu for the overlay", prev_n + n);
+	for (j = 1; j < n; j++)
+		if (digest_cmp(entries[j - 1].digest, entries[j].digest) >= 0) {
+			free(merged);
+			return passgate_fail(err, errlen, EINVAL,
+					     "entry %zu: digest not above the previous one (unsorted or duplicate)",
+					     j);
+		}
+	j = 0;
+	while (i < prev_n || j < n) {
+		if (i < prev_n)
+			compact_overlay_entry_at(prev, i, &p);
+		if (i == prev_n)
+			c = 1;
+		else if (j == n)
+			c = -1;
+		else
+			c = digest_cmp(p.digest, entries[j].digest);
+		if (c < 0) {
+			merged[k++] = p;
+			i++;
+			continue;
+		}
+		was = listed_before(base, c ? NULL : &p, entries[j].digest);
+		if (entries[j].view.status != PASSGATE_STATUS_REMOVE) {
+			merged[k++] = entries[j];
+			count += !was;
+		} else {
+			count -= was;
+			/* Only a code the base has needs hiding. */
+			if (base && compact_find(base, entries[j].digest, &v)) {
+				merged[k] = entries[j];
+				memset(&merged[k].view, 0,
+				       sizeof(merged[k].view));
+				k++;
+			}
+		}
+		i += !c;
+		j++;
+	}
+	*out = merged;
+	*out_n = k;
+	*list_entries = count;
+	return 0;
+}
+
+/* <0, 0, >0 as the first @bits bits of @a sort before, with, after @b's. */
+static int prefix_cmp(const uint8_t *a, const uint8_t *b, unsigned int bits)
+{
+	uint64_t ah = compact_be64(a), al = compact_be64(a + 8);
+	uint64_t bh = compact_be64(b), bl = compact_be64(b + 8);
+	uint64_t mask = bits >= 128 ? ~0ull : ~0ull << (128 - bits);
+
+	/* bits is above 64: every bit of the first half counts. */
+	if (ah != bh)
+		return ah < bh ? -1 : 1;
+	al &= mask;
+	bl &= mask;
+	if (al != bl)
+		return al < bl ? -1 : 1;
+	return 0;
+}
+
+int compact_fold(struct compact_builder *b, const struct compact_list *base,
+		 const struct compact_delta_entry *over, size_t n, char *err,
+		 size_t errlen)
+{
+	unsigned int bits = base->head->index_bits + COMPACT_CODE_BITS;
+	uint8_t digest[PASSGATE_LIST_DIGEST];
+	struct compact_cursor cur;
+	struct compact_view v;
+	size_t j = 0;
+	int more, c;
+
+	if (b->params.index_bits != base->head->index_bits)
+		return passgate_fail(err, errlen, EINVAL,
+				     "header: the fold keeps the base's %u index bits",
+				     base->head->index_bits);
+	compact_cursor_init(&cur, base);
+	more = compact_cursor_next(&cur, &v, digest);
+	while (more || j < n) {
+		if (!more)
+			c = 1;
+		else if (j == n)
+			c = -1;
+		else
+			c = prefix_cmp(digest, over[j].digest, bits);
+		if (c < 0) {
+			if (compact_build_add_view(b, digest, &v, err, errlen))
+				return -1;
+		} else if (over[j].view.status != PASSGATE_STATUS_REMOVE) {
+			if (compact_build_add_view(b, over[j].digest,
+						   &over[j].view, err, errlen))
+				return -1;
+		}
+		if (c <= 0)
+			more = compact_cursor_next(&cur, &v, digest);
+		if (c >= 0)
+			j++;
+	}
+	return compact_build_finish(b, err, errlen);
 }

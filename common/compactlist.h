@@ -72,7 +72,12 @@ _Static_assert(COMPACT_INDEX_BITS_MAX + COMPACT_CODE_BITS <=
  */
 #define COMPACT_MINUTE 60
 #define COMPACT_UNTIL_NONE 0xffff
-/* How long a list may be usable: as far as until reaches, 45.5 days. */
+/*
+ * How far entry times reach past the epoch, 45.5 days: the horizon.  A
+ * base's entries are encoded for all of it, not only for the list's own
+ * life, so that a delta may extend the list's life up to the horizon
+ * (compact_info.horizon_end) with every base entry still exact.
+ */
 #define COMPACT_HORIZON ((COMPACT_UNTIL_NONE - 1) * COMPACT_MINUTE)
 
 /* compact_entry.code_lo: digest bits in 31..8, status and flags below. */
@@ -101,13 +106,18 @@ struct compact_head {
 	__u32 expires_at;
 };
 
-/* Element 1: the rest of what the builder knew. */
+/*
+ * Element 1: the rest of what the builder knew.  @horizon_end (policy
+ * clock): entry times were encoded for [not_before, horizon_end), and a
+ * valid_until at or past it was stored as no bound, so the list may be
+ * usable up to it and no later (an overlay's expires_at never passes it).
+ */
 struct compact_info {
 	__u64 generation;
 	__u32 elem_count;	/* of the whole array */
 	__u32 largest_bucket;
 	__u32 clock_offset;	/* seconds added to the list's unix times */
-	__u32 reserved;
+	__u32 horizon_end;
 };
 
 /* Elements 2 and on: bucket b starts at entry start[b % 6] of 2 + b / 6. */
@@ -154,7 +164,7 @@ struct compact_view {
 
 /*
  * Where the elements are.  The policy program reads the inner map of
- * its "lists" slot one element at a time; userspace has them all.
+ * its "codes" slot one element at a time; userspace has them all.
  */
 #ifdef __bpf__
 #include <bpf/bpf_helpers.h>
@@ -367,6 +377,155 @@ compact_entry_decode(const struct compact_head *head,
 	v->id = e->id;
 }
 
+
+/*
+ * The overlay: a delta's entries over a base (docs/list-layout.md,
+ * "The overlay").  One array of the base's 24-byte elements, built
+ * whole for every delta and never written again: the previous overlay's
+ * entries merged with the delta's, sorted by digest, each as two
+ * elements (its key, then its value).  It keeps the full 16-byte digest
+ * and exact times (policy clock, 0: no bound), so that a compaction can
+ * fold it into a new base at any k.  Status 0 (PASSGATE_STATUS_REMOVE)
+ * is a tombstone: the code is not on the list, whatever the base says.
+ */
+#define COMPACT_OVERLAY_MAGIC 0x564f4750	/* "PGOV" in memory (LE) */
+#define COMPACT_OVERLAY_VERSION 1
+#define COMPACT_OVERLAY_HEADER_ELEMS 2
+#define COMPACT_OVERLAY_ENTRY_ELEMS 2
+/*
+ * The search halves the overlay COMPACT_OVERLAY_STEPS times at most, a
+ * constant for the verifier; a delta that would make it larger is
+ * folded into a new base instead (a compaction).
+ */
+#define COMPACT_OVERLAY_STEPS 18
+#define COMPACT_OVERLAY_MAX (1u << (COMPACT_OVERLAY_STEPS - 1))
+_Static_assert((1ull << COMPACT_OVERLAY_STEPS) > COMPACT_OVERLAY_MAX,
+	       "the search halves the largest overlay down to nothing");
+
+/*
+ * Element 0, all a scan needs: @entry_count entries follow; the list,
+ * base and overlay together, is usable from @not_before until
+ * @expires_at (policy clock) and holds @list_entries codes.
+ */
+struct compact_overlay_head {
+	__u32 magic;
+	__u8 version;
+	__u8 reserved;
+	__u16 reserved2;
+	__u32 entry_count;
+	__u32 not_before;
+	__u32 expires_at;
+	__u32 list_entries;
+};
+
+/*
+ * Element 1: the generation base and overlay make, and the base's
+ * (compact_info.generation) it applies to; over any other base it is
+ * ignored.
+ */
+struct compact_overlay_info {
+	__u64 generation;
+	__u64 base_generation;
+	__u32 elem_count;
+	__u32 reserved;
+};
+
+/* An entry's first element: the digest as two numbers, its window. */
+struct compact_overlay_key {
+	__u64 hi;	/* digest bytes 0..7, the first the most significant */
+	__u64 lo;	/* digest bytes 8..15 */
+	__u32 valid_from;
+	__u32 valid_until;
+};
+
+/* Its second: as struct compact_view has them. */
+struct compact_overlay_value {
+	__u64 id;
+	__u8 status;
+	__u8 flags;	/* PASSGATE_ENTRY_* */
+	__u8 has_id;
+	__u8 reserved;
+	__u32 reserved2;
+	__u64 reserved3;
+};
+
+_Static_assert(sizeof(struct compact_overlay_head) == COMPACT_ELEM_SIZE,
+	       "overlay head");
+_Static_assert(sizeof(struct compact_overlay_info) == COMPACT_ELEM_SIZE,
+	       "overlay info");
+_Static_assert(sizeof(struct compact_overlay_key) == COMPACT_ELEM_SIZE,
+	       "overlay key");
+_Static_assert(sizeof(struct compact_overlay_value) == COMPACT_ELEM_SIZE,
+	       "overlay value");
+
+/* The element of overlay entry @i's key; its value is the next one. */
+static __always_inline __u32 compact_overlay_elem(__u32 i)
+{
+	return COMPACT_OVERLAY_HEADER_ELEMS + COMPACT_OVERLAY_ENTRY_ELEMS * i;
+}
+
+/* Element 0, if it is an overlay this code reads; else NULL. */
+static __always_inline const struct compact_overlay_head *
+compact_overlay_head_read(const struct compact_source *src)
+{
+	const struct compact_overlay_head *head = compact_elem(src, 0);
+
+	if (!head || head->magic != COMPACT_OVERLAY_MAGIC ||
+	    head->version != COMPACT_OVERLAY_VERSION ||
+	    head->entry_count > COMPACT_OVERLAY_MAX)
+		return 0;
+	return head;
+}
+
+/*
+ * The overlay's entry of @digest into @v: 1 found (a tombstone has
+ * status 0), 0 not.  A binary search of COMPACT_OVERLAY_STEPS steps at
+ * most over the keys; an overlay out of order finds less, never more
+ * steps.
+ */
+static __always_inline int
+compact_overlay_find(const struct compact_source *src,
+		     const struct compact_overlay_head *head,
+		     const __u8 *digest, struct compact_view *v)
+{
+	__u64 hi = compact_be64(digest), lo = compact_be64(digest + 8);
+	const struct compact_overlay_value *val;
+	const struct compact_overlay_key *key;
+	__u32 first = 0, last = head->entry_count, mid = 0;
+	int i;
+
+	if (last > COMPACT_OVERLAY_MAX)
+		return 0;
+	for (i = 0; i < COMPACT_OVERLAY_STEPS; i++) {
+		if (first >= last)
+			return 0;
+		mid = first + (last - first) / 2;
+		key = compact_elem(src, compact_overlay_elem(mid));
+		if (!key)
+			return 0;
+		if (hi == key->hi && lo == key->lo)
+			goto found;
+		if (hi < key->hi || (hi == key->hi && lo < key->lo))
+			last = mid;
+		else
+			first = mid + 1;
+	}
+	return 0;
+found:
+	val = compact_elem(src, compact_overlay_elem(mid) + 1);
+	if (!val)
+		return 0;
+	v->status = val->status;
+	v->flags = val->flags;
+	v->has_id = val->has_id;
+	v->reserved = 0;
+	v->valid_from = key->valid_from;
+	v->valid_until = key->valid_until;
+	v->reserved2 = 0;
+	v->id = val->id;
+	return 1;
+}
+
 #ifndef __bpf__
 #include <stddef.h>
 #include <stdint.h>
@@ -395,6 +554,9 @@ size_t compact_size(uint64_t count, unsigned int index_bits);
  *	build that found a bucket too large
  * @clock_offset: seconds to add to every time for the policy's clock
  *	(CLOCK_TAI minus CLOCK_REALTIME; 0 keeps unix time)
+ * @horizon_end: 0, or (policy clock) an end of the horizon earlier than
+ *	COMPACT_HORIZON past the epoch: a compaction keeps the horizon of
+ *	the base it folds, whose entries say "no bound" only up to it
  */
 struct compact_params {
 	uint64_t generation;
@@ -403,6 +565,7 @@ struct compact_params {
 	uint64_t entry_count;
 	unsigned int index_bits;
 	uint32_t clock_offset;
+	uint64_t horizon_end;
 };
 
 /*
@@ -411,7 +574,8 @@ struct compact_params {
  * header is written last, so an array whose build failed holds no
  * compact list.  After begin, @expires_at is when the list stops being
  * usable in the policy's clock (the head's), which is earlier than the
- * list's own expiry for a list that lives beyond COMPACT_HORIZON.  When
+ * list's own expiry for a list that lives beyond its horizon
+ * (@horizon_end, what entry times were encoded for).  When
  * finish refuses a bucket larger than COMPACT_BUCKET_MAX, @retry_bits
  * is the smallest k up to COMPACT_INDEX_RAISE bits more with none (0:
  * none does).
@@ -422,6 +586,7 @@ struct compact_builder {
 	struct compact_params params;
 	uint64_t not_before;	/* in the policy's clock, as in the head */
 	uint64_t expires_at;
+	uint64_t horizon_end;
 	uint32_t epoch;
 	uint64_t added;
 	uint64_t next_slot;	/* first index slot not yet written */
@@ -442,6 +607,15 @@ int compact_build_begin(struct compact_builder *b, void *buf, size_t size,
 int compact_build_add(struct compact_builder *b,
 		      const struct passgate_list_entry *entries, size_t n,
 		      char *err, size_t errlen);
+/*
+ * One entry given as a digest and a view (times in the policy's clock,
+ * 0: no bound; only the first 8 bytes of the ID kept): what a
+ * compaction folds.  Digests in increasing order, as for
+ * compact_build_add().
+ */
+int compact_build_add_view(struct compact_builder *b, const uint8_t *digest,
+			   const struct compact_view *v, char *err,
+			   size_t errlen);
 int compact_build_finish(struct compact_builder *b, char *err,
 			 size_t errlen);
 /* All three, for entries already in memory. */
@@ -472,6 +646,97 @@ int compact_find(const struct compact_list *list, const uint8_t *digest,
  */
 int compact_entry_at(const struct compact_list *list, uint32_t i,
 		     struct compact_view *v, uint8_t *digest);
+
+/*
+ * Every entry in order, as compact_entry_at() gives one, without its
+ * search: compact_cursor_init(), then compact_cursor_next() until 0.
+ */
+struct compact_cursor {
+	const struct compact_list *list;
+	uint32_t i;
+	uint64_t bucket;
+};
+
+void compact_cursor_init(struct compact_cursor *c,
+			 const struct compact_list *list);
+int compact_cursor_next(struct compact_cursor *c, struct compact_view *v,
+			uint8_t *digest);
+
+/* ---- the overlay ---- */
+
+/* An entry of a delta or an overlay at full width; status 0: removed. */
+struct compact_delta_entry {
+	uint8_t digest[PASSGATE_LIST_DIGEST];
+	struct compact_view view;
+};
+
+/* Bytes of an overlay of @count entries; 0 above COMPACT_OVERLAY_MAX. */
+size_t compact_overlay_size(uint64_t count);
+
+/**
+ * struct compact_overlay_params - what an overlay is built from
+ * @generation: the generation base and overlay make
+ * @base_generation: the base's
+ * @not_before: usable from (policy clock)
+ * @expires_at: usable until (policy clock)
+ * @list_entries: codes on the list, base and overlay together
+ */
+struct compact_overlay_params {
+	uint64_t generation;
+	uint64_t base_generation;
+	uint32_t not_before;
+	uint32_t expires_at;
+	uint32_t list_entries;
+};
+
+/*
+ * Write the overlay of @entries (@n, strictly increasing digests) into
+ * @buf of compact_overlay_size(@n) bytes, the head last.
+ */
+int compact_overlay_build(void *buf, size_t size,
+			  const struct compact_overlay_params *params,
+			  const struct compact_delta_entry *entries, size_t n,
+			  char *err, size_t errlen);
+
+/* A built overlay, read back. */
+struct compact_overlay {
+	struct compact_source src;
+	const struct compact_overlay_head *head;
+	const struct compact_overlay_info *info;
+};
+
+/* Check @buf as an overlay: header, size, keys in order. */
+int compact_overlay_open(struct compact_overlay *ov, const void *buf,
+			 size_t size, char *err, size_t errlen);
+/* Entry @i into @e. */
+void compact_overlay_entry_at(const struct compact_overlay *ov, uint32_t i,
+			      struct compact_delta_entry *e);
+
+/*
+ * A delta applied to what is active: @base, the overlay over it @prev
+ * (NULL: none), and the delta's @entries (@n, sorted, status 0 for a
+ * removal).  Into *@out (malloc'd, *@out_n entries, sorted) the next
+ * overlay: @prev's entries with the delta's over them, a removal kept
+ * as a tombstone only where the base has the code.  *@list_entries:
+ * the codes on the list after the delta, from @count before it.
+ */
+int compact_overlay_merge(const struct compact_list *base,
+			  const struct compact_overlay *prev,
+			  const struct compact_delta_entry *entries, size_t n,
+			  uint64_t count, struct compact_delta_entry **out,
+			  size_t *out_n, uint64_t *list_entries, char *err,
+			  size_t errlen);
+
+/*
+ * Fold @base and the overlay entries @over (@n, sorted; tombstones
+ * drop base entries) into a new base, built with @b (begun with
+ * @base's index bits and the exact count): in digest order, a base
+ * entry's k + 88 bits against an overlay entry's first k + 88.  Then
+ * compact_build_finish().
+ */
+int compact_fold(struct compact_builder *b, const struct compact_list *base,
+		 const struct compact_delta_entry *over, size_t n, char *err,
+		 size_t errlen);
 #endif
 
 #endif

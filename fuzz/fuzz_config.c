@@ -8,7 +8,7 @@
  * - every field in its range (config.c, docs/operations.md, policy.md,
  *   wedge.md): gate 0-255 and policy.gate == gate; paths absolute and
  *   NUL-terminated (staff_file may be empty); max_list_bytes at most
- *   PASSGATE_LIST_MAX_BYTES; slow_reason MANUAL_CHECK or UNKNOWN;
+ *   PASSGATE_LIST_LIMIT_BYTES; slow_reason MANUAL_CHECK or UNKNOWN;
  *   unknown, degraded, require_ticket, direction 0 or 1; fever 0-50.00 °C
  *   (0-5000); pair window 1 ms-1 h in whole ms; passback 0-86400 s in
  *   whole s; at most PASSGATE_WEDGE_MAX wedge lines, each as
@@ -64,7 +64,7 @@ static void check_config(const struct passgate_config *c)
 	check_path(c->id_key_file, false);
 	check_path(c->staff_file, true);
 	check_path(c->journal, false);
-	CHECK(c->max_list_bytes <= PASSGATE_LIST_MAX_BYTES);
+	CHECK(c->max_list_bytes <= PASSGATE_LIST_LIMIT_BYTES);
 	CHECK(c->slow_reason == PASSGATE_REASON_MANUAL_CHECK ||
 	      c->slow_reason == PASSGATE_REASON_UNKNOWN);
 	CHECK(p->unknown <= POLICY_FALLBACK_DEFER);

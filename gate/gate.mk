@@ -1,9 +1,12 @@
 # The gate PC: its programs (passgated, passgatectl, passgate-uplink), the
 # BPF policy with its loader (gate/policy/), and what only they use
 # (gate/core/: config, install, state, the journal, wedge maps).
-GATE_CORE_SRC := $(wildcard gate/core/*.c) gate/policy/loader.c
+GATE_CORE_SRC := $(wildcard gate/core/*.c) $(wildcard gate/policy/*.c)
 GATE_CORE := $(BUILD)/gate/libpassgate-gate.a
-POLICY_SKEL := $(BUILD)/gate/policy/policy.skel.h
+# The policy twice: the compact layout passgate runs, and the hash
+# layout before it, kept loadable as the bench's baseline.
+POLICY_SKEL := $(BUILD)/gate/policy/policy.skel.h \
+	$(BUILD)/gate/policy/policy_hash.skel.h
 GATE_ARCHIVES := $(GATE_CORE) $(COMMON) $(LIB)
 GATE_LDLIBS = -lbpf -lelf -lz -lsqlite3 $(COMMON_LDLIBS) $(LIB_LDLIBS) \
 	$(NL_LIBS) $(SYSTEMD_LIBS)
@@ -16,19 +19,23 @@ GATE_HDR := $(wildcard gate/core/*.h gate/policy/*.h common/*.h lib/*.h) \
 $(BUILD)/gate/core/%.o: gate/core/%.c $(GATE_HDR) | $(STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
-$(BUILD)/gate/policy/loader.o: gate/policy/loader.c $(GATE_HDR) $(POLICY_SKEL)
+$(BUILD)/gate/policy/%.o: gate/policy/%.c $(GATE_HDR) $(POLICY_SKEL)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -I$(BUILD)/gate/policy $(CFLAGS) $(WARN) -c -o $@ $<
 $(GATE_CORE): $(patsubst %.c,$(BUILD)/%.o,$(GATE_CORE_SRC))
 	$(AR) rcs $@ $^
 
-$(BUILD)/gate/policy/policy.bpf.o: gate/policy/policy.bpf.c \
-		gate/policy/policy_maps.h common/allowlist.h \
-		uapi/linux/passgate.h | $(STAMP)
+POLICY_BPF_SRC := gate/policy/policy.bpf.c gate/policy/policy_maps.h \
+	common/allowlist.h common/compactlist.h uapi/linux/passgate.h
+$(BUILD)/gate/policy/policy.bpf.o: $(POLICY_BPF_SRC) | $(STAMP)
 	@mkdir -p $(@D)
 	clang $(BPF_CFLAGS) -c -o $@ $<
-$(POLICY_SKEL): $(BUILD)/gate/policy/policy.bpf.o
-	bpftool gen skeleton $< name policy > $@
-.SECONDARY: $(POLICY_SKEL) $(BUILD)/gate/policy/policy.bpf.o
+$(BUILD)/gate/policy/policy_hash.bpf.o: $(POLICY_BPF_SRC) | $(STAMP)
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -DPOLICY_LAYOUT_HASH -c -o $@ $<
+$(BUILD)/gate/policy/%.skel.h: $(BUILD)/gate/policy/%.bpf.o
+	bpftool gen skeleton $< name $* > $@
+.SECONDARY: $(POLICY_SKEL) $(POLICY_SKEL:.skel.h=.bpf.o)
 
 PROGRAMS += $(addprefix $(BUILD)/bin/,passgated passgatectl)
 PROG_DIR_passgated := gate/passgated

@@ -11,7 +11,7 @@ GUEST_TESTS := lane_test turnstile_test fire_test events_test scan_test \
 	policy_test ticket_test netlink_test daemon_test wedge_test \
 	fault_test soak_test \
 	outage_test vectors_test gates_test hostile_test egress_test \
-	upgrade_test readers_test \
+	upgrade_test readers_test compact_test \
 	factory_test
 HOST_TESTS := uapi_layout_test scanframe_test allowlist_test journal_test \
 	journal_seal_test wedge_test ticket_state_test \

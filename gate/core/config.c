@@ -312,7 +312,7 @@ static const struct config_key config_keys[] = {
 	{ .name = "slow_reason", .set = set_choice, FIELD(slow_reason),
 	  .choices = slow_reasons, .values = slow_reason_values },
 	{ .name = "max_list_bytes", .set = set_uint, FIELD(max_list_bytes),
-	  .max = PASSGATE_LIST_MAX_BYTES },
+	  .max = PASSGATE_LIST_LIMIT_BYTES },
 	{ .name = "unknown", .set = set_choice, FIELD(policy.unknown),
 	  .choices = fallbacks },
 	{ .name = "degraded", .set = set_choice, FIELD(policy.degraded),

@@ -189,7 +189,11 @@ int passgate_install_list(const struct passgate_config *cfg,
 				 &reader)) {
 		saved = errno;
 		/* The reader leaves its own message when the file changed. */
-		if (!strstr(err, "file:"))
+		if (*passgate_policy_error(policy))
+			snprintf(err, errlen, "loading generation %" PRIu64
+				 ": %s", info->generation,
+				 passgate_policy_error(policy));
+		else if (!strstr(err, "file:"))
 			snprintf(err, errlen, "loading generation %" PRIu64
 				 ": %s", info->generation, strerror(saved));
 		*refusal = PASSGATE_REFUSED_LOAD;

@@ -357,7 +357,9 @@ int passgate_restore_list(const struct passgate_config *cfg,
 	if (passgate_policy_load(policy, &whole, cfg->station, entries_next,
 				 &all)) {
 		snprintf(err, errlen, "loading generation %" PRIu64 ": %s",
-			 info->generation, strerror(errno));
+			 info->generation,
+			 *passgate_policy_error(policy) ?
+			 passgate_policy_error(policy) : strerror(errno));
 		goto out;
 	}
 	*refusal = PASSGATE_REFUSED_NONE;

@@ -80,15 +80,19 @@ static int open_policy(struct daemon *d)
  * Loading and attaching the policy program needed CAP_BPF and CAP_PERFMON
  * (a raw_tracepoint_writable program); from here on only bpf() on maps
  * (lists swapped in, settings, counters) is left, which needs CAP_BPF
- * alone (kernel.unprivileged_bpf_disabled).  Every other capability goes,
- * from every set, for good (docs/operations.md, "Privileges").
+ * alone (kernel.unprivileged_bpf_disabled).  CAP_PERFMON stays permitted,
+ * not effective: the loader raises it around the creation of a compact
+ * array alone, which Linux 6.1 would otherwise round up to a power of
+ * two elements.  Every other capability goes, from every set, for good
+ * (docs/operations.md, "Privileges").
  */
 static int drop_capabilities(const struct daemon *d)
 {
 	char dirs[6][PATH_MAX + 32];
 	unsigned int i;
 
-	if (passgate_caps_limit(PASSGATE_CAP(CAP_BPF))) {
+	if (passgate_caps_keep(PASSGATE_CAP(CAP_BPF) | PASSGATE_CAP(CAP_PERFMON),
+			       PASSGATE_CAP(CAP_BPF))) {
 		passgate_log_pri(LOG_ERR, NULL, "dropping capabilities: %s",
 				 strerror(errno));
 		return -1;

@@ -3,9 +3,10 @@
  * The gate policy's BPF state.  Pins, under PIN_ROOT/gateG/: the maps,
  * then the link last, so a link pin means a complete state; a start that
  * finds maps but no link clears them and loads afresh.  A generation is
- * built in a map that only this process holds (never pinned), so a crash
- * mid-load leaves nothing behind, and it becomes active in one update of
- * the outer map's slot: slot 0 for health codes, slot 1 for tickets, each
+ * built in a map that only this process holds, so a crash mid-load
+ * leaves nothing behind, and it becomes active in one update of an outer
+ * map's slot: "codes" slots 0 (base) and 1 (overlay) for health codes
+ * (loader_compact.c), "lists" slot 1 for tickets (loader_hash.c), each
  * on its own.  Each slot's active list map is pinned too (active_pins[]),
  * so a daemon without CAP_SYS_ADMIN, which bpf_map_get_fd_by_id() needs,
  * can still read it: pinned under its name "-next" before the swap and
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,23 +27,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "gate/policy/loader.h"
+#include "gate/policy/loader_private.h"
 #include "policy.skel.h"
-
-#define POLICY_BATCH 8192
-
-enum policy_pin {
-	PIN_LISTS,
-	PIN_CONFIG,
-	PIN_LANES,
-	PIN_PASSBACK,
-	PIN_COUNTERS,
-	PIN_TICKET_USES,
-	PIN_TICKET_LOG,
-	PIN_MAPS,
-	PIN_LINK = PIN_MAPS,
-	PIN_COUNT,
-};
+#include "policy_hash.skel.h"
 
 /* bpffs refuses names with a dot (reserved). */
 static const char *const pin_names[PIN_COUNT] = {
@@ -52,22 +40,42 @@ static const char *const pin_names[PIN_COUNT] = {
 	[PIN_COUNTERS] = "counters",
 	[PIN_TICKET_USES] = "ticket-uses",
 	[PIN_TICKET_LOG] = "ticket-log",
+	/* New with the compact layout: an older policy lacks it. */
+	[PIN_CODES] = "codes",
 	[PIN_LINK] = "link",
 };
 
-/* Each slot's active list map, and the next one before its swap. */
-static const char *const active_pins[POLICY_LIST_SLOTS] = {
-	[POLICY_SLOT_CODES] = "list",
-	[POLICY_SLOT_TICKETS] = "tickets",
+/*
+ * Each active list map: the outer map and slot it is in, and its pin
+ * ("list" stays the health codes' in either layout).
+ */
+static const struct {
+	enum policy_pin outer;
+	__u32 slot;
+	const char *pin;
+} active_slots[2][ACTIVE_COUNT] = {
+	[PASSGATE_LAYOUT_COMPACT] = {
+		[ACTIVE_BASE] = { PIN_CODES, POLICY_CODES_BASE, "list" },
+		[ACTIVE_OVERLAY] = { PIN_CODES, POLICY_CODES_OVERLAY,
+				     "overlay" },
+		[ACTIVE_TICKETS] = { PIN_LISTS, POLICY_SLOT_TICKETS,
+				     "tickets" },
+	},
+	[PASSGATE_LAYOUT_HASH] = {
+		[ACTIVE_BASE] = { PIN_LISTS, POLICY_SLOT_CODES, "list" },
+		[ACTIVE_OVERLAY] = { PIN_COUNT, 0, NULL },
+		[ACTIVE_TICKETS] = { PIN_LISTS, POLICY_SLOT_TICKETS,
+				     "tickets" },
+	},
 };
+
+/* Every name an active pin may have, for unpinning. */
+static const char *const active_pin_names[] = { "list", "overlay",
+						"tickets" };
 
 #define NEXT "-next"
 
-struct passgate_policy {
-	int fd[PIN_COUNT];
-	char dir[PATH_MAX - 16];
-	bool owner;	/* the daemon's: it alone mends the pins */
-};
+#define ACTIVE(policy, which) active_slots[(policy)->layout][which]
 
 static void pin_path(char *buf, size_t len, const char *root,
 		     unsigned int gate, enum policy_pin pin)
@@ -102,13 +110,14 @@ int passgate_policy_unpin(const char *pin_root, unsigned int gate)
 		if (unlink(path) && errno != ENOENT)
 			ret = -1;
 	}
-	for (pin = 0; pin < POLICY_LIST_SLOTS; pin++) {
+	for (pin = 0; pin < (int)(sizeof(active_pin_names) /
+				  sizeof(active_pin_names[0])); pin++) {
 		snprintf(path, sizeof(path), "%s/gate%u/%s", pin_root, gate,
-			 active_pins[pin]);
+			 active_pin_names[pin]);
 		if (unlink(path) && errno != ENOENT)
 			ret = -1;
 		snprintf(path, sizeof(path), "%s/gate%u/%s" NEXT, pin_root,
-			 gate, active_pins[pin]);
+			 gate, active_pin_names[pin]);
 		if (unlink(path) && errno != ENOENT)
 			ret = -1;
 	}
@@ -133,30 +142,58 @@ void passgate_policy_close(struct passgate_policy *policy)
 {
 	if (!policy)
 		return;
+	policy_base_unmap(policy);
 	policy_close_fds(policy);
 	free(policy);
 }
 
-static struct passgate_policy *policy_new(void)
+static struct passgate_policy *policy_new(enum passgate_policy_layout layout)
 {
-	struct passgate_policy *policy = malloc(sizeof(*policy));
+	struct passgate_policy *policy = calloc(1, sizeof(*policy));
 	int i;
 
-	if (policy)
-		for (i = 0; i < PIN_COUNT; i++)
-			policy->fd[i] = -1;
+	if (!policy)
+		return NULL;
+	for (i = 0; i < PIN_COUNT; i++)
+		policy->fd[i] = -1;
+	policy->layout = layout;
 	return policy;
+}
+
+const char *passgate_policy_error(const struct passgate_policy *policy)
+{
+	return policy->err;
+}
+
+void passgate_policy_set_compact_threshold(struct passgate_policy *policy,
+					   uint64_t entries)
+{
+	policy->compact_at = entries;
+}
+
+int policy_fail(struct passgate_policy *policy, int errnum, const char *fmt,
+		...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(policy->err, sizeof(policy->err), fmt, ap);
+	va_end(ap);
+	errno = errnum;
+	return -1;
 }
 
 /*
  * Take the pinned policy as it is.  One pinned by another version of
  * passgate, whose settings have another layout or whose maps are not
  * these, is refused (EPROTO): its program would not know this version's
- * settings or lists.
+ * settings or lists.  So is one in the other layout: "codes" is pinned
+ * in the compact layout and only there.
  */
 static int policy_adopt(struct passgate_policy *policy, const char *root,
 			unsigned int gate)
 {
+	bool compact = policy->layout == PASSGATE_LAYOUT_COMPACT;
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
@@ -166,6 +203,13 @@ static int policy_adopt(struct passgate_policy *policy, const char *root,
 	/* The link is pinned last: with it, every map of its version is. */
 	for (i = PIN_COUNT - 1; i >= 0; i--) {
 		pin_path(path, sizeof(path), root, gate, i);
+		if (i == PIN_CODES && !compact) {
+			if (!access(path, F_OK)) {
+				errno = EPROTO;
+				return -1;
+			}
+			continue;
+		}
 		policy->fd[i] = bpf_obj_get(path);
 		if (policy->fd[i] < 0 && errno == ENOENT && i != PIN_LINK)
 			errno = EPROTO;
@@ -186,6 +230,17 @@ static int policy_adopt(struct passgate_policy *policy, const char *root,
 		errno = EPROTO;
 		return -1;
 	}
+	if (!compact)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(policy->fd[PIN_CODES], &info, &len))
+		return -1;
+	if (info.max_entries != POLICY_CODES_SLOTS ||
+	    info.type != BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+		errno = EPROTO;
+		return -1;
+	}
 	return 0;
 }
 
@@ -201,28 +256,67 @@ static void config_stamped(struct policy_config *out,
 	out->tai_offset_s = passgate_policy_tai_seconds(0);
 }
 
+/* The program of @policy's layout, loaded; its maps into @maps. */
+static int skel_load(enum passgate_policy_layout layout, void **skel,
+		     struct bpf_map **maps, struct bpf_program **prog)
+{
+	struct policy_hash *h;
+	struct policy *c;
+
+	if (layout == PASSGATE_LAYOUT_HASH) {
+		h = policy_hash__open_and_load();
+		if (!h)
+			return -1;
+		maps[PIN_LISTS] = h->maps.lists;
+		maps[PIN_CONFIG] = h->maps.config;
+		maps[PIN_LANES] = h->maps.lanes;
+		maps[PIN_PASSBACK] = h->maps.passback;
+		maps[PIN_COUNTERS] = h->maps.counters;
+		maps[PIN_TICKET_USES] = h->maps.ticket_uses;
+		maps[PIN_TICKET_LOG] = h->maps.ticket_log;
+		maps[PIN_CODES] = NULL;
+		*prog = h->progs.passgate_policy;
+		*skel = h;
+		return 0;
+	}
+	c = policy__open_and_load();
+	if (!c)
+		return -1;
+	maps[PIN_LISTS] = c->maps.lists;
+	maps[PIN_CONFIG] = c->maps.config;
+	maps[PIN_LANES] = c->maps.lanes;
+	maps[PIN_PASSBACK] = c->maps.passback;
+	maps[PIN_COUNTERS] = c->maps.counters;
+	maps[PIN_TICKET_USES] = c->maps.ticket_uses;
+	maps[PIN_TICKET_LOG] = c->maps.ticket_log;
+	maps[PIN_CODES] = c->maps.codes;
+	*prog = c->progs.passgate_policy;
+	*skel = c;
+	return 0;
+}
+
+static void skel_destroy(enum passgate_policy_layout layout, void *skel)
+{
+	if (layout == PASSGATE_LAYOUT_HASH)
+		policy_hash__destroy(skel);
+	else
+		policy__destroy(skel);
+}
+
 static int policy_load(struct passgate_policy *policy, const char *root,
 		       unsigned int gate, const struct policy_config *cfg)
 {
 	struct bpf_map *maps[PIN_MAPS];
+	struct bpf_program *prog;
 	struct bpf_link *link = NULL;
 	struct policy_config stamped;
 	char path[PATH_MAX];
-	struct policy *skel;
+	void *skel;
 	__u32 zero = 0;
 	int i, ret = -1, saved;
 
-	skel = policy__open_and_load();
-	if (!skel)
+	if (skel_load(policy->layout, &skel, maps, &prog))
 		return -1;
-	maps[PIN_LISTS] = skel->maps.lists;
-	maps[PIN_CONFIG] = skel->maps.config;
-	maps[PIN_LANES] = skel->maps.lanes;
-	maps[PIN_PASSBACK] = skel->maps.passback;
-	maps[PIN_COUNTERS] = skel->maps.counters;
-	maps[PIN_TICKET_USES] = skel->maps.ticket_uses;
-	maps[PIN_TICKET_LOG] = skel->maps.ticket_log;
-
 	config_stamped(&stamped, cfg);
 	if (bpf_map_update_elem(bpf_map__fd(maps[PIN_CONFIG]), &zero, &stamped,
 				0))
@@ -231,11 +325,13 @@ static int policy_load(struct passgate_policy *policy, const char *root,
 	if (mkdir_p(path))
 		goto out;
 	for (i = 0; i < PIN_MAPS; i++) {
+		if (!maps[i])
+			continue;
 		pin_path(path, sizeof(path), root, gate, i);
 		if (bpf_map__pin(maps[i], path))
 			goto out;
 	}
-	link = bpf_program__attach(skel->progs.passgate_policy);
+	link = bpf_program__attach(prog);
 	if (!link)
 		goto out;
 	pin_path(path, sizeof(path), root, gate, PIN_LINK);
@@ -245,7 +341,7 @@ static int policy_load(struct passgate_policy *policy, const char *root,
 out:
 	saved = errno;
 	bpf_link__destroy(link);
-	policy__destroy(skel);
+	skel_destroy(policy->layout, skel);
 	errno = saved;
 	return ret;
 }
@@ -253,10 +349,14 @@ out:
 struct passgate_policy *passgate_policy_adopt(const char *pin_root,
 					      unsigned int gate)
 {
-	struct passgate_policy *policy = policy_new();
+	struct passgate_policy *policy;
 	char path[PATH_MAX];
 	int saved;
 
+	/* "codes" says which layout the pinned policy has. */
+	pin_path(path, sizeof(path), pin_root, gate, PIN_CODES);
+	policy = policy_new(access(path, F_OK) ? PASSGATE_LAYOUT_HASH :
+			    PASSGATE_LAYOUT_COMPACT);
 	if (!policy)
 		return NULL;
 	pin_path(path, sizeof(path), pin_root, gate, PIN_LINK);
@@ -268,9 +368,8 @@ struct passgate_policy *passgate_policy_adopt(const char *pin_root,
 	return NULL;
 }
 
-static int active_map(struct passgate_policy *policy, __u32 slot);
-static int pinned_map(const struct passgate_policy *policy, __u32 slot,
-		      const char *suffix, __u32 id);
+static int pinned_map(const struct passgate_policy *policy,
+		      enum policy_active which, const char *suffix, __u32 id);
 
 /*
  * A daemon that died between pinning the next list map and the swap left
@@ -278,37 +377,46 @@ static int pinned_map(const struct passgate_policy *policy, __u32 slot,
  * stay in the kernel.  One that died between the swap and the rename
  * left the active map's pin under the new name: it is renamed.
  */
-static void pins_tidy(struct passgate_policy *policy, __u32 slot)
+static void pins_tidy(struct passgate_policy *policy, enum policy_active which)
 {
-	int fd = active_map(policy, slot);
+	int fd, outer = ACTIVE(policy, which).outer;
+	__u32 slot = ACTIVE(policy, which).slot, id = 0;
 	char path[PATH_MAX];
-	__u32 id = 0;
 
+	if (outer == PIN_COUNT)
+		return;
+	fd = policy_active_fd(policy, which);
 	if (fd >= 0)
 		close(fd);
 	snprintf(path, sizeof(path), "%s/%s" NEXT, policy->dir,
-		 active_pins[slot]);
+		 ACTIVE(policy, which).pin);
 	unlink(path);
 	/* A pin of a map no longer active holds its memory: it goes. */
-	bpf_map_lookup_elem(policy->fd[PIN_LISTS], &slot, &id);
-	fd = pinned_map(policy, slot, "", id);
+	bpf_map_lookup_elem(policy->fd[outer], &slot, &id);
+	fd = pinned_map(policy, which, "", id);
 	if (fd >= 0) {
 		close(fd);
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/%s", policy->dir, active_pins[slot]);
+	snprintf(path, sizeof(path), "%s/%s", policy->dir,
+		 ACTIVE(policy, which).pin);
 	unlink(path);
 }
 
-struct passgate_policy *passgate_policy_open(const char *pin_root,
-					     unsigned int gate,
-					     const struct policy_config *cfg,
-					     bool *adopted)
+struct passgate_policy *
+passgate_policy_open_layout(const char *pin_root, unsigned int gate,
+			    const struct policy_config *cfg,
+			    enum passgate_policy_layout layout, bool *adopted)
 {
-	struct passgate_policy *policy = policy_new();
+	struct passgate_policy *policy;
 	char path[PATH_MAX];
-	int saved;
+	int saved, which;
 
+	if (layout != PASSGATE_LAYOUT_COMPACT && layout != PASSGATE_LAYOUT_HASH) {
+		errno = EINVAL;
+		return NULL;
+	}
+	policy = policy_new(layout);
 	if (!policy)
 		return NULL;
 	pin_path(path, sizeof(path), pin_root, gate, PIN_LINK);
@@ -316,8 +424,8 @@ struct passgate_policy *passgate_policy_open(const char *pin_root,
 	if (*adopted) {
 		if (!policy_adopt(policy, pin_root, gate)) {
 			policy->owner = true;
-			pins_tidy(policy, POLICY_SLOT_CODES);
-			pins_tidy(policy, POLICY_SLOT_TICKETS);
+			for (which = 0; which < ACTIVE_COUNT; which++)
+				pins_tidy(policy, which);
 			return policy;
 		}
 		if (errno != EPROTO)
@@ -344,6 +452,15 @@ err:
 	passgate_policy_close(policy);
 	errno = saved;
 	return NULL;
+}
+
+struct passgate_policy *passgate_policy_open(const char *pin_root,
+					     unsigned int gate,
+					     const struct policy_config *cfg,
+					     bool *adopted)
+{
+	return passgate_policy_open_layout(pin_root, gate, cfg,
+					   PASSGATE_LAYOUT_COMPACT, adopted);
 }
 
 int passgate_policy_get_config(struct passgate_policy *policy,
@@ -392,11 +509,6 @@ uint32_t passgate_policy_tai_seconds(uint64_t unix_seconds)
 	return t > UINT32_MAX ? UINT32_MAX : t;
 }
 
-static void meta_key(struct policy_key *key)
-{
-	memset(key->digest, POLICY_META_BYTE, sizeof(key->digest));
-}
-
 static __u32 map_id(int fd)
 {
 	struct bpf_map_info info = { 0 };
@@ -406,17 +518,17 @@ static __u32 map_id(int fd)
 }
 
 /*
- * The map pinned as @slot's active map (@suffix "") or its next (NEXT) in
- * the policy's folder, if it is map @id.
+ * The map pinned as @which's active map (@suffix "") or its next (NEXT)
+ * in the policy's folder, if it is map @id.
  */
-static int pinned_map(const struct passgate_policy *policy, __u32 slot,
-		      const char *suffix, __u32 id)
+static int pinned_map(const struct passgate_policy *policy,
+		      enum policy_active which, const char *suffix, __u32 id)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s%s", policy->dir, active_pins[slot],
-		 suffix);
+	snprintf(path, sizeof(path), "%s/%s%s", policy->dir,
+		 ACTIVE(policy, which).pin, suffix);
 	fd = bpf_obj_get(path);
 	if (fd >= 0 && map_id(fd) != id) {
 		close(fd);
@@ -425,25 +537,29 @@ static int pinned_map(const struct passgate_policy *policy, __u32 slot,
 	return fd;
 }
 
-/* The active list map of @slot, or -1 with ENOENT when none is loaded. */
-static int active_map(struct passgate_policy *policy, __u32 slot)
+/* The active list map of @which, or -1 with ENOENT when none is loaded. */
+int policy_active_fd(struct passgate_policy *policy, enum policy_active which)
 {
+	int fd, outer = ACTIVE(policy, which).outer;
+	__u32 slot = ACTIVE(policy, which).slot, id;
 	char from[PATH_MAX], to[PATH_MAX];
-	__u32 id;
-	int fd;
 
-	if (bpf_map_lookup_elem(policy->fd[PIN_LISTS], &slot, &id))
+	if (outer == PIN_COUNT) {
+		errno = ENOENT;
 		return -1;
-	fd = pinned_map(policy, slot, "", id);
+	}
+	if (bpf_map_lookup_elem(policy->fd[outer], &slot, &id))
+		return -1;
+	fd = pinned_map(policy, which, "", id);
 	if (fd >= 0)
 		return fd;
 	/* A swap whose rename did not happen: the daemon finishes it. */
-	fd = pinned_map(policy, slot, NEXT, id);
+	fd = pinned_map(policy, which, NEXT, id);
 	if (fd >= 0) {
 		snprintf(from, sizeof(from), "%s/%s" NEXT, policy->dir,
-			 active_pins[slot]);
+			 ACTIVE(policy, which).pin);
 		snprintf(to, sizeof(to), "%s/%s", policy->dir,
-			 active_pins[slot]);
+			 ACTIVE(policy, which).pin);
 		if (policy->owner)
 			rename(from, to);
 		return fd;
@@ -455,63 +571,81 @@ static int active_map(struct passgate_policy *policy, __u32 slot)
 	return bpf_map_get_fd_by_id(id);
 }
 
-/* Pin @fd as the next active map of @slot, before it becomes active. */
-static int pin_next(const struct passgate_policy *policy, __u32 slot, int fd)
+/* Pin @fd as the next active map of @which, before it becomes active. */
+int policy_pin_next(const struct passgate_policy *policy,
+		    enum policy_active which, int fd)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s" NEXT, policy->dir,
-		 active_pins[slot]);
+		 ACTIVE(policy, which).pin);
 	if (unlink(path) && errno != ENOENT)
 		return -1;
 	return bpf_obj_pin(fd, path);
 }
 
 /* After the swap the pin of the active map follows it; else it goes. */
-static void pin_swapped(const struct passgate_policy *policy, __u32 slot,
-			bool swapped)
+void policy_pin_swapped(const struct passgate_policy *policy,
+			enum policy_active which, bool swapped)
 {
 	char from[PATH_MAX], to[PATH_MAX];
 
 	snprintf(from, sizeof(from), "%s/%s" NEXT, policy->dir,
-		 active_pins[slot]);
-	snprintf(to, sizeof(to), "%s/%s", policy->dir, active_pins[slot]);
+		 ACTIVE(policy, which).pin);
+	snprintf(to, sizeof(to), "%s/%s", policy->dir,
+		 ACTIVE(policy, which).pin);
 	if (swapped)
 		rename(from, to);
 	else
 		unlink(from);
 }
 
+int policy_swap(struct passgate_policy *policy, enum policy_active which,
+		int fd)
+{
+	int outer = ACTIVE(policy, which).outer, ret;
+	__u32 slot = ACTIVE(policy, which).slot;
+
+	if (policy_pin_next(policy, which, fd))
+		return -1;
+	/*
+	 * The swap: from the next scan on, this map decides.  The kernel
+	 * waits for an RCU grace period after an update of an array of
+	 * maps, so when it returns no scan still reads the old one.
+	 */
+	ret = bpf_map_update_elem(policy->fd[outer], &slot, &fd, BPF_ANY);
+	policy_pin_swapped(policy, which, !ret);
+	return ret;
+}
+
+int policy_slot_clear(struct passgate_policy *policy,
+		      enum policy_active which)
+{
+	int outer = ACTIVE(policy, which).outer;
+	__u32 slot = ACTIVE(policy, which).slot;
+	char path[PATH_MAX];
+
+	if (bpf_map_delete_elem(policy->fd[outer], &slot) && errno != ENOENT)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", policy->dir,
+		 ACTIVE(policy, which).pin);
+	if (unlink(path) && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
 int passgate_policy_active_list(struct passgate_policy *policy,
 				unsigned int holds,
 				struct passgate_policy_active *active)
 {
-	struct policy_entry meta;
-	struct policy_key key;
-	int fd, ret;
-
 	if (holds >= POLICY_LIST_SLOTS) {
 		errno = EINVAL;
 		return -1;
 	}
-	fd = active_map(policy, holds);
-	if (fd < 0)
-		return -1;
-	meta_key(&key);
-	ret = bpf_map_lookup_elem(fd, &key, &meta);
-	close(fd);
-	if (ret)
-		return -1;
-	/* The program trusts no map in another kind's slot; nor does this. */
-	if (meta.status != POLICY_STATUS_META || meta.flags != holds) {
-		errno = EPROTO;
-		return -1;
-	}
-	memcpy(&active->generation, meta.id_digest, 8);
-	memcpy(&active->entries, meta.id_digest + 8, 8);
-	active->not_before_tai = meta.valid_from;
-	active->expires_tai = meta.valid_until;
-	return 0;
+	if (holds == PASSGATE_LIST_CODES &&
+	    policy->layout == PASSGATE_LAYOUT_COMPACT)
+		return policy_compact_active(policy, active);
+	return policy_hash_active(policy, holds, active);
 }
 
 int passgate_policy_active(struct passgate_policy *policy,
@@ -520,164 +654,9 @@ int passgate_policy_active(struct passgate_policy *policy,
 	return passgate_policy_active_list(policy, PASSGATE_LIST_CODES, active);
 }
 
-static uint32_t tai_or_zero(uint32_t unix_seconds)
+uint32_t policy_tai_or_zero(uint32_t unix_seconds)
 {
 	return unix_seconds ? passgate_policy_tai_seconds(unix_seconds) : 0;
-}
-
-static void code_to_policy(const struct passgate_list_entry *e,
-			   struct policy_key *key, struct policy_entry *val)
-{
-	memcpy(key->digest, e->digest, sizeof(key->digest));
-	memset(val, 0, sizeof(*val));
-	val->status = e->status;
-	val->flags = e->flags;
-	val->valid_from = tai_or_zero(e->valid_from);
-	val->valid_until = tai_or_zero(e->valid_until);
-	memcpy(val->id_digest, e->id_digest, sizeof(val->id_digest));
-}
-
-/*
- * A ticket as the program needs it: whether it is for @station (this
- * gate's), whether the railway says it is used, its window, its number.
- * Train and arrival station stay in the list: the program decides by
- * neither.
- */
-static void ticket_to_policy(const struct passgate_ticket_entry *t,
-			     const char *station, struct policy_key *key,
-			     struct policy_entry *val)
-{
-	char to[sizeof(t->station) + 1];
-
-	memcpy(key->digest, t->digest, sizeof(key->digest));
-	memset(val, 0, sizeof(*val));
-	val->status = t->status;
-	if (t->status == PASSGATE_STATUS_REMOVE)
-		return;
-	memcpy(to, t->station, sizeof(t->station));
-	to[sizeof(t->station)] = '\0';
-	if (station && !strcmp(to, station))
-		val->flags |= POLICY_TICKET_HERE;
-	if (t->flags & PASSGATE_TICKET_USED)
-		val->flags |= POLICY_TICKET_USED;
-	val->valid_from = tai_or_zero(t->valid_from);
-	val->valid_until = tai_or_zero(t->valid_until);
-	memcpy(val->ticket, t->ticket, sizeof(val->ticket));
-}
-
-void passgate_policy_entry(unsigned int holds, const void *entry,
-			   const char *station, struct policy_key *key,
-			   struct policy_entry *val)
-{
-	if (holds == PASSGATE_LIST_TICKETS)
-		ticket_to_policy(entry, station, key, val);
-	else
-		code_to_policy(entry, key, val);
-}
-
-static int new_list_map(size_t max_entries)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
-
-	if (max_entries > UINT32_MAX) {
-		errno = E2BIG;
-		return -1;
-	}
-	return bpf_map_create(BPF_MAP_TYPE_HASH, "passgate_list",
-			      sizeof(struct policy_key),
-			      sizeof(struct policy_entry), max_entries, &opts);
-}
-
-/* What the loader reads a list's entries with, and what into. */
-struct list_reader {
-	passgate_entry_reader next;
-	void *ctx;
-	unsigned int holds;
-	size_t size;		/* of one entry */
-	const char *station;
-	uint8_t *buf;
-};
-
-static const void *reader_entry(const struct list_reader *r, ssize_t i)
-{
-	return r->buf + i * r->size;
-}
-
-/* Insert entries in batches: the kernel's per-element cost dominates. */
-static long long fill(int fd, struct list_reader *r, struct policy_key *keys,
-		      struct policy_entry *vals)
-{
-	long long total = 0;
-	ssize_t n, i;
-	__u32 batch;
-
-	while ((n = r->next(r->ctx, r->buf, POLICY_BATCH)) > 0) {
-		for (i = 0; i < n; i++)
-			passgate_policy_entry(r->holds, reader_entry(r, i),
-					      r->station, &keys[i], &vals[i]);
-		batch = n;
-		if (bpf_map_update_batch(fd, keys, vals, &batch, NULL))
-			return -1;
-		total += n;
-	}
-	return n < 0 ? -1 : total;
-}
-
-/* Copy every element of @from into @to; returns how many, or -1. */
-static long long copy_map(int from, int to, struct policy_key *keys,
-			  struct policy_entry *vals)
-{
-	__u64 in = 0, out = 0;
-	long long copied = 0;
-	void *cursor = NULL;
-	__u32 n;
-	int ret;
-
-	for (;;) {
-		n = POLICY_BATCH;
-		ret = bpf_map_lookup_batch(from, cursor, &out, keys, vals, &n,
-					   NULL);
-		if (ret && errno != ENOENT)
-			return -1;
-		if (n) {
-			__u32 m = n;
-
-			if (bpf_map_update_batch(to, keys, vals, &m, NULL))
-				return -1;
-			copied += n;
-		}
-		if (ret)
-			return copied;
-		in = out;
-		cursor = &in;
-	}
-}
-
-/* Apply a delta to @fd, keeping the entry count right. */
-static int apply_delta(int fd, struct list_reader *r, long long *total)
-{
-	struct policy_entry val, old;
-	struct policy_key key;
-	ssize_t n, i;
-
-	while ((n = r->next(r->ctx, r->buf, POLICY_BATCH)) > 0) {
-		for (i = 0; i < n; i++) {
-			passgate_policy_entry(r->holds, reader_entry(r, i),
-					      r->station, &key, &val);
-			if (val.status == PASSGATE_STATUS_REMOVE) {
-				if (!bpf_map_delete_elem(fd, &key))
-					(*total)--;
-				else if (errno != ENOENT)
-					return -1;
-				continue;
-			}
-			if (bpf_map_lookup_elem(fd, &key, &old))
-				(*total)++;
-			if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
-				return -1;
-		}
-	}
-	return n < 0 ? -1 : 0;
 }
 
 int passgate_policy_load(struct passgate_policy *policy,
@@ -685,82 +664,15 @@ int passgate_policy_load(struct passgate_policy *policy,
 			 const char *station, passgate_entry_reader next,
 			 void *ctx)
 {
-	struct list_reader r = {
-		.next = next,
-		.ctx = ctx,
-		.holds = info->holds,
-		.size = passgate_list_entry_size(info->holds),
-		.station = station,
-	};
-	struct passgate_policy_active active = { 0 };
-	struct policy_entry *vals = NULL, meta;
-	struct policy_key *keys = NULL, key;
-	int fd = -1, old = -1, ret = -1, saved;
-	size_t max = info->entry_count + 1;
-	__u32 slot = info->holds;
-	long long total = 0;
-
-	if (!r.size || slot >= POLICY_LIST_SLOTS) {
+	policy->err[0] = '\0';
+	if (info->holds >= POLICY_LIST_SLOTS) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (info->kind == PASSGATE_LIST_DELTA) {
-		if (passgate_policy_active_list(policy, info->holds, &active))
-			return -1;
-		old = active_map(policy, slot);
-		if (old < 0)
-			return -1;
-		max += active.entries;
-	}
-
-	r.buf = calloc(POLICY_BATCH, r.size);
-	keys = calloc(POLICY_BATCH, sizeof(*keys));
-	vals = calloc(POLICY_BATCH, sizeof(*vals));
-	fd = new_list_map(max);
-	if (!r.buf || !keys || !vals || fd < 0)
-		goto out;
-
-	if (info->kind == PASSGATE_LIST_FULL) {
-		total = fill(fd, &r, keys, vals);
-		if (total < 0)
-			goto out;
-	} else {
-		total = copy_map(old, fd, keys, vals);
-		if (total < 0)
-			goto out;
-		/* The copy includes the old generation's own entry. */
-		total--;
-		if (apply_delta(fd, &r, &total))
-			goto out;
-	}
-
-	memset(&meta, 0, sizeof(meta));
-	meta.status = POLICY_STATUS_META;
-	meta.flags = info->holds;
-	meta.valid_from = passgate_policy_tai_seconds(info->not_before);
-	meta.valid_until = passgate_policy_tai_seconds(info->expires_at);
-	memcpy(meta.id_digest, &info->generation, 8);
-	memcpy(meta.id_digest + 8, &total, 8);
-	meta_key(&key);
-	if (bpf_map_update_elem(fd, &key, &meta, BPF_ANY))
-		goto out;
-
-	if (pin_next(policy, slot, fd))
-		goto out;
-	/* The swap: from the next scan on, this generation decides. */
-	ret = bpf_map_update_elem(policy->fd[PIN_LISTS], &slot, &fd, BPF_ANY);
-	pin_swapped(policy, slot, !ret);
-out:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (old >= 0)
-		close(old);
-	free(r.buf);
-	free(keys);
-	free(vals);
-	errno = saved;
-	return ret;
+	if (info->holds == PASSGATE_LIST_CODES &&
+	    policy->layout == PASSGATE_LAYOUT_COMPACT)
+		return policy_compact_load(policy, info, next, ctx);
+	return policy_hash_load(policy, info, station, next, ctx);
 }
 
 int passgate_policy_ticket_use_add(struct passgate_policy *policy,

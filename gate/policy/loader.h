@@ -21,6 +21,16 @@
 
 struct passgate_policy;
 
+/*
+ * How the health codes are held (docs/list-layout.md): compact, what
+ * passgate runs, or a hash map per generation, as before, kept loadable
+ * as the baseline the bench measures against.
+ */
+enum passgate_policy_layout {
+	PASSGATE_LAYOUT_COMPACT = 0,
+	PASSGATE_LAYOUT_HASH = 1,
+};
+
 /* An active generation, from its own entry in its list map. */
 struct passgate_policy_active {
 	uint64_t generation;
@@ -38,7 +48,18 @@ struct passgate_policy *passgate_policy_open(const char *pin_root,
 					     unsigned int gate,
 					     const struct policy_config *cfg,
 					     bool *adopted);
-/* Adopt only: ENOENT when no complete policy is pinned for @gate. */
+/*
+ * The same in @layout: a policy pinned in the other one is replaced as
+ * another version's would be.
+ */
+struct passgate_policy *
+passgate_policy_open_layout(const char *pin_root, unsigned int gate,
+			    const struct policy_config *cfg,
+			    enum passgate_policy_layout layout, bool *adopted);
+/*
+ * Adopt only, in whichever layout it is pinned: ENOENT when no complete
+ * policy is pinned for @gate.
+ */
 struct passgate_policy *passgate_policy_adopt(const char *pin_root,
 					      unsigned int gate);
 void passgate_policy_close(struct passgate_policy *policy);
@@ -70,17 +91,31 @@ typedef ssize_t (*passgate_entry_reader)(void *ctx, void *buf, size_t max);
 
 /*
  * Build the generation described by @info in a new map, with the entries
- * @next reads, and swap it into the slot of what the list holds: a full
- * list replaces the active one, a delta is applied to a copy of it.
+ * @next reads, and swap it in.  Health codes (compact layout): a full
+ * list becomes a new base, read on a thread of its own while this one
+ * builds; a delta becomes a new overlay over the active base, or, once
+ * the overlay would grow past its threshold, a new base folded from
+ * base, overlay and delta.  Tickets, and codes in the hash layout: a
+ * full list replaces the active map, a delta is applied to a copy.
  * Nothing is swapped unless @next reached its end without error: no scan
  * ever sees a half-built or unverified map.  The caller has checked
  * generation and base (passgate_install_list()).  @station is this
- * gate's: a ticket for it is marked POLICY_TICKET_HERE.
+ * gate's: a ticket for it is marked POLICY_TICKET_HERE.  On failure,
+ * passgate_policy_error() may say more than errno.
  */
 int passgate_policy_load(struct passgate_policy *policy,
 			 const struct passgate_list_info *info,
 			 const char *station, passgate_entry_reader next,
 			 void *ctx);
+/* Why the last passgate_policy_load() failed, or "" when errno says. */
+const char *passgate_policy_error(const struct passgate_policy *policy);
+/*
+ * Fold the overlay into a new base once a delta would make it hold more
+ * than @entries (0: the default, COMPACT_OVERLAY_MAX or an eighth of the
+ * base, at least 4096).  For tests.
+ */
+void passgate_policy_set_compact_threshold(struct passgate_policy *policy,
+					   uint64_t entries);
 /* One list entry of a list that holds @holds, as the program needs it. */
 void passgate_policy_entry(unsigned int holds, const void *entry,
 			   const char *station, struct policy_key *key,

@@ -6,6 +6,12 @@
  * must also hold a ticket to this station for now, which the exit uses
  * up.  Everything else is decided here too, or deferred to the daemon by
  * configuration.  See docs/policy.md.
+ *
+ * Health codes are read in the compact layout (common/compactlist.h,
+ * docs/list-layout.md): a base array and an overlay over it, in the
+ * two slots of "codes".  Built with -DPOLICY_LAYOUT_HASH, the program
+ * reads them from a hash map in slot 0 of "lists" instead, as passgate
+ * did before: the baseline make bench compares against.
  */
 #include <linux/bpf.h>
 #include <linux/types.h>
@@ -15,6 +21,9 @@
 #include <linux/passgate.h>
 /* The list statuses and entry flags: one header, BPF-clean (types only). */
 #include "common/allowlist.h"
+#ifndef POLICY_LAYOUT_HASH
+#include "common/compactlist.h"
+#endif
 #include "policy_maps.h"
 
 #define NSEC_PER_SEC 1000000000ull
@@ -28,8 +37,9 @@ struct list_map {
 };
 
 /*
- * Slot 0 holds the active health-code generation's map, slot 1 the
- * active ticket generation's; userspace swaps each whole, on its own.
+ * Slot 1 holds the active ticket generation's map; slot 0 the health
+ * codes' in the hash layout (unused in the compact one).  Userspace
+ * swaps each whole, on its own.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -80,16 +90,7 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-static __always_inline int digest_eq(const __u8 *a, const __u8 *b)
-{
-	int i;
-
-	for (i = 0; i < POLICY_DIGEST; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
-}
-
+#ifdef POLICY_LAYOUT_HASH
 static __always_inline int digest_zero(const __u8 *a)
 {
 	int i;
@@ -99,6 +100,7 @@ static __always_inline int digest_zero(const __u8 *a)
 			return 0;
 	return 1;
 }
+#endif
 
 static __always_inline void decide(struct passgate_decision *d, __u32 verdict,
 				   __u32 reason)
@@ -138,6 +140,163 @@ static __always_inline int usable(void *list, __u8 holds, __u32 now_s)
 	return meta && meta->status == POLICY_STATUS_META &&
 	       meta->flags == holds && now_s >= meta->valid_from &&
 	       now_s < meta->valid_until;
+}
+
+/*
+ * A health code's entry as the program decides by it, in either layout:
+ * status, PASSGATE_ENTRY_* flags, validity (CLOCK_TAI seconds, 0: no
+ * bound), and the bound ID card's digest, of which POLICY_ID_MATCH
+ * bytes are compared (the rest zero).
+ */
+struct code_entry {
+	__u8 status;
+	__u8 flags;
+	__u8 has_id;
+	__u8 reserved;
+	__u32 valid_from;
+	__u32 valid_until;
+	__u8 id[POLICY_DIGEST];
+};
+
+#ifdef POLICY_LAYOUT_HASH
+#define POLICY_ID_MATCH POLICY_DIGEST
+
+/* The generation a scan decides by: the map of slot 0, usable now. */
+struct codes_now {
+	void *list;
+};
+
+static __always_inline int codes_open(struct codes_now *c, __u32 now_s)
+{
+	__u32 slot = POLICY_SLOT_CODES;
+
+	c->list = bpf_map_lookup_elem(&lists, &slot);
+	return usable(c->list, PASSGATE_LIST_CODES, now_s);
+}
+
+static __always_inline int code_find(const struct codes_now *c,
+				     const struct policy_key *key,
+				     struct code_entry *out)
+{
+	struct policy_entry *e = bpf_map_lookup_elem(c->list, key);
+
+	if (!e || e->status == POLICY_STATUS_META)
+		return 0;
+	out->status = e->status;
+	out->flags = e->flags;
+	out->has_id = !digest_zero(e->id_digest);
+	out->valid_from = e->valid_from;
+	out->valid_until = e->valid_until;
+	__builtin_memcpy(out->id, e->id_digest, POLICY_DIGEST);
+	return 1;
+}
+#else
+/* An entry keeps the first 8 bytes of its card's digest (compact_id()). */
+#define POLICY_ID_MATCH COMPACT_ID_BYTES
+
+/* Each generation its own size: BPF_F_INNER_MAP. */
+struct compact_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, COMPACT_ELEM_SIZE);
+};
+
+/*
+ * The health codes: slot POLICY_CODES_BASE a full generation, slot
+ * POLICY_CODES_OVERLAY the deltas since, valid only over the base it
+ * names.  Both immutable; userspace swaps each whole.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, POLICY_CODES_SLOTS);
+	__type(key, __u32);
+	__array(values, struct compact_map);
+} codes SEC(".maps");
+
+/* The generation a scan decides by: one base, its overlay or none. */
+struct codes_now {
+	struct compact_source base;
+	struct compact_source overlay;
+	const struct compact_head *head;
+	const struct compact_overlay_head *ov;
+};
+
+/*
+ * One lookup of each slot: the scan sees one base and one overlay.  An
+ * overlay counts only over the base it was built on; then its head says
+ * when the list is usable, else the base's.
+ */
+static __always_inline int codes_open(struct codes_now *c, __u32 now_s)
+{
+	__u32 base = POLICY_CODES_BASE, over = POLICY_CODES_OVERLAY;
+	const struct compact_overlay_info *oi;
+	const struct compact_overlay_head *oh;
+	const struct compact_info *bi;
+	__u32 nb, ex;
+
+	c->ov = 0;
+	c->base.map = bpf_map_lookup_elem(&codes, &base);
+	if (!c->base.map)
+		return 0;
+	c->head = compact_head_read(&c->base);
+	if (!c->head)
+		return 0;
+	nb = c->head->not_before;
+	ex = c->head->expires_at;
+	c->overlay.map = bpf_map_lookup_elem(&codes, &over);
+	if (c->overlay.map) {
+		oh = compact_overlay_head_read(&c->overlay);
+		oi = oh ? compact_elem(&c->overlay, 1) : 0;
+		bi = oi ? compact_elem(&c->base, 1) : 0;
+		if (bi && oi->base_generation == bi->generation) {
+			c->ov = oh;
+			nb = oh->not_before;
+			ex = oh->expires_at;
+		}
+	}
+	return now_s >= nb && now_s < ex;
+}
+
+/* The overlay's word first (a tombstone: not on the list), the base's. */
+static __always_inline int code_find(const struct codes_now *c,
+				     const struct policy_key *key,
+				     struct code_entry *out)
+{
+	const struct compact_entry *e;
+	struct compact_view v;
+
+	if (c->ov && compact_overlay_find(&c->overlay, c->ov, key->digest,
+					  &v)) {
+		if (v.status == PASSGATE_STATUS_REMOVE)
+			return 0;
+	} else {
+		e = compact_search(&c->base, c->head, key->digest);
+		if (!e)
+			return 0;
+		compact_entry_decode(c->head, e, &v);
+	}
+	out->status = v.status;
+	out->flags = v.flags;
+	out->has_id = v.has_id;
+	out->valid_from = v.valid_from;
+	out->valid_until = v.valid_until;
+	__builtin_memset(out->id, 0, POLICY_DIGEST);
+	__builtin_memcpy(out->id, &v.id, COMPACT_ID_BYTES);
+	return 1;
+}
+#endif
+
+/* The ID card the entry binds, as far as the entry keeps it. */
+static __always_inline int id_match(const __u8 *a, const __u8 *b)
+{
+	int i;
+
+	for (i = 0; i < POLICY_ID_MATCH; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
 }
 
 static __always_inline void accept(struct passgate_decision *d,
@@ -222,32 +381,32 @@ static __always_inline void exit_paired(struct passgate_decision *d,
 /* The code's entry decides alone, or waits for its ID card. */
 static __always_inline void decide_code(struct passgate_decision *d,
 					const struct policy_config *cfg,
-					struct policy_lane *pl, void *list,
+					struct policy_lane *pl,
+					const struct codes_now *list,
 					void *tickets,
 					const struct policy_key *key,
 					__u64 now_ns, __u32 now_s)
 {
-	struct policy_entry *e;
+	struct code_entry e;
 	__u64 *last;
 
-	e = bpf_map_lookup_elem(list, key);
-	if (!e || e->status == POLICY_STATUS_META) {
+	if (!code_find(list, key, &e)) {
 		fallback(d, cfg->unknown, PASSGATE_REASON_UNKNOWN);
 		return;
 	}
-	if (outside(e->valid_from, e->valid_until, now_s)) {
+	if (outside(e.valid_from, e.valid_until, now_s)) {
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_NOT_VALID);
 		return;
 	}
-	if (e->status == PASSGATE_STATUS_RED) {
+	if (e.status == PASSGATE_STATUS_RED) {
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_RED);
 		return;
 	}
-	if (e->status != PASSGATE_STATUS_GREEN) {
+	if (e.status != PASSGATE_STATUS_GREEN) {
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_MANUAL_CHECK);
 		return;
 	}
-	if (cfg->require_ticket && !(e->flags & PASSGATE_ENTRY_TICKET)) {
+	if (cfg->require_ticket && !(e.flags & PASSGATE_ENTRY_TICKET)) {
 		decide(d, PASSGATE_VERDICT_DENY, PASSGATE_REASON_NO_TICKET);
 		return;
 	}
@@ -259,7 +418,7 @@ static __always_inline void decide_code(struct passgate_decision *d,
 			return;
 		}
 	}
-	if (digest_zero(e->id_digest)) {
+	if (!e.has_id) {
 		/* No ID card, no ticket: to the manual lane. */
 		if (tickets)
 			decide(d, PASSGATE_VERDICT_DENY,
@@ -269,12 +428,15 @@ static __always_inline void decide_code(struct passgate_decision *d,
 		return;
 	}
 
-	/* The ID came first. */
+	/*
+	 * The ID came first: its digest, as scanned in full, goes on to
+	 * the ticket check.
+	 */
 	if (pl->id_ns && now_ns - pl->id_ns < cfg->pair_window_ns) {
 		pl->id_ns = 0;
-		if (digest_eq(pl->id_digest, e->id_digest))
-			exit_paired(d, cfg, tickets, key, e->id_digest, now_ns,
-				    now_s);
+		if (id_match(pl->id_digest, e.id))
+			exit_paired(d, cfg, tickets, key, pl->id_digest,
+				    now_ns, now_s);
 		else
 			decide(d, PASSGATE_VERDICT_DENY,
 			       PASSGATE_REASON_ID_MISMATCH);
@@ -282,7 +444,7 @@ static __always_inline void decide_code(struct passgate_decision *d,
 	}
 	pl->code_ns = now_ns;
 	__builtin_memcpy(pl->code_digest, key->digest, POLICY_DIGEST);
-	__builtin_memcpy(pl->want_id, e->id_digest, POLICY_DIGEST);
+	__builtin_memcpy(pl->want_id, e.id, POLICY_DIGEST);
 	decide(d, PASSGATE_VERDICT_PENDING, PASSGATE_REASON_WAIT_ID);
 }
 
@@ -316,7 +478,7 @@ static __always_inline void decide_id(struct passgate_decision *d,
 	/* The code came first: is this its ID? */
 	if (pl->code_ns && now_ns - pl->code_ns < cfg->pair_window_ns) {
 		pl->code_ns = 0;
-		if (!digest_eq(pl->want_id, key->digest)) {
+		if (!id_match(pl->want_id, key->digest)) {
 			decide(d, PASSGATE_VERDICT_DENY,
 			       PASSGATE_REASON_ID_MISMATCH);
 			return;
@@ -335,8 +497,9 @@ SEC("raw_tp.w/passgate_decide")
 int passgate_policy(__u64 *ctx)
 {
 	struct passgate_decision *d = (void *)ctx[0];
-	__u32 codes = POLICY_SLOT_CODES, slot = POLICY_SLOT_TICKETS;
-	void *list, *tickets = NULL;
+	__u32 slot = POLICY_SLOT_TICKETS;
+	struct codes_now list;
+	void *tickets = NULL;
 	struct policy_config *cfg;
 	struct policy_lane *pl;
 	struct policy_key key;
@@ -357,8 +520,7 @@ int passgate_policy(__u64 *ctx)
 	now_s = tai_ns / NSEC_PER_SEC;
 
 	/* One lookup of each slot: this scan sees one generation of each. */
-	list = bpf_map_lookup_elem(&lists, &codes);
-	if (!usable(list, PASSGATE_LIST_CODES, now_s)) {
+	if (!codes_open(&list, now_s)) {
 		fallback(d, cfg->degraded, PASSGATE_REASON_LIST_EXPIRED);
 		return 0;
 	}
@@ -390,7 +552,7 @@ int passgate_policy(__u64 *ctx)
 	if (d->kind == PASSGATE_CRED_ID_CARD)
 		decide_id(d, cfg, pl, tickets, &key, now_ns, now_s);
 	else
-		decide_code(d, cfg, pl, list, tickets, &key, now_ns, now_s);
+		decide_code(d, cfg, pl, &list, tickets, &key, now_ns, now_s);
 	return 0;
 }
 

@@ -19,11 +19,21 @@
 
 /*
  * The slots of the "lists" array of maps: one per kind of list, by
- * &enum passgate_list_holds, each swapped on its own.
+ * &enum passgate_list_holds, each swapped on its own.  Health codes are
+ * in slot 0 only in the hash layout (POLICY_LAYOUT_HASH, the baseline
+ * the bench compares with); in the compact layout they are in "codes".
  */
 #define POLICY_SLOT_CODES 0
 #define POLICY_SLOT_TICKETS 1
 #define POLICY_LIST_SLOTS 2
+
+/*
+ * The slots of "codes" (compact layout, docs/list-layout.md): the base,
+ * a full generation, and the overlay of deltas over it.
+ */
+#define POLICY_CODES_BASE 0
+#define POLICY_CODES_OVERLAY 1
+#define POLICY_CODES_SLOTS 2
 
 /* The list's own entry: a key no credential digest takes in practice. */
 #define POLICY_META_BYTE 0xff

@@ -165,18 +165,21 @@ static int view_inside(const struct compact_view *v, uint64_t now)
 }
 
 /*
- * While the list is usable, the compact entry lets through only when
- * the list's entry does, and turns away less than a minute at each end.
+ * While the list may be usable, up to its horizon (a delta may extend
+ * its life that far), the compact entry lets through only when the
+ * list's entry does, and turns away less than a minute at each end.
  */
 static void check_window_at(struct __test_metadata *_metadata,
 			    const struct compact_head *head,
 			    const struct passgate_list_entry *e,
 			    const struct compact_view *v, uint64_t now)
 {
+	/* Element 1 follows element 0 in the array. */
+	const struct compact_info *info = (const void *)(head + 1);
 	uint64_t f = e->valid_from ? e->valid_from + OFFSET : 0;
 	uint64_t u = e->valid_until ? e->valid_until + OFFSET : 0;
 
-	if (now < head->not_before || now >= head->expires_at)
+	if (now < head->not_before || now >= info->horizon_end)
 		return;
 	if (view_inside(v, now)) {
 		ASSERT_TRUE(full_inside(e, now))
@@ -211,6 +214,7 @@ static void check_window(struct __test_metadata *_metadata,
 	}
 	check_window_at(_metadata, head, e, v, head->not_before);
 	check_window_at(_metadata, head, e, v, head->expires_at - 1);
+	check_window_at(_metadata, head, e, v, head->expires_at);
 	if (span)
 		check_window_at(_metadata, head, e, v,
 				head->not_before + next64(rng) % span);
@@ -500,14 +504,26 @@ TEST(validity_edges)
 
 	epoch = nb + OFFSET - (nb + OFFSET) % COMPACT_MINUTE;
 
-	/* Bounds the list's life makes moot are no bounds. */
+	/* Bounds the horizon makes moot are no bounds. */
 	e.valid_from = nb - 1;
-	e.valid_until = ex;
+	e.valid_until = nb + 46 * DAY;
 	ASSERT_EQ(0, build_one(&p, &e, &list, buf, sizeof(buf), err))
 		TH_LOG("%s", err);
 	ASSERT_EQ(1, compact_find(&list, e.digest, &v));
 	EXPECT_EQ(0, v.valid_from);
 	EXPECT_EQ(0, v.valid_until);
+	EXPECT_EQ(epoch + COMPACT_HORIZON, list.info->horizon_end);
+
+	/*
+	 * An end past the list's own expiry but inside the horizon is
+	 * kept, rounded down: a delta may extend the list's life.
+	 */
+	e.valid_until = ex + 3600 + 30;
+	ASSERT_EQ(0, build_one(&p, &e, &list, buf, sizeof(buf), err));
+	ASSERT_EQ(1, compact_find(&list, e.digest, &v));
+	EXPECT_EQ(ex + OFFSET + 3600 + 30 -
+		  (ex + OFFSET + 30 - epoch) % COMPACT_MINUTE, v.valid_until);
+	EXPECT_EQ(ex + OFFSET, list.head->expires_at);
 
 	/* Inside it, rounded inward to whole minutes. */
 	e.valid_from = nb + 1000;
@@ -539,13 +555,44 @@ TEST(validity_edges)
 
 	/*
 	 * Starting 10 s before the list ends (its end is 14 s past a
-	 * minute of the epoch): the same.
+	 * minute of the epoch): from the next minute, which a delta may
+	 * still reach.  Starting at the horizon: never valid.
 	 */
 	e.valid_from = ex - 10;
 	e.valid_until = 0;
 	ASSERT_EQ(0, build_one(&p, &e, &list, buf, sizeof(buf), err));
 	ASSERT_EQ(1, compact_find(&list, e.digest, &v));
+	EXPECT_EQ(0, v.valid_until);
+	EXPECT_EQ(ex + OFFSET - 10 + COMPACT_MINUTE -
+		  (ex + OFFSET - 10 - epoch) % COMPACT_MINUTE, v.valid_from);
+	e.valid_from = epoch + COMPACT_HORIZON - OFFSET;
+	ASSERT_EQ(0, build_one(&p, &e, &list, buf, sizeof(buf), err));
+	ASSERT_EQ(1, compact_find(&list, e.digest, &v));
 	EXPECT_EQ(epoch, v.valid_until);
+
+	/*
+	 * A horizon of its own (a compaction keeps its base's): "no
+	 * bound" from there, and the list usable up to it at most.
+	 */
+	p.horizon_end = nb + OFFSET + 3 * DAY;
+	p.expires_at = nb + 10 * DAY;
+	e.valid_from = 0;
+	e.valid_until = nb + 3 * DAY + 1;
+	ASSERT_EQ(0, build_one(&p, &e, &list, buf, sizeof(buf), err));
+	ASSERT_EQ(1, compact_find(&list, e.digest, &v));
+	EXPECT_EQ(0, v.valid_until);
+	EXPECT_EQ(p.horizon_end, list.info->horizon_end);
+	EXPECT_EQ(p.horizon_end, list.head->expires_at);
+	e.valid_until = nb + 3 * DAY - 1;
+	ASSERT_EQ(0, build_one(&p, &e, &list, buf, sizeof(buf), err));
+	ASSERT_EQ(1, compact_find(&list, e.digest, &v));
+	EXPECT_NE(0, v.valid_until);
+	EXPECT_GE(nb + OFFSET + 3 * DAY - 1, v.valid_until);
+	p.horizon_end = nb + OFFSET;
+	EXPECT_EQ(-1, build_one(&p, &e, &list, buf, sizeof(buf), err));
+	EXPECT_NE(NULL, strstr(err, "past the horizon")) TH_LOG("%s", err);
+	p.horizon_end = 0;
+	p.expires_at = NOT_BEFORE + LIFE;
 
 	/*
 	 * A list living past the horizon is usable up to it only, and
@@ -919,6 +966,284 @@ TEST(corrupt_index)
 	EXPECT_NE(NULL, strstr(err, "header:")) TH_LOG("%s", err);
 	free(buf);
 	free(e);
+}
+
+/* ---- the overlay ---------------------------------------------------- */
+
+/* A list entry as an overlay or a delta holds it (policy clock). */
+static void delta_of(const struct passgate_list_entry *e,
+		     struct compact_delta_entry *d)
+{
+	static const uint8_t zero[PASSGATE_LIST_DIGEST];
+
+	memset(d, 0, sizeof(*d));
+	memcpy(d->digest, e->digest, sizeof(d->digest));
+	d->view.status = e->status;
+	if (e->status == PASSGATE_STATUS_REMOVE)
+		return;
+	d->view.flags = e->flags;
+	d->view.has_id = !!memcmp(e->id_digest, zero, sizeof(zero));
+	d->view.id = compact_id(e->id_digest);
+	d->view.valid_from = e->valid_from ? e->valid_from + OFFSET : 0;
+	d->view.valid_until = e->valid_until ? e->valid_until + OFFSET : 0;
+}
+
+/* What a scan sees, as the policy program looks: overlay, then base. */
+static int scan_view(const struct compact_list *base,
+		     const struct compact_overlay *ov, const uint8_t *digest,
+		     struct compact_view *v)
+{
+	if (ov && compact_overlay_find(&ov->src, ov->head, digest, v))
+		return v->status != PASSGATE_STATUS_REMOVE;
+	return compact_find(base, digest, v);
+}
+
+static void entry_with(struct passgate_list_entry *e, uint8_t first,
+		       unsigned int status)
+{
+	memset(e, 0, sizeof(*e));
+	e->digest[0] = first;
+	e->digest[15] = first ^ 0x5a;
+	e->status = status;
+}
+
+/*
+ * Two deltas by hand: added, changed, removed from the base, removed
+ * where nothing had it, then removed-and-added again, and the count.
+ */
+TEST(overlay_merge)
+{
+	struct passgate_list_entry base_e[4], d1[4], d2[2];
+	struct compact_delta_entry dd[4], *out1, *out2;
+	struct compact_params p = params_for(4);
+	size_t size = compact_size(4, p.index_bits), n1, n2, i;
+	struct compact_overlay_params op = { .generation = 2,
+					     .base_generation = 42 };
+	uint8_t buf[16 * COMPACT_ELEM_SIZE], ob1[16 * COMPACT_ELEM_SIZE];
+	uint8_t ob2[16 * COMPACT_ELEM_SIZE];
+	struct compact_overlay ov1, ov2;
+	struct compact_list base;
+	struct compact_view v;
+	uint64_t count;
+	char err[ERR_MAX];
+
+	entry_with(&base_e[0], 0x10, PASSGATE_STATUS_GREEN);
+	entry_with(&base_e[1], 0x20, PASSGATE_STATUS_GREEN);
+	entry_with(&base_e[2], 0x30, PASSGATE_STATUS_GREEN);
+	entry_with(&base_e[3], 0x40, PASSGATE_STATUS_YELLOW);
+	ASSERT_GE(sizeof(buf), size);
+	ASSERT_EQ(0, compact_build(buf, size, &p, base_e, 4, NULL, err,
+				   ERR_MAX)) TH_LOG("%s", err);
+	ASSERT_EQ(0, compact_open(&base, buf, size, err, ERR_MAX));
+
+	/* 0x20 turns RED, 0x30 goes, 0x35 comes, 0x50 never was. */
+	entry_with(&d1[0], 0x20, PASSGATE_STATUS_RED);
+	entry_with(&d1[1], 0x30, PASSGATE_STATUS_REMOVE);
+	entry_with(&d1[2], 0x35, PASSGATE_STATUS_GREEN);
+	d1[2].id_digest[3] = 7;
+	entry_with(&d1[3], 0x50, PASSGATE_STATUS_REMOVE);
+	for (i = 0; i < 4; i++)
+		delta_of(&d1[i], &dd[i]);
+	ASSERT_EQ(0, compact_overlay_merge(&base, NULL, dd, 4, 4, &out1, &n1,
+					   &count, err, ERR_MAX));
+	/* 0x50's removal hides nothing: not kept. */
+	ASSERT_EQ(3, n1);
+	EXPECT_EQ(4, count);
+	op.list_entries = count;
+	ASSERT_EQ(0, compact_overlay_build(ob1, compact_overlay_size(n1), &op,
+					   out1, n1, err, ERR_MAX))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, compact_overlay_open(&ov1, ob1, compact_overlay_size(n1),
+					  err, ERR_MAX)) TH_LOG("%s", err);
+	EXPECT_EQ(42, ov1.info->base_generation);
+	ASSERT_EQ(1, scan_view(&base, &ov1, base_e[0].digest, &v));
+	EXPECT_EQ(PASSGATE_STATUS_GREEN, v.status);
+	ASSERT_EQ(1, scan_view(&base, &ov1, d1[0].digest, &v));
+	EXPECT_EQ(PASSGATE_STATUS_RED, v.status);
+	EXPECT_EQ(0, scan_view(&base, &ov1, d1[1].digest, &v));
+	ASSERT_EQ(1, scan_view(&base, &ov1, d1[2].digest, &v));
+	EXPECT_EQ(1, v.has_id);
+	EXPECT_EQ(compact_id(d1[2].id_digest), v.id);
+	EXPECT_EQ(0, scan_view(&base, &ov1, d1[3].digest, &v));
+
+	/* Then 0x30 is back and 0x35 goes again (the base never had it). */
+	entry_with(&d2[0], 0x30, PASSGATE_STATUS_YELLOW);
+	entry_with(&d2[1], 0x35, PASSGATE_STATUS_REMOVE);
+	delta_of(&d2[0], &dd[0]);
+	delta_of(&d2[1], &dd[1]);
+	ASSERT_EQ(0, compact_overlay_merge(&base, &ov1, dd, 2, count, &out2,
+					   &n2, &count, err, ERR_MAX));
+	ASSERT_EQ(2, n2);
+	EXPECT_EQ(4, count);
+	op.generation = 3;
+	op.list_entries = count;
+	ASSERT_EQ(0, compact_overlay_build(ob2, compact_overlay_size(n2), &op,
+					   out2, n2, err, ERR_MAX));
+	ASSERT_EQ(0, compact_overlay_open(&ov2, ob2, compact_overlay_size(n2),
+					  err, ERR_MAX));
+	ASSERT_EQ(1, scan_view(&base, &ov2, d2[0].digest, &v));
+	EXPECT_EQ(PASSGATE_STATUS_YELLOW, v.status);
+	EXPECT_EQ(0, scan_view(&base, &ov2, d2[1].digest, &v));
+	ASSERT_EQ(1, scan_view(&base, &ov2, d1[0].digest, &v));
+	EXPECT_EQ(PASSGATE_STATUS_RED, v.status);
+
+	/* Unsorted deltas and overlays are refused. */
+	delta_of(&d2[1], &dd[0]);
+	delta_of(&d2[0], &dd[1]);
+	EXPECT_EQ(-1, compact_overlay_merge(&base, NULL, dd, 2, 4, &out2, &n2,
+					    &count, err, ERR_MAX));
+	EXPECT_EQ(-1, compact_overlay_build(ob2, compact_overlay_size(2), &op,
+					    dd, 2, err, ERR_MAX));
+	EXPECT_EQ(-1, compact_overlay_open(&ov2, ob2, compact_overlay_size(2),
+					   err, ERR_MAX));
+	EXPECT_EQ(0, compact_overlay_size(COMPACT_OVERLAY_MAX + 1));
+	free(out1);
+}
+
+static int compare_delta(const void *a, const void *b)
+{
+	return memcmp(((const struct compact_delta_entry *)a)->digest,
+		      ((const struct compact_delta_entry *)b)->digest,
+		      PASSGATE_LIST_DIGEST);
+}
+
+/*
+ * A random base, deltas over it (changes, removals, additions), then a
+ * fold into a new base of the same k: every code of the model decides
+ * the same through base + overlay and through the fold, and the count
+ * is the model's.
+ */
+TEST(overlay_and_fold_follow_the_model)
+{
+	const uint64_t count = 50000, changes = 3000;
+	struct compact_params p = params_for(count);
+	size_t size = compact_size(count, p.index_bits), n_ov = 0, i, nd;
+	struct passgate_list_entry *entries = calloc(count, sizeof(*entries));
+	struct compact_delta_entry *delta, *ov_e = NULL, *next;
+	uint8_t *buf = malloc(size), *obuf = NULL, *fbuf;
+	uint64_t seed = test_seed(), rng = seed, listed = count, fcount;
+	struct compact_overlay_params op = { .base_generation = 42 };
+	struct compact_overlay ov;
+	struct compact_list base, folded;
+	struct compact_builder b;
+	struct compact_view v, w;
+	struct list_gen gen;
+	int round, *state;
+	char err[ERR_MAX];
+
+	ASSERT_NE(NULL, entries);
+	ASSERT_NE(NULL, buf);
+	TH_LOG("seed %llu", (unsigned long long)seed);
+	gen_init(&gen, seed, count, p.not_before, p.expires_at);
+	for (i = 0; i < count; i++)
+		gen_entry(&gen, &entries[i]);
+	ASSERT_EQ(0, compact_build(buf, size, &p, entries, count, NULL, err,
+				   ERR_MAX)) TH_LOG("%s", err);
+	ASSERT_EQ(0, compact_open(&base, buf, size, err, ERR_MAX));
+	/* The model: each base code's state, 1 listed, 0 removed. */
+	state = calloc(count, sizeof(*state));
+	delta = calloc(2 * changes, sizeof(*delta));
+	ASSERT_NE(NULL, state);
+	ASSERT_NE(NULL, delta);
+	for (i = 0; i < count; i++)
+		state[i] = 1;
+
+	for (round = 0; round < 3; round++) {
+		nd = 0;
+		for (i = 0; i < changes; i++) {
+			uint64_t at = next64(&rng) % count;
+			struct passgate_list_entry *e = &entries[at];
+
+			if (next64(&rng) % 3 == 0) {
+				listed -= state[at];
+				state[at] = 0;
+				delta_of(e, &delta[nd]);
+				delta[nd++].view.status = 0;
+				memset(&delta[nd - 1].view, 0,
+				       sizeof(delta[nd - 1].view));
+			} else {
+				listed += !state[at];
+				state[at] = 1;
+				e->status = PASSGATE_STATUS_GREEN +
+					    next64(&rng) % 3;
+				delta_of(e, &delta[nd++]);
+			}
+		}
+		/* A code twice in one delta: the last word only. */
+		qsort(delta, nd, sizeof(*delta), compare_delta);
+		for (i = 1; i < nd; ) {
+			if (!compare_delta(&delta[i - 1], &delta[i])) {
+				memmove(&delta[i - 1], &delta[i],
+					(nd - i) * sizeof(*delta));
+				nd--;
+			} else {
+				i++;
+			}
+		}
+		ASSERT_EQ(0, compact_overlay_merge(&base, obuf ? &ov : NULL,
+						   delta, nd,
+						   obuf ? ov.head->list_entries :
+						   count, &next, &n_ov,
+						   &fcount, err,
+						   ERR_MAX)) TH_LOG("%s", err);
+		op.list_entries = fcount;
+		free(ov_e);
+		ov_e = next;
+		free(obuf);
+		obuf = malloc(compact_overlay_size(n_ov));
+		ASSERT_NE(NULL, obuf);
+		op.generation = 43 + round;
+		ASSERT_EQ(0, compact_overlay_build(obuf,
+						   compact_overlay_size(n_ov),
+						   &op, ov_e, n_ov, err,
+						   ERR_MAX)) TH_LOG("%s", err);
+		ASSERT_EQ(0, compact_overlay_open(&ov, obuf,
+						  compact_overlay_size(n_ov),
+						  err, ERR_MAX));
+		/* Re-listed entries took the delta's status: the model's. */
+		for (i = 0; i < count; i++) {
+			ASSERT_EQ(state[i], scan_view(&base, &ov,
+						      entries[i].digest, &v))
+				TH_LOG("round %d entry %zu", round, i);
+			if (state[i])
+				ASSERT_EQ(entries[i].status, v.status);
+		}
+		EXPECT_EQ(listed, ov.head->list_entries);
+	}
+
+	/* The fold: same k, the model's count, the same answers. */
+	fcount = ov.head->list_entries;
+	p.generation = 50;
+	p.entry_count = fcount;
+	fbuf = malloc(compact_size(fcount, p.index_bits));
+	ASSERT_NE(NULL, fbuf);
+	ASSERT_EQ(0, compact_build_begin(&b, fbuf,
+					 compact_size(fcount, p.index_bits),
+					 &p, err, ERR_MAX)) TH_LOG("%s", err);
+	ASSERT_EQ(0, compact_fold(&b, &base, ov_e, n_ov, err, ERR_MAX))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, compact_open(&folded, fbuf,
+				  compact_size(fcount, p.index_bits), err,
+				  ERR_MAX)) TH_LOG("%s", err);
+	for (i = 0; i < count; i++) {
+		ASSERT_EQ(state[i], compact_find(&folded, entries[i].digest,
+						 &w));
+		if (!state[i])
+			continue;
+		ASSERT_EQ(1, scan_view(&base, &ov, entries[i].digest, &v));
+		ASSERT_EQ(v.status, w.status);
+		ASSERT_EQ(v.flags, w.flags);
+		ASSERT_EQ(v.has_id, w.has_id);
+		ASSERT_EQ(v.id, w.id);
+		check_window(_metadata, folded.head, &entries[i], &w, &rng);
+	}
+	free(fbuf);
+	free(obuf);
+	free(ov_e);
+	free(delta);
+	free(state);
+	free(buf);
+	free(entries);
 }
 
 TEST_HARNESS_MAIN

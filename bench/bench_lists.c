@@ -161,6 +161,8 @@ void install(struct bench *b, const char *path, double *verify_s,
 	bool charged;
 	double t0, t1;
 
+	/* Not timed: a lookup of a slot costs a grace period on 6.1. */
+	hold_active(b);
 	t0 = now_s();
 	r.list = passgate_listfile_open(path, NULL, b->trust,
 					b->max_list_bytes, err, sizeof(err));
@@ -168,7 +170,6 @@ void install(struct bench *b, const char *path, double *verify_s,
 		die("verify %s: %s", path, err);
 	t1 = now_s();
 	info = *passgate_listfile_info(r.list);
-	hold_active(b);
 	charged = mem && memcg_begin(b, cg, sizeof(cg), &before);
 	if (passgate_policy_load(b->policy, &info, NULL, reader_next, &r))
 		die("load %s: %s %s", path, strerror(errno), r.err);

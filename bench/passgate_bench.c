@@ -346,7 +346,7 @@ int main(int argc, char **argv)
 		.scans = 10000,
 		.tput_s = 5,
 		.budget_s = 4200,
-		/* 60 million entries are a file of 2.9 GB. */
+		/* 60 million entries are a file of 2.9 GB: up to the hard limit. */
 		.max_list_bytes = PASSGATE_LIST_LIMIT_BYTES,
 	};
 	struct bench *b = &bench;

@@ -12,7 +12,8 @@
 # in MB (default 12288: the list of 60 million is a file of 2.9 GB in the
 # guest's tmpfs, its entries as many again while it is issued, and the
 # kernel's array 1.5 GB);
-# BENCH_ARGS, more passgate_bench options (e.g. "--sizes 1000,100000
+# BENCH_COLLECTOR=0 leaves the collector out (its goal then reads "not
+# measured"); BENCH_ARGS, more passgate_bench options (e.g. "--sizes 1000,100000
 # --scans 1000" for a quick look); BENCH_DOC, where the report goes;
 # BENCH_ONLY=readers (make bench-readers): the readers' bench alone, its
 # section of the report replaced.
@@ -45,7 +46,7 @@ rc=0
 # the host's root, which it sees read-only.
 collector=$(pwd -P)/$build/bench-collector.env
 collector_arg=
-if [ -z "$only" ]; then
+if [ -z "$only" ] && [ "${BENCH_COLLECTOR:-1}" = 1 ]; then
 	rm -f "$collector"
 	if BUILD=$build scripts/station.sh --collector "$collector"; then
 		collector_arg="--collector $collector"

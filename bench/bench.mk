@@ -10,6 +10,14 @@ bench: all $(BENCH_BIN)
 bench-readers: all $(BENCH_BIN)
 	BUILD=$(BUILD) GUEST_KERNEL=$(GUEST_KERNEL) BENCH_ONLY=readers \
 		scripts/bench.sh
+# passgate_bench: its pieces (bench/bench.h).
+BENCH_SRC := $(addprefix bench/,passgate_bench.c bench_util.c bench_lists.c \
+	bench_scan.c bench_report.c)
+$(BUILD)/bench/passgate_bench: $(BENCH_SRC) bench/bench.h $(GUEST_TEST_LIB) \
+		$(GUEST_TEST_HDR) $(GATE_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(BENCH_SRC) \
+		$(GUEST_TEST_LIB) $(TEST_LDLIBS)
 $(BUILD)/bench/%: bench/%.c $(GUEST_TEST_LIB) $(GUEST_TEST_HDR) \
 		$(GATE_ARCHIVES)
 	@mkdir -p $(@D)

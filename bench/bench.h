@@ -171,6 +171,8 @@ void small_list(struct bench *b, uint64_t n, bool pool_only);
 void big_list(struct bench *b, struct pipeline *p, char *file);
 void delta_on(struct bench *b, struct pipeline *p);
 uint64_t active_generation(struct bench *b);
+const struct pipeline *measured(const struct bench *b,
+				enum passgate_policy_layout layout, uint64_t n);
 
 /* bench_scan.c */
 void set_mode(struct bench *b, unsigned int mode);

@@ -301,9 +301,8 @@ static void issue(struct bench *b, struct pipeline *p, char *file,
  * issued for the other layout, or "" to issue it here (then kept there).
  */
 /* The list of @n measured in @layout, if it was. */
-static const struct pipeline *measured(const struct bench *b,
-				       enum passgate_policy_layout layout,
-				       uint64_t n)
+const struct pipeline *measured(const struct bench *b,
+				enum passgate_policy_layout layout, uint64_t n)
 {
 	for (unsigned int i = 0; i < b->npipe[layout]; i++)
 		if (b->pipe[layout][i].n == n && b->pipe[layout][i].done)

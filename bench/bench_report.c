@@ -14,6 +14,9 @@
 
 #include "bench.h"
 
+/* The list size most goals are stated for. */
+#define TEN_M 10000000
+
 static const char *big(uint64_t n, char *buf, size_t len)
 {
 	if (n >= 1000000 && n % 1000000 == 0)
@@ -49,16 +52,6 @@ static const char *rate(double per_s, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.0f /s", per_s);
 	return buf;
-}
-
-static const struct pipeline *find(const struct bench *b,
-				   enum passgate_policy_layout layout,
-				   uint64_t n)
-{
-	for (unsigned int i = 0; i < b->npipe[layout]; i++)
-		if (b->pipe[layout][i].n == n && b->pipe[layout][i].done)
-			return &b->pipe[layout][i];
-	return NULL;
 }
 
 /* The largest list measured in @layout. */
@@ -104,8 +97,8 @@ static const char *judge(double v, double goal, bool most, const char *unit,
 
 static void goal_memory(const struct bench *b, FILE *f)
 {
-	const struct pipeline *h = find(b, PASSGATE_LAYOUT_HASH, 10000000);
-	const struct pipeline *c10 = find(b, PASSGATE_LAYOUT_COMPACT, 10000000);
+	const struct pipeline *h = measured(b, PASSGATE_LAYOUT_HASH, TEN_M);
+	const struct pipeline *c10 = measured(b, PASSGATE_LAYOUT_COMPACT, TEN_M);
 	const struct pipeline *cl = largest(b, PASSGATE_LAYOUT_COMPACT);
 	double worst = NAN;
 	char x[64], y[16], z[16];
@@ -129,8 +122,8 @@ static void goal_memory(const struct bench *b, FILE *f)
 
 static void goal_load(const struct bench *b, FILE *f)
 {
-	const struct pipeline *h = find(b, PASSGATE_LAYOUT_HASH, 10000000);
-	const struct pipeline *c = find(b, PASSGATE_LAYOUT_COMPACT, 10000000);
+	const struct pipeline *h = measured(b, PASSGATE_LAYOUT_HASH, TEN_M);
+	const struct pipeline *c = measured(b, PASSGATE_LAYOUT_COMPACT, TEN_M);
 	const struct pipeline *cl = largest(b, PASSGATE_LAYOUT_COMPACT);
 	double r = c ? c->load_s / c->verify_s : NAN;
 	char x[64], y[16];
@@ -182,7 +175,7 @@ static void goal_delta(const struct bench *b, FILE *f)
 		fprintf(f, "%s%s: %.1f ms", first ? "" : "; ",
 			big(p->n, y, sizeof(y)), p->delta_s * 1e3);
 		first = false;
-		if (p->n == 10000000)
+		if (p->n == TEN_M)
 			at10 = p->delta_s;
 		if (isnan(lo) || p->delta_s < lo)
 			lo = p->delta_s;
@@ -200,8 +193,8 @@ static void goal_delta(const struct bench *b, FILE *f)
 
 static void goal_tput(const struct bench *b, FILE *f)
 {
-	const struct pipeline *h = find(b, PASSGATE_LAYOUT_HASH, 10000000);
-	const struct pipeline *c = find(b, PASSGATE_LAYOUT_COMPACT, 10000000);
+	const struct pipeline *h = measured(b, PASSGATE_LAYOUT_HASH, TEN_M);
+	const struct pipeline *c = measured(b, PASSGATE_LAYOUT_COMPACT, TEN_M);
 	double r = h && c && h->tput_done && c->tput_done ?
 		   c->tput.rate / h->tput.rate : NAN;
 	char x[64], y[32], z[32];
@@ -368,7 +361,8 @@ static void pipeline_rows(const struct bench *b, FILE *f,
 				name, n, p->skipped);
 			continue;
 		}
-		if (layout == PASSGATE_LAYOUT_COMPACT || !find(b, !layout, p->n)) {
+		if (layout == PASSGATE_LAYOUT_COMPACT ||
+		    !measured(b, !layout, p->n)) {
 			if (p->real_digests)
 				fprintf(f, "| 3 | %s: digest the credentials (SHA-256) | %.2f s · %s | userspace, libsodium; not part of the steps below |\n",
 					n, p->digest_s, rate(p->n / p->digest_s, x, sizeof(x)));

@@ -5,6 +5,7 @@
  *   station_load --prepare DIR [--gates N] [--events M]
  *   station_load --broker HOST:PORT --db CONNINFO --dir DIR [--gates N]
  *                [--events M] [--deltas R] [--cafile CA --certs CERTDIR]
+ *                [--figures FILE]
  *
  * --prepare writes, for each simulated gate sim-I, a real journal
  * (DIR/sim-I.db, the gate's own journal code, M events committed 64 at a
@@ -22,7 +23,10 @@
  *    collector and PostgreSQL together.
  *
  * With --cafile, every gate connects on TLS with its own certificate
- * (CERTDIR/gate-sim-I.crt and .key, passgate-station-ca gate).
+ * (CERTDIR/gate-sim-I.crt and .key, passgate-station-ca gate).  With
+ * --figures, the figures are also written to FILE, one key=value a line
+ * (delta_p50_ms, delta_p99_ms, delta_samples, rows_sent, rows_stored,
+ * rows_seconds, rows_per_s), for scripts/station.sh.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -226,11 +230,13 @@ int main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'D' },
 		{ "cafile", required_argument, NULL, 'A' },
 		{ "certs", required_argument, NULL, 'C' },
+		{ "figures", required_argument, NULL, 'F' },
 		{ 0 },
 	};
 	unsigned int gates = 50, events = 200, deltas = 20, i, k, n = 0;
 	char *broker = NULL, *conninfo = NULL, *colon, topic[128];
 	char *prep = NULL, *dir = NULL, *ca = NULL, *certs = NULL;
+	FILE *figures = NULL;
 	char payload[512], id[32], crt[512], key[512], err[512];
 	long long total = 0;
 	struct mosquitto *pubm;
@@ -251,6 +257,13 @@ int main(int argc, char **argv)
 		case 'D': dir = optarg; break;
 		case 'A': ca = optarg; break;
 		case 'C': certs = optarg; break;
+		case 'F':
+			figures = fopen(optarg, "we");
+			if (!figures) {
+				perror(optarg);
+				return 1;
+			}
+			break;
 		default: return 2;
 		}
 	}
@@ -364,6 +377,10 @@ int main(int argc, char **argv)
 	printf("delta to %u gates%s: p50 %.1f ms, p99 %.1f ms (%u samples)\n",
 	       gates, ca ? " on TLS" : "", 1000 * all[(n - 1) / 2],
 	       1000 * all[(n * 99 + 99) / 100 - 1], n);
+	if (figures)
+		fprintf(figures, "delta_p50_ms=%.1f\ndelta_p99_ms=%.1f\n"
+			"delta_samples=%u\n", 1000 * all[(n - 1) / 2],
+			1000 * all[(n * 99 + 99) / 100 - 1], n);
 
 	/*
 	 * 2. Rows up, through broker and collector into PostgreSQL, batch
@@ -406,6 +423,12 @@ int main(int argc, char **argv)
 	       "(sealed batches of up to %d rows; broker + collector + "
 	       "PostgreSQL)\n", ca ? " on TLS" : "", stored, gates, t1 - t0,
 	       stored / (t1 - t0), BATCH_ROWS);
+	if (figures && fprintf(figures, "rows_sent=%lld\nrows_stored=%lld\n"
+			       "rows_seconds=%.2f\nrows_per_s=%.0f\n", total,
+			       stored, t1 - t0, stored / (t1 - t0)) < 0)
+		stored = -1;
+	if (figures && fclose(figures))
+		stored = -1;
 	for (i = 0; i < gates; i++) {
 		mosquitto_disconnect(g[i].m);
 		mosquitto_loop_stop(g[i].m, false);

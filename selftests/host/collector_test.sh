@@ -9,10 +9,13 @@
 # collector asks for the rows it misses; forged, tampered, foreign and
 # malformed batches are refused and counted, and the real rows for those
 # positions stored after them; after a restart the collector asks every
-# gate to resend; a batch waits out a database outage; a collector killed
-# with SIGKILL in the middle of its INSERTs stores nothing of that batch,
-# and after the resend every gate's rows are there once each, without a
-# gap.  TAP lines, then a kselftest "# Totals:" line.
+# gate to resend (the baseline, --store row, as well); a batch waits out
+# a database outage; a collector killed with SIGKILL in the middle of its
+# COPY stores nothing of that batch; a batch of 4096 rows is stored in
+# one transaction with its head and seal, confirmed only once its COMMIT
+# returned, and the batches that came meanwhile in one transaction
+# after it; after the resends every gate's rows are there once each,
+# without a gap.  TAP lines, then a kselftest "# Totals:" line.
 #
 # usage: selftests/host/collector_test.sh [BUILD_DIR]
 #        (default $BUILD, else build)
@@ -112,11 +115,13 @@ seed_a=$(printf 'gate-a seed' | sha256sum | cut -c1-64)
 seed_b=$(printf 'gate-b seed' | sha256sum | cut -c1-64)
 seed_x=$(printf 'attacker seed' | sha256sum | cut -c1-64)
 seed_u=$(printf 'gate-u seed' | sha256sum | cut -c1-64)
+seed_l=$(printf 'gate-l seed' | sha256sum | cut -c1-64)
 cat > registry <<-REG
 	# name number seal key (STATE_DIR/seal-gateN.pub)
 	gate-a 1 $("$tool" key "$seed_a")
 	gate-b 2 $("$tool" key "$seed_b")
 	gate-u 3 $("$tool" key "$seed_u")
+	gate-l 4 $("$tool" key "$seed_l")
 REG
 confirm_pk=$("$collector" --keygen confirm.key)
 append() { "$tool" append "$1.db" "$2" "$3" "$4" "$5" >/dev/null; }	# GATE NUM SEED N PER
@@ -171,18 +176,19 @@ stored_says() {		# GATE: the retained confirmation, as the gate reads it
 }
 
 subscribed() { [ "$(grep -c 'subscribed to' collector.log)" -gt "$1" ]; }
-start_collector() {
-	local before
+start_collector() {	# DESCRIPTION [OPTION...]
+	local before what=$1
+	shift
 	before=$(grep -c 'subscribed to' collector.log 2>/dev/null)
 	"$collector" --broker "127.0.0.1:$mport" --client-id collector-test \
 		--station st1 --gates registry --confirm-key confirm.key \
-		--db "$conninfo" \
+		--db "$conninfo" "$@" \
 		>>collector.log 2>&1 &
 	cpid=$!
 	if until_true 10 subscribed "${before:-0}"; then
-		ok "$1"
+		ok "$what"
 	else
-		not_ok "$1 (no subscription within 10 s)"
+		not_ok "$what (no subscription within 10 s)"
 		sed 's/^/#   /' collector.log
 		totals
 	fi
@@ -296,7 +302,8 @@ append gate-a 1 "$seed_a" 4 4		# 32..35, published while it is down
 batch gate-a 31 >/dev/null
 publish gate-a gate-a-31.bin
 listen 'passgate/st1/gates/+/resend'
-start_collector "(e) collector restarts"
+# The baseline make station measures against: the same results.
+start_collector "(e) collector restarts (the baseline, --store row)" --store row
 check "(e) it asks gate-a for the rows from 32 and gate-b from 1" until_true 10 eval \
 	"grep -q '^passgate/st1/gates/gate-a/resend 32 ' listen.out &&
 	 grep -q '^passgate/st1/gates/gate-b/resend 1 ' listen.out"
@@ -315,35 +322,118 @@ else
 	sed 's/^/#   /' collector.log
 fi
 
-# -- (g) SIGKILL in the middle of the INSERTs: nothing of the batch is kept
+# -- (g) SIGKILL in the middle of the COPY: nothing of the batch is kept.
+# A test trigger makes the collector's COPY wait, at gate-a's row 40, for
+# an advisory lock a session of ours holds: rows 36..39 of the batch are
+# in by then, in the collector's transaction.
+stop_collector "(g) the collector stops, to start in its default mode"
+start_collector "(g) collector restarts (batched, the default)"
+sql "CREATE FUNCTION test_hold() RETURNS trigger LANGUAGE plpgsql AS \$\$
+     BEGIN
+	IF TG_NARGS = 0 OR (NEW.gate = TG_ARGV[0] AND NEW.pos = TG_ARGV[1]::bigint) THEN
+		PERFORM pg_advisory_xact_lock_shared(2323);
+	END IF;
+	RETURN NEW;
+     END \$\$" >/dev/null
+# BEFORE: a row trigger that fires as each row goes in (AFTER ones wait
+# for the end of the statement).
+sql "CREATE TRIGGER test_hold BEFORE INSERT ON events FOR EACH ROW
+     EXECUTE FUNCTION test_hold('gate-a', '40')" >/dev/null
+hold() {	# a session of ours holds the advisory lock, until terminated
+	psql "$conninfo" -XAtq >/dev/null 2>&1 <<-SQL &
+		SELECT pg_advisory_lock(2323);
+		SELECT pg_sleep(60);
+	SQL
+	lpid=$!
+	until_true 10 is "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+		AND objid = 2323 AND mode = 'ExclusiveLock' AND granted" 1
+}
+release() {
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	      WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$lpid" 2>/dev/null
+	lpid=
+}
+waiting_in() {	# STATEMENT: the collector waits for our lock inside it
+	is "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+	    AND wait_event = 'advisory' AND query LIKE '$1%'" 1
+}
 append gate-a 1 "$seed_a" 8 8		# 36..43
 batch gate-a 35 >/dev/null
-psql "$conninfo" -XAtq >/dev/null 2>&1 <<-SQL &
-	BEGIN;
-	LOCK TABLE events IN SHARE MODE;
-	SELECT pg_sleep(60);
-SQL
-lpid=$!
-locked() { is "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-	WHERE c.relname = 'events' AND l.mode = 'ShareLock' AND l.granted" 1; }
-inserting() { is "SELECT count(*) FROM pg_stat_activity
-	WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO events%'" 1; }
-check "(g) a session holds the events table" until_true 10 locked
+check "(g) a session holds the advisory lock" hold
 publish gate-a gate-a-35.bin
-check "(g) the collector waits inside its first INSERT" until_true 10 inserting
+check "(g) the collector waits inside its COPY, at row 40" \
+	until_true 10 waiting_in 'COPY events'
 { kill -KILL "$cpid"; wait "$cpid"; } 2>/dev/null
 cpid=
-sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-      WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
-wait "$lpid" 2>/dev/null
-lpid=
+release
+sql "DROP TRIGGER test_hold ON events" >/dev/null
 check "(g) nothing of the batch is stored, the head did not move" eval \
-	"until_true 10 is \"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO events%'\" 0 &&
+	"until_true 10 is \"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY events%'\" 0 &&
 	 [ \"\$(count gate-a)\" = 35 ] &&
 	 is \"SELECT pos FROM chain WHERE gate = 'gate-a'\" 35"
 start_collector "(g) collector restarts"
 publish gate-a gate-a-35.bin
 wait_rows "(g) resent, the batch is stored" gate-a 43
+
+# -- (j) a batch of 4096 rows (the most a batch holds): killed in the
+# middle of its COPY, none of it is stored; stored, it is one transaction
+# with its head and its seal, and its confirmation comes only after the
+# COMMIT returned: a deferred test trigger holds the COMMIT itself.
+append gate-l 4 "$seed_l" 4095 4095	# stream mark 1, events 2..4096
+check "(j) one batch of rows 1..4096" [ "$(batch gate-l 0)" = "1 4096" ]
+sql "CREATE TRIGGER test_hold BEFORE INSERT ON events FOR EACH ROW
+     EXECUTE FUNCTION test_hold('gate-l', '2048')" >/dev/null
+check "(j) a session holds the advisory lock" hold
+publish gate-l gate-l-0.bin
+check "(j) the collector waits inside its COPY, at row 2048" \
+	until_true 10 waiting_in 'COPY events'
+{ kill -KILL "$cpid"; wait "$cpid"; } 2>/dev/null
+cpid=
+release
+sql "DROP TRIGGER test_hold ON events" >/dev/null
+check "(j) killed mid-COPY: none of the 4096 rows, no head" eval \
+	"until_true 10 is \"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY events%'\" 0 &&
+	 [ \"\$(count gate-l)\" = 0 ] &&
+	 is \"SELECT count(*) FROM chain WHERE gate = 'gate-l'\" 0"
+sql "CREATE CONSTRAINT TRIGGER test_hold_commit AFTER INSERT ON seals
+     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_hold()" >/dev/null
+start_collector "(j) collector restarts"
+listen 'passgate/st1/gates/+/stored'
+check "(j) a session holds the advisory lock" hold
+publish gate-l gate-l-0.bin
+check "(j) the collector waits inside its COMMIT" until_true 10 waiting_in COMMIT
+check "(j) ... and has confirmed nothing of gate-l" \
+	eval '! grep -q "^passgate/st1/gates/gate-l/stored" listen.out'
+check "(j) ... nor anyone else sees a row of it" [ "$(count gate-l)" = 0 ]
+# Meanwhile gate-b sends three small batches: the broker hands them to
+# the collector, which reads them once the COMMIT returns, in one go.
+append gate-b 2 "$seed_b" 6 2		# 8..9, 10..11, 12..13
+sent_to_collector() {
+	[ "$(grep -c "Sending PUBLISH to collector-test .*gates/gate-b/rows" mosquitto.log)" = "$1" ]
+}
+sent_before=$(grep -c "Sending PUBLISH to collector-test .*gates/gate-b/rows" mosquitto.log)
+for after in 7 9 11; do
+	batch gate-b $after 2 >/dev/null
+	publish gate-b gate-b-$after.bin
+done
+check "(j) gate-b's three batches are on their way to the collector" \
+	until_true 10 sent_to_collector $((sent_before + 3))
+release
+confirmed_l() { grep -q "^passgate/st1/gates/gate-l/stored 4096 " listen.out; }
+check "(j) once the COMMIT returned, gate-l is confirmed at 4096" \
+	until_true 10 confirmed_l
+sql "DROP TRIGGER test_hold_commit ON seals" >/dev/null
+check_sql "(j) its rows, its head and its seal: one transaction" \
+	"SELECT count(*), count(DISTINCT e.xmin::text),
+	        bool_and(e.xmin = c.xmin AND e.xmin = s.xmin)
+	   FROM events e JOIN chain c USING (gate) JOIN seals s USING (gate)
+	  WHERE gate = 'gate-l'" "4096|1|t"
+wait_rows "(j) gate-b's batches are stored after it" gate-b 13
+check_sql "(j) ... the three of them in one transaction" \
+	"SELECT count(*), count(DISTINCT xmin::text) FROM events
+	  WHERE gate = 'gate-b' AND pos > 7" "6|1"
+sql "DROP FUNCTION test_hold" >/dev/null
 
 # -- (h) reconciled: every gate's rows once each, contiguous up to the head
 # -- (i) a real passgate-uplink: what it publishes is confirmed; the
@@ -429,7 +519,8 @@ check_sql "(h) rows = distinct positions = the verified head, per gate" \
 	"SELECT e.gate, count(*), count(DISTINCT e.pos), max(e.pos), min(c.pos)
 	   FROM events e JOIN chain c USING (gate) GROUP BY e.gate ORDER BY 1" \
 	"gate-a|43|43|43|43
-gate-b|7|7|7|7
+gate-b|13|13|13|13
+gate-l|4096|4096|4096|4096
 gate-u|401|401|401|401"
 gaps="SELECT gate, pos + 1 AS missing_from
         FROM events e

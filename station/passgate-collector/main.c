@@ -5,18 +5,21 @@
  *
  * A gate publishes its rows as sealed batches (common/batch.h).  The
  * collector checks each against the gate's public key from the registry
- * and against the chain it already holds, stores it in one transaction,
- * and only then confirms: a retained "stored" message with the gate's
- * verified head, which is what moves the gate's delivered mark.  A batch
- * that does not follow the head is not stored: the collector asks the
- * gate to resend from the head.
+ * and against the chain it already holds, stores it (with the others of
+ * the same read from the broker, burst.c) in one transaction, and only
+ * then confirms: a retained "stored" message with the gate's verified
+ * head, which is what moves the gate's delivered mark (answer.c).  A
+ * batch that does not follow the head is not stored: the collector asks
+ * the gate to resend from the head.
  *
  * One thread, libmosquitto's own loop driven from here so that a stop
  * request and the reconnect pauses stay ours.  While PostgreSQL is down
- * the message callback waits for it, so the loop reads nothing more.
+ * the store waits for it, so the loop reads nothing more.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +27,6 @@
 #include <time.h>
 
 #include <mosquitto.h>
-
-#include <inttypes.h>
-
 #include <sodium.h>
 
 #include "common/file.h"
@@ -34,8 +34,7 @@
 #include "common/version.h"
 #include "gate/core/log.h"
 #include "gate/core/service.h"
-#include "registry.h"
-#include "store.h"
+#include "collector.h"
 #include "station/mqtt_tls.h"
 #include "station/station_args.h"
 
@@ -44,21 +43,6 @@
 #define RECONNECT_MAX_MS 8000
 
 static volatile sig_atomic_t stop;
-
-/* Ask a gate for the same resend at most this often. */
-#define RESEND_EVERY_MS 1000
-
-struct collector {
-	struct store *store;
-	uint8_t sk[64];		/* signs what it tells the gates */
-	unsigned long db_connections;
-	struct registry registry;
-	struct passgate_batch batch;
-	char station[40];
-	char topic[128];
-	unsigned long once;	/* stop after this many new rows; 0: never */
-	unsigned long inserted, batches, duplicates, gaps, refused;
-};
 
 static void on_signal(int sig)
 {
@@ -74,22 +58,16 @@ static void usage(FILE *f)
 		"                          [--broker HOST[:PORT]]\n"
 		"                          [--db CONNINFO] [--keepalive SECONDS]\n"
 		"                          [--once N] [--cafile CA --cert CRT --key KEY]\n"
+		"                          [--store batch|row]\n"
 		"Verifies the sealed batches of journal rows every enrolled gate\n"
 		"publishes on passgate/STATION/gates/GATE/rows and stores them in\n"
-		"PostgreSQL (docs/station.md).\n"
+		"PostgreSQL (docs/station.md).  --store row: one INSERT per row,\n"
+		"the baseline make station measures against, not for use.\n"
 		"       passgate-collector -h|--help | -V|--version\n"
 		"       passgate-collector --keygen FILE\n"
 		"Makes a confirmation key (FILE, 0600) and prints its public half\n"
 		"for the gates' collector_key.\n"
 		"Exit status: 0 stopped on a signal, 1 failed, 2 bad usage.\n");
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
 /* passgate/<station>/gates/<gate>/rows: the gate, or NULL. */
@@ -110,72 +88,6 @@ static const char *topic_gate(const struct collector *c, const char *topic,
 	return gate;
 }
 
-static void publish(struct mosquitto *mosq, const struct collector *c,
-		    const struct registry_gate *g, const char *what,
-		    const char *text, bool retain)
-{
-	char topic[128];
-	int rc;
-
-	snprintf(topic, sizeof(topic), "passgate/%s/gates/%s/%s", c->station,
-		 g->name, what);
-	rc = mosquitto_publish(mosq, NULL, topic, strlen(text), text, 1,
-			       retain);
-	if (rc)
-		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
-				 .has_gate = true, .gate = g->number),
-				 "publish %s: %s", topic,
-				 mosquitto_strerror(rc));
-}
-
-/* " SIG": the collector's signature in hex, at @out. */
-static void append_sig(const struct collector *c, const struct registry_gate *g,
-		       enum passgate_confirm_kind kind, uint64_t pos,
-		       const uint8_t *hash, char *out, size_t size)
-{
-	uint8_t sig[PASSGATE_SEAL_SIZE];
-
-	passgate_confirm_sign(c->sk, kind, c->station, g->name, pos, hash, sig);
-	out[0] = ' ';
-	sodium_bin2hex(out + 1, size - 1, sig, sizeof(sig));
-}
-
-/* The confirmation a gate moves its delivered mark on: "POS HASH SIG". */
-static void confirm(struct mosquitto *mosq, const struct collector *c,
-		    const struct registry_gate *g)
-{
-	char text[24 + 65 + 130];
-	int n;
-
-	if (!g->head_pos)
-		return;
-	n = snprintf(text, sizeof(text), "%" PRIu64 " ", g->head_pos);
-	sodium_bin2hex(text + n, sizeof(text) - n, g->head_hash,
-		       sizeof(g->head_hash));
-	n = strlen(text);
-	append_sig(c, g, PASSGATE_CONFIRM_STORED, g->head_pos, g->head_hash,
-		   text + n, sizeof(text) - n);
-	publish(mosq, c, g, "stored", text, true);
-}
-
-/* Everything after the head again, please (at most once a second). */
-static void ask_resend(struct mosquitto *mosq, struct collector *c,
-		       struct registry_gate *g, bool force)
-{
-	char text[24 + 130];
-	int n;
-
-	if (!force && g->asked_pos == g->head_pos + 1 &&
-	    now_ms() - g->asked_ms < RESEND_EVERY_MS)
-		return;
-	g->asked_pos = g->head_pos + 1;
-	g->asked_ms = now_ms();
-	n = snprintf(text, sizeof(text), "%" PRIu64, g->head_pos + 1);
-	append_sig(c, g, PASSGATE_CONFIRM_RESEND, g->head_pos + 1, NULL,
-		   text + n, sizeof(text) - n);
-	publish(mosq, c, g, "resend", text, false);
-}
-
 /*
  * A new connection to PostgreSQL may be to a restored database: read
  * every gate's head from it again.
@@ -191,22 +103,12 @@ static void forget_heads_if_reconnected(struct collector *c)
 		c->registry.gate[i].head_known = 0;
 }
 
-/* @g: the gate as enrolled, NULL for a name the registry does not hold. */
-static void refuse(struct collector *c, const struct registry_gate *g,
-		   const char *gate, size_t len, const char *why)
-{
-	c->refused++;
-	passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
-			 .has_gate = g != NULL, .gate = g ? g->number : 0,
-			 .reason = why),
-			 "REFUSED a batch (refused %lu) from gate.%s.%.*s: %s",
-			 c->refused, c->station, (int)len, gate, why);
-}
-
 /*
  * libmosquitto has already acknowledged the message when it calls this;
  * that acknowledgement promises nothing: the gate counts a row delivered
- * only on confirm(), after the COMMIT.
+ * only on answer_stored(), after the COMMIT.  A batch that passes every
+ * check waits in the burst, which run() stores once the broker's socket
+ * has nothing more to read (or here, once the burst is full).
  */
 static void on_message(struct mosquitto *mosq, void *obj,
 		       const struct mosquitto_message *msg)
@@ -224,73 +126,58 @@ static void on_message(struct mosquitto *mosq, void *obj,
 		return;		/* not a rows topic of this station */
 	g = registry_find(&c->registry, gate, len);
 	if (!g) {
-		refuse(c, NULL, gate, len, "not in the gate registry");
+		answer_refused(c, NULL, gate, len, "not in the gate registry");
 		return;
 	}
+	b->rows = burst_rows(&c->burst);
 	if (msg->payloadlen <= 0 ||
 	    passgate_batch_parse(msg->payload, msg->payloadlen, b, why,
 				 sizeof(why))) {
-		refuse(c, g, gate, len, msg->payloadlen <= 0 ? "empty" : why);
+		answer_refused(c, g, gate, len,
+			       msg->payloadlen <= 0 ? "empty" : why);
 		return;
 	}
 	if (b->gate != g->number) {
 		snprintf(why, sizeof(why), "rows of gate number %u, enrolled"
 			 " as %u", b->gate, g->number);
-		refuse(c, g, gate, len, why);
+		answer_refused(c, g, gate, len, why);
 		return;
 	}
 	if (passgate_batch_verify(b, g->pk)) {
 		snprintf(why, sizeof(why), "positions %" PRIu64 "..%" PRIu64
 			 ": the seal is not the gate's", b->first, b->last);
-		refuse(c, g, gate, len, why);
+		answer_refused(c, g, gate, len, why);
 		return;
 	}
 	forget_heads_if_reconnected(c);
-	if (!g->head_known && store_head(c->store, g))
+	if (!g->head_known && burst_read_head(mosq, c, g))
 		return;
-	if (b->last <= g->head_pos) {
+	/* Against the queued head: the burst's batches count as stored. */
+	if (b->last <= g->queued_pos) {
 		c->duplicates++;
-		confirm(mosq, c, g);
+		/* Else the burst's COMMIT confirms it. */
+		if (b->last <= g->head_pos)
+			answer_stored(mosq, c, g);
 		return;
 	}
-	if (b->first > g->head_pos + 1) {
+	if (b->first > g->queued_pos + 1) {
 		c->gaps++;
-		ask_resend(mosq, c, g, false);
+		answer_resend(mosq, c, g, false);
 		return;
 	}
 	/* The row before the first new one must be the head we hold. */
-	from = g->head_pos + 1 - b->first;
-	if (memcmp(from ? b->rows[from - 1].hash : b->prev, g->head_hash,
-		   sizeof(g->head_hash))) {
+	from = g->queued_pos + 1 - b->first;
+	if (memcmp(from ? b->rows[from - 1].hash : b->prev, g->queued_hash,
+		   sizeof(g->queued_hash))) {
 		snprintf(why, sizeof(why), "positions %" PRIu64 "..%" PRIu64
 			 " do not follow the verified row %" PRIu64, b->first,
-			 b->last, g->head_pos);
-		refuse(c, g, gate, len, why);
+			 b->last, g->queued_pos);
+		answer_refused(c, g, gate, len, why);
 		return;
 	}
-	switch (store_batch(c->store, g, b, from, why, sizeof(why))) {
-	case STORE_INSERTED:
-		c->inserted += b->count - from;
-		c->batches++;
-		confirm(mosq, c, g);
-		break;
-	case STORE_CONFLICT:
-		passgate_log_pri(LOG_WARNING, PASSGATE_LOG_FIELDS(
-				 .has_gate = true, .gate = g->number,
-				 .reason = why), "%s", why);
-		break;
-	case STORE_REFUSED:
-		refuse(c, g, gate, len, why);
-		break;
-	case STORE_STOPPED:
-		/* Not confirmed: the gate sends it again. */
-		mosquitto_disconnect(mosq);
-		return;
-	}
-	if (c->once && c->inserted >= c->once) {
-		stop = 1;
-		mosquitto_disconnect(mosq);
-	}
+	burst_add(&c->burst, g, b, from, msg->payload, msg->payloadlen);
+	if (!burst_room(&c->burst))
+		burst_flush(mosq, c);
 }
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc)
@@ -317,10 +204,10 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	for (size_t i = 0; i < c->registry.count; i++) {
 		struct registry_gate *g = &c->registry.gate[i];
 
-		if (!g->head_known && store_head(c->store, g))
+		if (!g->head_known && burst_read_head(mosq, c, g))
 			continue;
-		confirm(mosq, c, g);
-		ask_resend(mosq, c, g, true);
+		answer_stored(mosq, c, g);
+		answer_resend(mosq, c, g, true);
 	}
 }
 
@@ -399,9 +286,37 @@ static int parse_count(const char *s, unsigned long *out)
 	return errno || *end || end == s || s[0] == '-' ? -1 : 0;
 }
 
+/* The broker's socket has more to read now. */
+static bool readable(struct mosquitto *mosq)
+{
+	struct pollfd p = { .fd = mosquitto_socket(mosq), .events = POLLIN };
+
+	return p.fd >= 0 && poll(&p, 1, 0) == 1;
+}
+
+/*
+ * One round: whatever the broker has sent, read, and the batches among
+ * it stored together.  It stops reading once the burst is stored from
+ * the message callback (full): the confirmations made there go out with
+ * the next mosquitto_loop(), which also keeps the connection alive.
+ */
+static int read_burst(struct mosquitto *mosq, struct collector *c)
+{
+	unsigned long flushes = c->burst.flushes;
+	int rc;
+
+	rc = mosquitto_loop(mosq, 1000, 1);
+	while (rc == MOSQ_ERR_SUCCESS && !stop &&
+	       c->burst.flushes == flushes && readable(mosq))
+		rc = mosquitto_loop_read(mosq, 1);
+	/* Read, verified: stored now, even if the connection was lost. */
+	burst_flush(mosq, c);
+	return rc;
+}
+
 /* Connect, then run until stopped, reconnecting with a growing pause. */
-static int run(struct mosquitto *mosq, const char *host, int port,
-	       int keepalive)
+static int run(struct mosquitto *mosq, struct collector *c, const char *host,
+	       int port, int keepalive)
 {
 	unsigned int ms = RECONNECT_MIN_MS;
 	int rc;
@@ -412,7 +327,7 @@ static int run(struct mosquitto *mosq, const char *host, int port,
 		passgate_service_alive();
 		if (rc == MOSQ_ERR_SUCCESS) {
 			ms = RECONNECT_MIN_MS;
-			rc = mosquitto_loop(mosq, 1000, 1);
+			rc = read_burst(mosq, c);
 			continue;
 		}
 		if (rc != MOSQ_ERR_NO_CONN && rc != MOSQ_ERR_CONN_LOST)
@@ -446,6 +361,7 @@ int main(int argc, char **argv)
 		{ "gates", required_argument, NULL, 'g' },
 		{ "confirm-key", required_argument, NULL, 'S' },
 		{ "keygen", required_argument, NULL, 'G' },
+		{ "store", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -459,6 +375,7 @@ int main(int argc, char **argv)
 	char err[512];
 	unsigned long keepalive = KEEPALIVE_S;
 	struct sigaction sa = { .sa_handler = on_signal };
+	enum store_mode mode = STORE_MODE_BATCH;
 	struct mosquitto *mosq;
 	int opt, port;
 
@@ -479,6 +396,16 @@ int main(int argc, char **argv)
 			break;
 		case 'G':
 			return keygen(optarg);
+		case 'T':
+			if (!strcmp(optarg, "batch")) {
+				mode = STORE_MODE_BATCH;
+			} else if (!strcmp(optarg, "row")) {
+				mode = STORE_MODE_ROW;
+			} else {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'C':
 			cert = optarg;
 			break;
@@ -537,11 +464,12 @@ int main(int argc, char **argv)
 		passgate_log_pri(LOG_ERR, NULL, "%s", err);
 		return 2;
 	}
-	c.batch.rows = calloc(PASSGATE_BATCH_ROWS_MAX, sizeof(*c.batch.rows));
-	if (!c.batch.rows) {
+	/* The baseline stores each batch alone, as the collector used to. */
+	if (burst_init(&c.burst, mode == STORE_MODE_ROW ? 1 : BURST_ITEMS)) {
 		passgate_log_pri(LOG_ERR, NULL, "%s", strerror(errno));
 		return 1;
 	}
+	c.stop = &stop;
 
 	/* No SA_RESTART: a stop request cuts a wait or a select() short. */
 	sigemptyset(&sa.sa_mask);
@@ -555,9 +483,11 @@ int main(int argc, char **argv)
 	 * taken from the broker before there is somewhere to put it.
 	 */
 	passgate_service_ready();
-	c.store = store_open(db, &stop);
+	c.store = store_open(db, mode, &stop);
 	if (!c.store)
 		return stop ? 0 : 1;
+	/* Heads are read on connecting to the broker: not again at once. */
+	c.db_connections = store_connections(c.store);
 
 	mosquitto_lib_init();
 	/*
@@ -586,7 +516,7 @@ int main(int argc, char **argv)
 	mosquitto_subscribe_callback_set(mosq, on_subscribe);
 	mosquitto_message_callback_set(mosq, on_message);
 
-	run(mosq, host, port, keepalive);
+	run(mosq, &c, host, port, keepalive);
 
 	passgate_log_pri(LOG_NOTICE, NULL, "stopped: stored %lu rows in %lu"
 			 " batches; duplicate %lu, gap %lu, refused %lu",
@@ -596,6 +526,6 @@ int main(int argc, char **argv)
 	mosquitto_lib_cleanup();
 	store_close(c.store);
 	registry_free(&c.registry);
-	free(c.batch.rows);
+	burst_free(&c.burst);
 	return 0;
 }

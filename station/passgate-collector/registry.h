@@ -27,6 +27,9 @@
  * @head_known: @head_pos and @head_hash were read from the database
  * @head_pos: contiguous and verified up to here (0: nothing yet)
  * @head_hash: the hash of the row at @head_pos (the genesis at 0)
+ * @queued_pos: verified up to here, counting the batches that wait in the
+ *	burst for their transaction (burst.c); @head_pos when none waits
+ * @queued_hash: the hash of the row at @queued_pos
  * @asked_pos: the position a resend was last asked from
  * @asked_ms: when (CLOCK_MONOTONIC)
  */
@@ -37,6 +40,8 @@ struct registry_gate {
 	int head_known;
 	uint64_t head_pos;
 	uint8_t head_hash[32];
+	uint64_t queued_pos;
+	uint8_t queued_hash[32];
 	uint64_t asked_pos;
 	uint64_t asked_ms;
 };

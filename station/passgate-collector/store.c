@@ -1,28 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The collector's side of PostgreSQL: one connection; a verified batch is
- * stored in one transaction together with the gate's new verified head
- * and its seal, so the database holds a gate's rows exactly up to the
- * head it states (and, with the server's default synchronous_commit, on
- * its disk when the COMMIT returns).
+ * The collector's side of PostgreSQL: one connection; verified batches
+ * are stored in one transaction together with their gates' new verified
+ * heads and their seals, so the database holds a gate's rows exactly up
+ * to the head it states (and, with the server's default
+ * synchronous_commit, on its disk when the COMMIT returns).  The
+ * transaction itself is store_copy.c's (batched) or store_row.c's (the
+ * baseline, one INSERT per row); here the connection, its retries, and
+ * what a failure means.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <libpq-fe.h>
-#include <sodium.h>
 
 #include "gate/core/log.h"
 #include "gate/core/service.h"
-#include "lib/libpassgate.h"
 #include "store.h"
+#include "store_private.h"
 
 struct store {
 	PGconn *conn;
 	char *conninfo;
+	enum store_mode mode;
 	volatile sig_atomic_t *stop;
 	unsigned long connections;
 };
@@ -73,45 +77,6 @@ static const char schema[] =
 	" CASE WHEN type IN ('verdict', 'list-activated', 'list-expired')"
 	" THEN data END AS data"
 	" FROM events WHERE kind = 'event' AND type <> 'scan';";
-
-/*
- * Rows past the verified head can only be unverified ones (stored by a
- * collector before seals): the verified row replaces them.
- */
-static const char insert[] =
-	"INSERT INTO events (gate, pos, kind, stream, seq, type, lane, arg,"
-	" value, time_ns, stored_ns, data, hash, encoding)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-	" ON CONFLICT (gate, pos) DO UPDATE SET kind = $3, stream = $4,"
-	" seq = $5, type = $6, lane = $7, arg = $8, value = $9, time_ns = $10,"
-	" stored_ns = $11, data = $12, hash = $13, encoding = $14,"
-	" received_at = now()";
-
-/*
- * The gate's row first (a new gate has none, and FOR UPDATE locks no row
- * that is not there), then locked, then compared as bytes.
- */
-static const char new_head[] =
-	"INSERT INTO chain (gate, number, pos, hash) VALUES ($1, $2, 0, $3)"
-	" ON CONFLICT (gate) DO NOTHING";
-static const char lock_head[] =
-	"SELECT pos, hash = $2 FROM chain WHERE gate = $1 FOR UPDATE";
-
-static const char set_head[] =
-	"INSERT INTO chain (gate, number, pos, hash) VALUES ($1, $2, $3, $4)"
-	" ON CONFLICT (gate) DO UPDATE SET number = $2, pos = $3, hash = $4,"
-	" updated_at = now()";
-
-static const char insert_seal[] =
-	"INSERT INTO seals (gate, pos, seal) VALUES ($1, $2, $3)"
-	" ON CONFLICT (gate, pos) DO UPDATE SET seal = $3";
-
-/*
- * Delivered on COMMIT, and only then: a listener (passgate-overview)
- * never reads a gate's rows before they are there.  The payload is a
- * hint, the gate's name; the rows themselves are the truth.
- */
-static const char notify_stored[] = "SELECT pg_notify('passgate_stored', $1)";
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 8000
@@ -212,7 +177,8 @@ static int connect_retry(struct store *s)
 	return -1;
 }
 
-struct store *store_open(const char *conninfo, volatile sig_atomic_t *stop)
+struct store *store_open(const char *conninfo, enum store_mode mode,
+			 volatile sig_atomic_t *stop)
 {
 	struct store *s = calloc(1, sizeof(*s));
 
@@ -220,6 +186,7 @@ struct store *store_open(const char *conninfo, volatile sig_atomic_t *stop)
 		free(s);
 		return NULL;
 	}
+	s->mode = mode;
 	s->stop = stop;
 	if (connect_retry(s)) {
 		store_close(s);
@@ -239,88 +206,18 @@ void store_close(struct store *s)
 }
 
 /*
- * SQLSTATE classes 22 (data exception) and 23 (integrity constraint
- * violation) are this batch's fault: retrying cannot help.  Anything else
- * (the connection, a full disk, a dropped table, a read-only standby) is
- * the server's, and the batch waits for it to be fixed.
+ * SQLSTATE classes 21 (cardinality violation: one row twice in a
+ * statement), 22 (data exception) and 23 (integrity constraint violation)
+ * are the batches' fault: retrying cannot help.  Anything else (the
+ * connection, a full disk, a dropped table, a read-only standby) is the
+ * server's, and the batches wait for it to be fixed.
  */
 static int row_fault(const PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-	return state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2));
-}
-
-/* "\x" and hex: bytea in text form. */
-static void bytea(char *out, const void *p, size_t len)
-{
-	out[0] = '\\';
-	out[1] = 'x';
-	sodium_bin2hex(out + 2, 2 * len + 1, p, len);
-}
-
-/* Run one statement; on failure its result stays in *@res for the caller. */
-static int exec(struct store *s, const char *sql, int n,
-		const char *const *params, PGresult **res, ExecStatusType want)
-{
-	*res = PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(*res) == want)
-		return 0;
-	return -1;
-}
-
-enum row_param {
-	P_GATE, P_POS, P_KIND, P_STREAM, P_SEQ, P_TYPE, P_LANE, P_ARG,
-	P_VALUE, P_TIME_NS, P_STORED_NS, P_DATA, P_HASH, P_ENCODING, P_COUNT
-};
-
-/* Parameter @i as the decimal text of @v, in @num's slot. */
-static void param_u64(const char **p, char (*num)[24], int i, uint64_t v)
-{
-	snprintf(num[i], sizeof(num[i]), "%" PRIu64, v);
-	p[i] = num[i];
-}
-
-static int insert_row(struct store *s, const char *gate,
-		      const struct passgate_chain_row *r, PGresult **res)
-{
-	static const char *const kinds[] = {
-		[PASSGATE_ROW_EVENT] = "event",
-		[PASSGATE_ROW_STREAM] = "stream",
-		[PASSGATE_ROW_CHECKPOINT] = "checkpoint",
-	};
-	char num[P_COUNT][24], type[32], data[2 + 64 + 1], hash[2 + 64 + 1];
-	char enc[2 + 2 * PASSGATE_ROW_SIZE_MAX + 1];
-	const char *p[P_COUNT] = { NULL };
-	const char *name;
-
-	p[P_GATE] = gate;
-	param_u64(p, num, P_POS, r->pos);
-	p[P_KIND] = kinds[r->kind];
-	param_u64(p, num, P_STREAM, r->stream);
-	snprintf(num[P_STORED_NS], 24, "%" PRId64, r->stored_ns);
-	p[P_STORED_NS] = num[P_STORED_NS];
-	bytea(hash, r->hash, sizeof(r->hash));
-	p[P_HASH] = hash;
-	bytea(enc, r->enc, r->len);
-	p[P_ENCODING] = enc;
-	if (r->kind == PASSGATE_ROW_EVENT) {
-		param_u64(p, num, P_SEQ, r->seq);
-		name = passgate_event_type_name(r->type);
-		if (name)
-			snprintf(type, sizeof(type), "%s", name);
-		else
-			snprintf(type, sizeof(type), "%" PRIu32, r->type);
-		p[P_TYPE] = type;
-		if (r->lane != UINT32_MAX)
-			param_u64(p, num, P_LANE, r->lane);
-		param_u64(p, num, P_ARG, r->arg);
-		param_u64(p, num, P_VALUE, r->value);
-		param_u64(p, num, P_TIME_NS, r->time_ns);
-		bytea(data, r->data, sizeof(r->data));
-		p[P_DATA] = data;
-	}
-	return exec(s, insert, P_COUNT, p, res, PGRES_COMMAND_OK);
+	return state && (!strncmp(state, "21", 2) ||
+			 !strncmp(state, "22", 2) || !strncmp(state, "23", 2));
 }
 
 int store_head(struct store *s, struct registry_gate *g)
@@ -370,97 +267,41 @@ int store_head(struct store *s, struct registry_gate *g)
 	return 0;
 }
 
-/* Inside the transaction: the head is still the one verified against. */
-static enum store_result check_head(struct store *s, struct registry_gate *g,
-				    PGresult **res, char *why, size_t whylen)
-{
-	char hex[2 + 64 + 1], number[16], genesis[2 + 64 + 1];
-	uint8_t zero[32];
-	const char *np[3] = { g->name, number, genesis };
-	const char *p[2] = { g->name, hex };
-	uint64_t pos = 0;
-
-	snprintf(number, sizeof(number), "%" PRIu32, g->number);
-	passgate_chain_genesis(g->number, zero);
-	bytea(genesis, zero, sizeof(zero));
-	if (exec(s, new_head, 3, np, res, PGRES_COMMAND_OK))
-		return STORE_STOPPED;	/* the caller looks at *res */
-	PQclear(*res);
-	bytea(hex, g->head_hash, sizeof(g->head_hash));
-	if (exec(s, lock_head, 2, p, res, PGRES_TUPLES_OK))
-		return STORE_STOPPED;
-	if (PQntuples(*res) == 1) {
-		pos = strtoull(PQgetvalue(*res, 0, 0), NULL, 10);
-		if (pos == g->head_pos && !strcmp(PQgetvalue(*res, 0, 1), "t"))
-			return STORE_INSERTED;
-	}
-	snprintf(why, whylen, "the database's head of %s is %" PRIu64
-		 ", not %" PRIu64 ": another collector?", g->name, pos,
-		 g->head_pos);
-	return STORE_CONFLICT;
-}
-
 unsigned long store_connections(const struct store *s)
 {
 	return s->connections;
 }
 
-enum store_result store_batch(struct store *s, struct registry_gate *g,
-			      const struct passgate_batch *b, uint32_t from,
-			      char *why, size_t whylen)
+bool store_last_of_gate(const struct store_item *item, size_t n, size_t i)
 {
-	const struct passgate_chain_row *last = &b->rows[b->count - 1];
-	char number[16], pos[24], hash[2 + 64 + 1], seal[2 + 128 + 1];
-	const char *hp[4] = { g->name, number, pos, hash };
-	const char *sp[3] = { g->name, pos, seal };
-	unsigned int ms = BACKOFF_MIN_MS;
-	enum store_result r;
-	PGresult *res = NULL;
-	uint32_t i;
+	size_t j;
 
-	snprintf(number, sizeof(number), "%" PRIu32, g->number);
-	snprintf(pos, sizeof(pos), "%" PRIu64, last->pos);
-	bytea(hash, last->hash, sizeof(last->hash));
-	bytea(seal, b->seal, sizeof(b->seal));
+	for (j = i + 1; j < n; j++)
+		if (item[j].gate == item[i].gate)
+			return false;
+	return true;
+}
+
+enum store_result store_items(struct store *s, const struct store_item *item,
+			      size_t n, char *why, size_t whylen)
+{
+	unsigned int ms = BACKOFF_MIN_MS;
+	PGresult *res;
+	size_t i;
+	int r;
+
 	for (;;) {
 		if (connect_retry(s))
 			return STORE_STOPPED;
-		res = PQexec(s->conn, "BEGIN");
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			goto failed;
-		PQclear(res);
-		r = check_head(s, g, &res, why, whylen);
-		if (r == STORE_STOPPED)
-			goto failed;
-		PQclear(res);
-		if (r == STORE_CONFLICT) {
-			res = PQexec(s->conn, "ROLLBACK");
-			PQclear(res);
-			g->head_known = 0;
-			return r;
-		}
-		for (i = from; i < b->count; i++) {
-			if (insert_row(s, g->name, &b->rows[i], &res))
-				goto failed;
-			PQclear(res);
-		}
-		if (exec(s, set_head, 4, hp, &res, PGRES_COMMAND_OK))
-			goto failed;
-		PQclear(res);
-		if (exec(s, insert_seal, 3, sp, &res, PGRES_COMMAND_OK))
-			goto failed;
-		PQclear(res);
-		if (exec(s, notify_stored, 1, hp, &res, PGRES_TUPLES_OK))
-			goto failed;
-		PQclear(res);
-		res = PQexec(s->conn, "COMMIT");
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			goto failed;
-		PQclear(res);
-		g->head_pos = last->pos;
-		memcpy(g->head_hash, last->hash, sizeof(g->head_hash));
-		return STORE_INSERTED;
-failed:
+		if (s->mode == STORE_MODE_ROW)
+			r = store_row_once(s->conn, item, &res, why, whylen);
+		else
+			r = store_copy_once(s->conn, item, n, &res, why,
+					    whylen);
+		if (r > 0)
+			return STORE_CONFLICT;
+		if (!r)
+			break;
 		if (row_fault(res)) {
 			snprintf(why, whylen, "%s", PQresultErrorMessage(res));
 			why[strcspn(why, "\n")] = '\0';
@@ -469,7 +310,8 @@ failed:
 			PQclear(res);
 			return STORE_REFUSED;
 		}
-		log_pq("storing a batch", PQresultErrorMessage(res));
+		log_pq("storing a batch", res ? PQresultErrorMessage(res) :
+		       PQerrorMessage(s->conn));
 		PQclear(res);
 		if (*s->stop)
 			return STORE_STOPPED;
@@ -484,4 +326,14 @@ failed:
 		if (*s->stop)
 			return STORE_STOPPED;
 	}
+	/* Committed: the heads move, in chain order. */
+	for (i = 0; i < n; i++) {
+		const struct passgate_chain_row *last =
+			&item[i].batch.rows[item[i].batch.count - 1];
+
+		item[i].gate->head_pos = last->pos;
+		memcpy(item[i].gate->head_hash, last->hash,
+		       sizeof(item[i].gate->head_hash));
+	}
+	return STORE_INSERTED;
 }

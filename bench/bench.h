@@ -68,11 +68,16 @@ struct pipeline {
 	unsigned int delta_n;
 };
 
-/* The station's collector, measured on the host before the guest ran. */
+/*
+ * The station's collector, measured on the host before the guest ran
+ * (scripts/station.sh): on plain TCP [0] and on TLS [1], batched and
+ * with one INSERT per row (the baseline), rows per second into
+ * PostgreSQL and whether each run stored every row exactly once.
+ */
 struct collector {
 	bool done;
-	double batched, per_row;	/* events/s */
-	uint64_t events, batched_rows, row_rows;
+	double batched[2], per_row[2];
+	uint64_t rows[2];
 	bool exactly_once;
 };
 

@@ -461,13 +461,19 @@ void tool_start(struct bench *b)
 
 /*
  * The collector's figures, measured on the host by scripts/bench.sh
- * before the guest started (scripts/station.sh, key=value lines); 0 when
- * they are not there or not whole.
+ * before the guest started (scripts/station.sh's station-figures.env,
+ * key=value lines); -1 when they are not there or not whole.
  */
 int collector_read(const char *path, struct collector *c)
 {
+	static const char *const keys[] = {
+		"plain_batch_rows_per_s", "plain_row_rows_per_s",
+		"tls_batch_rows_per_s", "tls_row_rows_per_s",
+		"plain_batch_rows_sent", "tls_batch_rows_sent",
+		"collector_exactly_once",
+	};
 	char key[64], val[64], line[160];
-	unsigned int seen = 0;
+	unsigned int seen = 0, k;
 	FILE *f = fopen(path, "re");
 
 	memset(c, 0, sizeof(*c));
@@ -476,22 +482,28 @@ int collector_read(const char *path, struct collector *c)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%63[^=]=%63s", key, val) != 2)
 			continue;
-		if (!strcmp(key, "batched_events_per_s"))
-			c->batched = strtod(val, NULL), seen |= 1;
-		else if (!strcmp(key, "row_events_per_s"))
-			c->per_row = strtod(val, NULL), seen |= 2;
-		else if (!strcmp(key, "events"))
-			c->events = strtoull(val, NULL, 10), seen |= 4;
-		else if (!strcmp(key, "batched_rows"))
-			c->batched_rows = strtoull(val, NULL, 10), seen |= 8;
-		else if (!strcmp(key, "row_rows"))
-			c->row_rows = strtoull(val, NULL, 10), seen |= 16;
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (!strcmp(key, keys[k]))
+				break;
+		switch (k) {
+		case 0: case 1: case 2: case 3:
+			*(k % 2 ? &c->per_row[k / 2] : &c->batched[k / 2]) =
+				strtod(val, NULL);
+			break;
+		case 4: case 5:
+			c->rows[k - 4] = strtoull(val, NULL, 10);
+			break;
+		case 6:
+			c->exactly_once = !strcmp(val, "yes");
+			break;
+		default:
+			continue;
+		}
+		seen |= 1u << k;
 	}
 	fclose(f);
-	if (seen != 31 || !c->per_row)
+	if (seen != (1u << 7) - 1 || !c->per_row[0] || !c->per_row[1])
 		return -1;
-	c->exactly_once = c->batched_rows == c->events &&
-			  c->row_rows == c->events;
 	c->done = true;
 	return 0;
 }

@@ -122,8 +122,11 @@ struct bench {
 	uint64_t latency_entries, peer_rows;
 	double peer_import_s, delta_s;
 	unsigned int delta_n;
-	/* p99 against the list's size: the smallest and the largest list */
-	struct latency size_small, size_big;
+	/*
+	 * p99 against the list's size: the smallest and the largest list,
+	 * passgated on the bench's CPU [0] and on the other one [1]
+	 */
+	struct latency size_small[2], size_big[2];
 	uint64_t size_small_n, size_big_n;
 	struct collector collector;
 	long htab_elem, bucket;	/* from the kernel's BTF; -1 if unknown */

@@ -17,6 +17,8 @@
 
 #include "bench.h"
 
+#define DRAIN_BATCH 8192
+
 void policy_open(struct bench *b, enum passgate_policy_layout layout)
 {
 	bool adopted;
@@ -32,9 +34,51 @@ void policy_open(struct bench *b, enum passgate_policy_layout layout)
 	b->layout = layout;
 }
 
+/*
+ * Empty hash map @fd from here, a batch a system call.  Linux 6.1 frees
+ * a hash map's elements in one kernel worker that does not reschedule
+ * (delete_all_elements()): tens of millions of them hold a CPU long
+ * enough for an RCU stall warning in the guest.  Deleting them first
+ * leaves the worker nothing to do.
+ */
+static void drain(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), n;
+	__u64 in = 0, out = 0;
+	void *keys, *vals;
+	bool first = true;
+	int ret;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.type != BPF_MAP_TYPE_HASH)
+		return;
+	keys = calloc(DRAIN_BATCH, info.key_size);
+	vals = calloc(DRAIN_BATCH, info.value_size);
+	if (!keys || !vals)
+		die("out of memory");
+	do {
+		n = DRAIN_BATCH;
+		ret = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in,
+						      &out, keys, vals, &n,
+						      NULL);
+		if (ret && errno != ENOENT)
+			die("draining a hash map: %s", strerror(errno));
+		first = false;
+		in = out;
+	} while (!ret);
+	free(keys);
+	free(vals);
+}
+
 /* Detached and unpinned: the next layout's program decides alone. */
 void policy_close(struct bench *b)
 {
+	if (b->layout == PASSGATE_LAYOUT_HASH) {
+		hold_active(b);
+		for (unsigned int i = 0; i < b->nheld; i++)
+			drain(b->held[i]);
+	}
 	release_held(b);
 	passgate_policy_close(b->policy);
 	b->policy = NULL;

@@ -205,15 +205,21 @@ static void goal_tput(const struct bench *b, FILE *f)
 		judge(r, 0.9, false, "×", x, sizeof(x)));
 }
 
+/*
+ * With passgated on the other CPU where there is one: what differs is
+ * the lookup in a list of that size, not how often the daemon's own
+ * work on the bench's CPU lands in a scan (the results show both).
+ */
 static void goal_size(const struct bench *b, FILE *f)
 {
-	const struct latency *s = &b->size_small, *l = &b->size_big;
+	unsigned int at = b->places > 1;
+	const struct latency *s = &b->size_small[at], *l = &b->size_big[at];
 	double r = s->done && l->done ? l->p99 / s->p99 : NAN;
 	char x[64], y[16], z[16];
 
-	fprintf(f, "| fast-path p99 scan-to-unlock, largest list ÷ list of %s | %s: p99 %.1f µs | %s: p99 %.1f µs: %.2f× | ≤ 1.5× | %s%s |\n",
-		big(b->size_small_n, y, sizeof(y)), y, s->p99,
-		big(b->size_big_n, z, sizeof(z)), l->p99, r,
+	fprintf(f, "| fast-path p99 scan-to-unlock, largest list ÷ list of %s (passgated on %s CPU) | %s: p99 %.1f µs | %s: p99 %.1f µs: %.2f× | ≤ 1.5× | %s%s |\n",
+		big(b->size_small_n, y, sizeof(y)), at ? "the other" : "the same",
+		y, s->p99, big(b->size_big_n, z, sizeof(z)), l->p99, r,
 		judge(r, 1.5, true, "×", x, sizeof(x)),
 		b->size_big_n && b->size_big_n < 60000000 ?
 		"; largest list below 60M" : "");
@@ -315,22 +321,29 @@ static void latency_rows(const struct bench *b, FILE *f)
 			fprintf(f, " | |\n");
 	}
 	for (i = 0; i < 2; i++) {
-		const struct latency *l = i ? &b->size_big : &b->size_small;
+		const struct latency *l = i ? b->size_big : b->size_small;
 		uint64_t n = i ? b->size_big_n : b->size_small_n;
 
-		if (l->done)
-			fprintf(f, "| 1 | scan-to-unlock, fast path, list of %s | p50 %.1f µs · p99 %.1f µs | %s scans of %d credentials on the list, each scanned again and again; passgated on the same CPU |\n",
-				big(n, x, sizeof(x)), l->p50, l->p99,
-				grouped(l->n, y, sizeof(y)), SIZE_POOL);
+		if (!l[0].done)
+			continue;
+		fprintf(f, "| 1 | scan-to-unlock, fast path, list of %s | p50 %.1f µs · p99 %.1f µs | %s scans of %d credentials on the list, each scanned again and again; passgated on the same CPU",
+			big(n, x, sizeof(x)), l[0].p50, l[0].p99,
+			grouped(l[0].n, y, sizeof(y)), SIZE_POOL);
+		if (l[1].done)
+			fprintf(f, "; on the other CPU: p50 %.1f µs · p99 %.1f µs",
+				l[1].p50, l[1].p99);
+		fprintf(f, " |\n");
 	}
 	for (i = 0; i < b->places; i++)
 		if (fa[i].wrong || sl[i].wrong || pe[i].wrong)
 			fprintf(f, "| 1 | wrong verdicts (%s CPU) | fast %u · slow %u · peer %u | every latency scan must be an ACCEPT |\n",
 				i ? "other" : "same", fa[i].wrong, sl[i].wrong,
 				pe[i].wrong);
-	if (b->size_small.wrong || b->size_big.wrong)
-		fprintf(f, "| 1 | wrong verdicts (list sizes) | %u · %u | every latency scan must be an ACCEPT |\n",
-			b->size_small.wrong, b->size_big.wrong);
+	for (i = 0; i < b->places; i++)
+		if (b->size_small[i].wrong || b->size_big[i].wrong)
+			fprintf(f, "| 1 | wrong verdicts (list sizes, %s CPU) | %u · %u | every latency scan must be an ACCEPT |\n",
+				i ? "other" : "same", b->size_small[i].wrong,
+				b->size_big[i].wrong);
 }
 
 static void tput_rows(const struct bench *b, FILE *f)

@@ -110,12 +110,12 @@ static void goal_memory(const struct bench *b, FILE *f)
 	fprintf(f, "| kernel memory per entry (cgroup charge) | hash, 10M: %s B | ",
 		h ? (snprintf(z, sizeof(z), "%.1f", per_entry(h)), z) : "n/a");
 	if (c10)
-		fprintf(f, "10M: %.1f B; ", per_entry(c10));
+		fprintf(f, "10M: %.1f B", per_entry(c10));
 	if (cl && cl != c10)
-		fprintf(f, "%s: %.1f B (%.2f GB in all); ",
+		fprintf(f, "%s%s: %.1f B (%.2f GB in all)", c10 ? "; " : "",
 			big(cl->n, y, sizeof(y)), per_entry(cl),
 			cl->mem.kernel / 1e9);
-	fprintf(f, "| ≤ 32 B | %s%s |\n",
+	fprintf(f, " | ≤ 32 B | %s%s |\n",
 		judge(worst, 32, true, " B", x, sizeof(x)),
 		cl && cl->n < 60000000 ? "; 60M not measured (see the results)" : "");
 }

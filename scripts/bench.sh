@@ -241,6 +241,9 @@ guest's memory in MB; \`BENCH_ARGS\` passes options to the bench, e.g.
 \`BENCH_ARGS="--sizes 1000,100000 --scans 1000"\` for a quick run.
 EOF
 } >"$doc.tmp"
+# make station's own section (scripts/station.sh) is its run's, not
+# this one's: kept as it was, at the end.
+station_section=$(awk '/^## Station \(make station/ { p = 1 } p && /^## / && !/^## Station/ { p = 0 } p' "$doc" 2>/dev/null || true)
 mv "$doc.tmp" "$doc"
 echo "bench: $elapsed s in all; written to $doc"
 
@@ -251,3 +254,6 @@ echo "bench: $elapsed s in all; written to $doc"
 		'| # | measurement | result | note |' '|---|---|---|---|'
 	"$build/bench/journal_bench" "$build" 20000
 } | tee -a "$doc"
+if [ -n "$station_section" ]; then
+	printf '\n%s\n' "$station_section" >>"$doc"
+fi
